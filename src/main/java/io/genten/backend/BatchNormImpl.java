@@ -1,0 +1,4 @@
+package io.genten.backend;
+
+/** Which implementation runs batch normalization on the GPU: our kernels or cuDNN. */
+public enum BatchNormImpl { NATIVE, CUDNN }

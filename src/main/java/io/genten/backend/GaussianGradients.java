@@ -1,0 +1,6 @@
+package io.genten.backend;
+
+import io.genten.tensor.Tensor;
+
+/** Gradients with respect to the mean and log-variance of a diagonal Gaussian. */
+public record GaussianGradients(Tensor dmu, Tensor dlogvar) {}

@@ -1,0 +1,203 @@
+package io.genten.tensor;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A float32 tensor: a shape over a storage on some device. Tensors own their memory and are
+ * {@link AutoCloseable}; a tensor made while a {@link TensorScope} is open is closed with it.
+ * A {@link #reshape reshaped} view shares the storage of its root and dies with it.
+ * Any use after close throws {@link IllegalStateException}.
+ */
+public final class Tensor implements AutoCloseable {
+    private static final AtomicLong LIVE = new AtomicLong();
+    private static final boolean TRACK = Boolean.getBoolean("genten.debug.alloc");
+    private static final Map<Tensor, Throwable> ALLOCATION_SITES = new ConcurrentHashMap<>();
+
+    private final Shape shape;
+    private final Storage storage;
+    private final Tensor root; // this for an owner, the owner for a view
+    private volatile boolean closed;
+
+    /** Wraps storage that this tensor will own. Registers with the innermost open scope. */
+    public Tensor(Shape shape, Storage storage) {
+        if (storage.length() < shape.numel()) {
+            throw new IllegalArgumentException("storage of " + storage.length() + " floats is too small for shape " + shape);
+        }
+        this.shape = shape;
+        this.storage = storage;
+        this.root = this;
+        LIVE.incrementAndGet();
+        if (TRACK) ALLOCATION_SITES.put(this, new Throwable("tensor " + shape + " allocated here"));
+        TensorScope.register(this);
+    }
+
+    private Tensor(Shape shape, Tensor root) {
+        this.shape = shape;
+        this.storage = root.storage;
+        this.root = root;
+    }
+
+    // ---- host constructors -------------------------------------------------------------
+
+    /** A host tensor over a copy of {@code data}. */
+    public static Tensor of(float[] data, int... dims) {
+        var shape = Shape.of(dims);
+        if (data.length != shape.numel()) {
+            throw new IllegalArgumentException("Tensor.of: " + data.length + " values do not fill shape " + shape);
+        }
+        return new Tensor(shape, new HostStorage(data.clone()));
+    }
+
+    /** A host tensor that takes {@code data} without copying. */
+    public static Tensor wrap(float[] data, Shape shape) {
+        if (data.length != shape.numel()) {
+            throw new IllegalArgumentException("Tensor.wrap: " + data.length + " values do not fill shape " + shape);
+        }
+        return new Tensor(shape, new HostStorage(data));
+    }
+
+    public static Tensor zeros(int... dims) {
+        var shape = Shape.of(dims);
+        return new Tensor(shape, new HostStorage(new float[shape.size()]));
+    }
+
+    public static Tensor full(float value, int... dims) {
+        var shape = Shape.of(dims);
+        var data = new float[shape.size()];
+        Arrays.fill(data, value);
+        return new Tensor(shape, new HostStorage(data));
+    }
+
+    public static Tensor scalar(float value) {
+        return new Tensor(Shape.scalar(), new HostStorage(new float[] {value}));
+    }
+
+    /** Standard normal values from Philox4x32-10 keyed by (seed, offset); identical on every backend. */
+    public static Tensor randn(long seed, long offset, int... dims) {
+        var shape = Shape.of(dims);
+        var data = new float[shape.size()];
+        Philox.fillNormal(seed, offset, data);
+        return new Tensor(shape, new HostStorage(data));
+    }
+
+    /** Uniform values in [0, 1) from Philox4x32-10 keyed by (seed, offset). */
+    public static Tensor rand(long seed, long offset, int... dims) {
+        var shape = Shape.of(dims);
+        var data = new float[shape.size()];
+        Philox.fillUniform(seed, offset, data);
+        return new Tensor(shape, new HostStorage(data));
+    }
+
+    // ---- accessors ---------------------------------------------------------------------
+
+    public Shape shape() { return shape; }
+
+    public int dim(int i) { return shape.dim(i); }
+
+    public int rank() { return shape.rank(); }
+
+    public long numel() { return shape.numel(); }
+
+    public Device device() { return storage.device(); }
+
+    /** The storage, for backends. Throws if closed. */
+    public Storage storage() {
+        checkOpen();
+        return storage;
+    }
+
+    /** The host array behind a CPU tensor (no copy); for the CPU backend and tests. */
+    public float[] hostArray() {
+        checkOpen();
+        if (!(storage instanceof HostStorage h)) {
+            throw new IllegalArgumentException("tensor " + shape + " lives on " + device() + ", not the host");
+        }
+        return h.array();
+    }
+
+    /** A view with another shape of the same number of elements; no copy. -1 infers one dimension. */
+    public Tensor reshape(int... dims) {
+        checkOpen();
+        int infer = -1;
+        long known = 1;
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] == -1) {
+                if (infer >= 0) throw new IllegalArgumentException("reshape " + shape + " -> " + Arrays.toString(dims) + ": more than one -1");
+                infer = i;
+            } else known *= dims[i];
+        }
+        int[] d = dims.clone();
+        if (infer >= 0) {
+            if (known == 0 || shape.numel() % known != 0) {
+                throw new IllegalArgumentException("reshape " + shape + " -> " + Arrays.toString(dims) + ": cannot infer -1");
+            }
+            d[infer] = (int) (shape.numel() / known);
+        }
+        var target = Shape.of(d);
+        if (target.numel() != shape.numel()) {
+            throw new IllegalArgumentException("reshape " + shape + " -> " + target + ": element counts differ");
+        }
+        return new Tensor(target, root);
+    }
+
+    public Tensor reshape(Shape target) { return reshape(target.dims()); }
+
+    /** Copies the values to a new Java array (synchronizing with the device if needed). */
+    public float[] toArray() {
+        checkOpen();
+        var out = new float[shape.size()];
+        storage.read(0, out, 0, out.length);
+        return out;
+    }
+
+    /** Overwrites the values from a Java array of exactly numel() floats. */
+    public void copyFrom(float[] values) {
+        checkOpen();
+        if (values.length != shape.numel()) {
+            throw new IllegalArgumentException("copyFrom: " + values.length + " values into tensor " + shape);
+        }
+        storage.write(0, values, 0, values.length);
+    }
+
+    /** The single value of a one-element tensor. */
+    public float item() {
+        checkOpen();
+        if (shape.numel() != 1) throw new IllegalArgumentException("item() of tensor " + shape + " with " + shape.numel() + " elements");
+        var out = new float[1];
+        storage.read(0, out, 0, 1);
+        return out[0];
+    }
+
+    public boolean isClosed() { return root.closed; }
+
+    public boolean isView() { return root != this; }
+
+    public void checkOpen() {
+        if (root.closed) throw new IllegalStateException("tensor " + shape + " on " + storage.device() + " used after close");
+    }
+
+    /** Frees the memory (for the owner) or does nothing (for a view). Idempotent. */
+    @Override public void close() {
+        if (root != this || closed) return;
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+        }
+        storage.free();
+        LIVE.decrementAndGet();
+        if (TRACK) ALLOCATION_SITES.remove(this);
+    }
+
+    /** Tensors made and not yet closed, process-wide: for leak tests. */
+    public static long liveCount() { return LIVE.get(); }
+
+    /** Where each live tensor was allocated; empty unless run with -Dgenten.debug.alloc=true. */
+    public static Map<Tensor, Throwable> liveAllocationSites() { return Map.copyOf(ALLOCATION_SITES); }
+
+    @Override public String toString() {
+        return "Tensor" + shape + "@" + storage.device() + (root.closed ? " (closed)" : "");
+    }
+}
