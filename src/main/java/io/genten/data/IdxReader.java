@@ -36,9 +36,10 @@ public final class IdxReader {
     /** Reads an image file from {@code in} (not closed); {@code source} names it in error messages. */
     public static IdxImages readImages(InputStream in, String source) throws IOException {
         var s = decompressIfGzip(in, source);
-        byte[] header = readExactly(s, 16, source, "header");
-        checkMagic(intAt(header, 0), IMAGES_MAGIC, source);
-        int count = intAt(header, 4), rows = intAt(header, 8), cols = intAt(header, 12);
+        // the magic first, so a label file passed as images says so instead of "truncated"
+        checkMagic(intAt(readExactly(s, 4, source, "magic number"), 0), IMAGES_MAGIC, source);
+        byte[] header = readExactly(s, 12, source, "header after the magic number");
+        int count = intAt(header, 0), rows = intAt(header, 4), cols = intAt(header, 8);
         if (count <= 0 || rows <= 0 || cols <= 0 || rows > MAX_SIDE || cols > MAX_SIDE) {
             throw new DataFormatException(source + ": implausible IDX image dimensions: count " + Integer.toUnsignedString(count) + ", "
                     + Integer.toUnsignedString(rows) + "x" + Integer.toUnsignedString(cols)
@@ -56,9 +57,8 @@ public final class IdxReader {
     /** Reads a label file from {@code in} (not closed); {@code source} names it in error messages. */
     public static byte[] readLabels(InputStream in, String source) throws IOException {
         var s = decompressIfGzip(in, source);
-        byte[] header = readExactly(s, 8, source, "header");
-        checkMagic(intAt(header, 0), LABELS_MAGIC, source);
-        int count = intAt(header, 4);
+        checkMagic(intAt(readExactly(s, 4, source, "magic number"), 0), LABELS_MAGIC, source);
+        int count = intAt(readExactly(s, 4, source, "header after the magic number"), 0);
         if (count <= 0) {
             throw new DataFormatException(source + ": implausible IDX label count " + Integer.toUnsignedString(count) + " (need at least 1)");
         }
