@@ -42,29 +42,41 @@ public final class Philox {
         return (word >>> 8) * TWO_POW_M24;
     }
 
+    /** Elements per parallel chunk: a multiple of 4, so a Philox block never straddles two chunks. */
+    private static final int CHUNK = 1 << 14;
+
     public static void fillUniform(long seed, long offset, float[] out) {
-        int n = out.length;
-        for (long b = 0; b * 4 < n; b++) {
-            int[] x = streamBlock(seed, offset, b);
-            for (int lane = 0; lane < 4; lane++) {
-                long i = b * 4 + lane;
-                if (i < n) out[(int) i] = uniform(x[lane]);
+        forChunks(out.length, (from, to) -> {
+            for (int i = from; i < to; i += 4) {
+                int[] x = streamBlock(seed, offset, i >>> 2);
+                for (int lane = 0; lane < 4 && i + lane < to; lane++) out[i + lane] = uniform(x[lane]);
             }
-        }
+        });
     }
 
     public static void fillNormal(long seed, long offset, float[] out) {
-        int n = out.length;
-        var pair = new float[4];
-        for (long b = 0; b * 4 < n; b++) {
-            int[] x = streamBlock(seed, offset, b);
-            boxMuller(x[0], x[1], pair, 0);
-            boxMuller(x[2], x[3], pair, 2);
-            for (int lane = 0; lane < 4; lane++) {
-                long i = b * 4 + lane;
-                if (i < n) out[(int) i] = pair[lane];
+        forChunks(out.length, (from, to) -> {
+            var four = new float[4];
+            for (int i = from; i < to; i += 4) {
+                int[] x = streamBlock(seed, offset, i >>> 2);
+                boxMuller(x[0], x[1], four, 0);
+                boxMuller(x[2], x[3], four, 2);
+                for (int lane = 0; lane < 4 && i + lane < to; lane++) out[i + lane] = four[lane];
             }
+        });
+    }
+
+    private interface Range { void run(int from, int to); }
+
+    /** Every element depends only on its index, so chunks may run in any order on any thread. */
+    private static void forChunks(int n, Range body) {
+        int chunks = (n + CHUNK - 1) / CHUNK;
+        if (chunks <= 1) {
+            body.run(0, n);
+            return;
         }
+        java.util.stream.IntStream.range(0, chunks).parallel()
+                .forEach(c -> body.run(c * CHUNK, Math.min(n, (c + 1) * CHUNK)));
     }
 
     private static void boxMuller(int a, int b, float[] out, int at) {
