@@ -101,6 +101,12 @@ public final class ConvVae extends Module implements GenerativeModel {
         return encoder.backward(dh);
     }
 
+    /** The outputs of the last forward (alive until the scope they were made in closes). */
+    public Output lastOutput() {
+        if (last == null) throw new IllegalStateException("ConvVae: no forward yet");
+        return last;
+    }
+
     /** Module view: x -> logits through a sampled z. */
     @Override public Tensor forward(Tensor x) { return forwardVae(x).logits(); }
 
