@@ -36,6 +36,11 @@ final class Gemm {
 
     static boolean usesBlas() { return BLAS != null; }
 
+    /** For benchmarks only: lets OpenBLAS itself use more threads (every other caller expects 1). */
+    static void setBlasThreadsForBenchmark(int threads) {
+        if (BLAS != null) BLAS.setThreads(threads);
+    }
+
     static String describe() {
         return BLAS != null
                 ? BLAS.version() + " (single-threaded calls, " + Parallel.threads() + " threads over batch/blocks)"

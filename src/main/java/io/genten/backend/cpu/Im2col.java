@@ -11,16 +11,18 @@ import java.util.Arrays;
 final class Im2col {
     private Im2col() {}
 
-    /** x[xOff..] is one image (channels, h, w); col receives channels*k*k rows of oh*ow. */
+    /**
+     * x[xOff..] is one image (channels, h, w); its channels*k*k rows of oh*ow columns go to
+     * col[colOff + row*ldCol ..] (ldCol > oh*ow when several images share one column matrix).
+     */
     static void im2col(float[] x, int xOff, int channels, int h, int w, int k, int stride, int pad,
-                       int oh, int ow, float[] col) {
-        int plane = oh * ow;
+                       int oh, int ow, float[] col, int colOff, int ldCol) {
         int row = 0;
         for (int c = 0; c < channels; c++) {
             for (int ki = 0; ki < k; ki++) {
                 for (int kj = 0; kj < k; kj++, row++) {
                     int lo = validLo(kj, stride, pad, ow), hi = Math.max(lo, validHi(kj, stride, pad, w, ow));
-                    int base = row * plane;
+                    int base = colOff + row * ldCol;
                     for (int o = 0; o < oh; o++) {
                         int ih = o * stride - pad + ki;
                         int dst = base + o * ow;
@@ -43,15 +45,14 @@ final class Im2col {
     }
 
     /** The adjoint of {@link #im2col}: adds each column entry into its pixel of dx[dxOff..] (one image). */
-    static void col2imAdd(float[] col, int channels, int h, int w, int k, int stride, int pad, int oh, int ow,
-                          float[] dx, int dxOff) {
-        int plane = oh * ow;
+    static void col2imAdd(float[] col, int colOff, int ldCol, int channels, int h, int w, int k, int stride, int pad,
+                          int oh, int ow, float[] dx, int dxOff) {
         int row = 0;
         for (int c = 0; c < channels; c++) {
             for (int ki = 0; ki < k; ki++) {
                 for (int kj = 0; kj < k; kj++, row++) {
                     int lo = validLo(kj, stride, pad, ow), hi = Math.max(lo, validHi(kj, stride, pad, w, ow));
-                    int base = row * plane;
+                    int base = colOff + row * ldCol;
                     for (int o = 0; o < oh; o++) {
                         int ih = o * stride - pad + ki;
                         if (ih < 0 || ih >= h) continue;

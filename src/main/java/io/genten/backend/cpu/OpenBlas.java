@@ -26,10 +26,12 @@ final class OpenBlas {
     static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
 
     private final MethodHandle sgemm;
+    private final MethodHandle setThreads;
     private final String version;
 
-    private OpenBlas(MethodHandle sgemm, String version) {
+    private OpenBlas(MethodHandle sgemm, MethodHandle setThreads, String version) {
         this.sgemm = sgemm;
+        this.setThreads = setThreads;
         this.version = version;
     }
 
@@ -58,10 +60,19 @@ final class OpenBlas {
         var cfg = ((MemorySegment) config.invokeExact()).reinterpret(256).getString(0).split(" ");
         var core = ((MemorySegment) corename.invokeExact()).reinterpret(64).getString(0);
         String version = (cfg.length >= 2 ? cfg[0] + " " + cfg[1] : "OpenBLAS") + " " + core;
-        return new OpenBlas(sgemm, version);
+        return new OpenBlas(sgemm, setThreads, version);
     }
 
     String version() { return version; }
+
+    /** OpenBLAS's own thread count (process-wide); only the benchmark comparing the two strategies changes it. */
+    void setThreads(int threads) {
+        try {
+            setThreads.invokeExact(threads);
+        } catch (Throwable t) {
+            throw new IllegalStateException("openblas_set_num_threads failed: " + t, t);
+        }
+    }
 
     /** Row-major C = alpha op(A) op(B) + beta C on heap arrays; bounds were checked by the caller. */
     void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
