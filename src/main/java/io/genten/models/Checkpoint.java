@@ -44,12 +44,9 @@ public final class Checkpoint {
     public static Loaded load(Path file, Backend backend) throws IOException {
         try (var contents = SafeTensors.read(file)) {
             var kind = contents.metadata().get(MODEL_KEY);
-            GenerativeModel model = switch (kind) {
-                case "dcgan" -> new Dcgan(backend, 0);
-                case "vae" -> new ConvVae(backend, 0);
-                case null -> throw new CheckpointException(file + ": no \"model\" in the metadata; not a Genten checkpoint");
-                default -> throw new CheckpointException(file + ": unknown model kind \"" + kind + "\" (expected dcgan or vae)");
-            };
+            if (kind == null) throw new CheckpointException(file + ": no \"model\" in the metadata; not a Genten checkpoint");
+            if (!Models.KINDS.contains(kind)) throw new CheckpointException(file + ": unknown model kind \"" + kind + "\" (expected one of " + Models.KINDS + ")");
+            var model = Models.create(kind, backend, 0);
             copyIn(file, model, contents);
             return new Loaded(model, Map.copyOf(contents.metadata()));
         }

@@ -36,6 +36,11 @@ public final class GanTrainer implements AutoCloseable {
         this(gan, noiseSeed, DEFAULT_REAL_LABEL, DEFAULT_ADAM);
     }
 
+    /** With another real label (1 turns label smoothing off) and the default Adam. */
+    public GanTrainer(Dcgan gan, long noiseSeed, float realLabel) {
+        this(gan, noiseSeed, realLabel, DEFAULT_ADAM);
+    }
+
     /** realLabel: the discriminator's target for real images, 0.9 (one-sided smoothing) or 1. */
     public GanTrainer(Dcgan gan, long noiseSeed, float realLabel, AdamConfig adam) {
         if (!(realLabel > 0.5f && realLabel <= 1f)) throw new IllegalArgumentException("GanTrainer: real label " + realLabel + " must be in (0.5, 1]");

@@ -128,5 +128,7 @@ class CheckpointTest {
         SafeTensors.write(unknown, vae.stateDict(), Map.of("model", "unet"));
         e = assertThrows(CheckpointException.class, () -> Checkpoint.load(unknown, cpu));
         assertTrue(e.getMessage().contains("unet"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Models.create("unet", cpu, 1));
+        assertInstanceOf(ConvVae.class, Models.create("vae", cpu, 1));
     }
 }
