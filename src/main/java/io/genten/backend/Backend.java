@@ -70,6 +70,9 @@ public interface Backend extends AutoCloseable {
     /** Gradient of a per-channel bias: dy summed over every dimension but 1, shape (C). */
     Tensor biasGradient(Tensor dy);
 
+    /** y (N, C, ...) += bias (C) per channel, in place: the bias of a transposed conv. */
+    void addBiasInPlace(Tensor y, Tensor bias);
+
     // ---- batch normalization (per channel over N,H,W; rank 2 or 4) ---------------------
 
     /**

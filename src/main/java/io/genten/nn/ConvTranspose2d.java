@@ -18,7 +18,6 @@ public final class ConvTranspose2d extends Module {
     private final Conv2dSpec spec;
     private final Parameter weight;
     private final Parameter bias;
-    private final Tensor identity; // (out, out, 1, 1): adds the bias through conv2dForward, see addBias
     private Tensor x;
 
     public ConvTranspose2d(Backend backend, int in, int out, int k, int stride, int padding, int outputPadding, boolean bias, Init init) {
@@ -32,7 +31,6 @@ public final class ConvTranspose2d extends Module {
         int fanIn = out * k * k;
         this.weight = registerParameter("weight", init.kaimingUniform(backend, Shape.of(in, out, k, k), fanIn));
         this.bias = bias ? registerParameter("bias", init.biasUniform(backend, Shape.of(out), fanIn)) : null;
-        this.identity = bias ? identityKernel(backend, out) : null;
     }
 
     public Parameter weight() { return weight; }
@@ -47,25 +45,9 @@ public final class ConvTranspose2d extends Module {
         return bias == null ? y : addBias(y);
     }
 
-    /**
-     * The Backend has no broadcast bias-add and conv2dBackwardData takes no bias, so the bias
-     * goes through a 1x1 identity convolution: exact (each output is 1 * y + bias), at the cost of
-     * out^2 multiply-adds per pixel. A fused backend op would remove that cost.
-     */
     private Tensor addBias(Tensor y) {
-        try (var plain = y) {
-            return backend.conv2dForward(plain, identity, bias.value(), IDENTITY_SPEC);
-        }
-    }
-
-    private static final Conv2dSpec IDENTITY_SPEC = new Conv2dSpec(1, 0);
-
-    private static Tensor identityKernel(Backend backend, int c) {
-        var values = new float[c * c];
-        for (int i = 0; i < c; i++) values[i * c + i] = 1f;
-        try (var host = Tensor.wrap(values, Shape.of(c, c, 1, 1))) {
-            return backend.copyOf(host);
-        }
+        backend.addBiasInPlace(y, bias.value());
+        return y;
     }
 
     @Override public Tensor backward(Tensor dy) {

@@ -108,6 +108,11 @@ public final class CpuBackend implements Backend {
         return CpuConv.biasGradient(dy);
     }
 
+    @Override public void addBiasInPlace(Tensor y, Tensor bias) {
+        Checks.on("addBiasInPlace", device(), y, bias);
+        CpuBias.addInPlace(y, bias);
+    }
+
     // ---- batchnorm -------------------------------------------------------------------------
 
     @Override public BatchNormOutput batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,

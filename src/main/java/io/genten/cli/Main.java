@@ -1,0 +1,39 @@
+package io.genten.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code genten train | sample | info | bench}. */
+@Command(name = "genten", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Genten: train and sample DCGAN and VAE models on the CPU or a CUDA GPU.",
+        subcommands = {TrainCommand.class, SampleCommand.class, InfoCommand.class, BenchCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit code (tests call this instead of main). */
+    public static int run(String... args) {
+        return new CommandLine(new Main())
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler((ex, cmd, parsed) -> {
+                    cmd.getErr().println("genten: " + ex.getMessage());
+                    if (Boolean.getBoolean("genten.debug")) ex.printStackTrace(cmd.getErr());
+                    return 1;
+                })
+                .execute(args);
+    }
+
+    @Override public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override public String[] getVersion() {
+            var v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"genten " + (v == null ? "dev" : v)};
+        }
+    }
+}
