@@ -237,16 +237,9 @@ int genten_sum(const float* x, float* out, int64_t n, float scale, void* stream)
 int genten_channel_sum(const float* x, float* out, int n, int c, int hw, void* stream) {
     GT_REQUIRE(x != nullptr && out != nullptr && n > 0 && c > 0 && hw > 0);
     GT_SUPPORTED((int64_t)n * c * hw <= INT_MAX);
-    const int count = n * hw;
-    // Enough blocks to fill the machine even for one channel, at least 1024 elements each;
-    // a function of the shape only, so the result is deterministic.
-    int splits = (count + 1023) / 1024;
-    const int want = (528 + c - 1) / c;
-    if (splits > want) splits = want;
-    if (splits < 1) splits = 1;
     GT_SUPPORTED(c <= 65535);
-    const int per_split = (count + splits - 1) / splits;
-    splits = (count + per_split - 1) / per_split;
+    const SplitPlan plan = channel_split_plan(n * hw, c);
+    const int splits = plan.splits, per_split = plan.per_split;
     cudaStream_t s = as_stream(stream);
     Scratch partials(s);
     GT_CHECK(partials.alloc((size_t)c * splits * sizeof(double)));

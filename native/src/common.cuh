@@ -162,3 +162,23 @@ int deterministic_sum(F f, int64_t n, float scale, float* out, cudaStream_t s) {
 }
 
 }  // namespace genten
+
+namespace genten {
+
+// How per-channel reductions split each channel's count elements over blocks: enough blocks to
+// fill an H100 (~4 per SM) even for one channel, each at least 1024 elements. A function of the
+// shape only, so the reduction order (and the result) never depends on the device.
+struct SplitPlan {
+    int splits, per_split;
+};
+
+inline SplitPlan channel_split_plan(int count, int c) {
+    int splits = (count + 1023) / 1024;
+    const int want = (528 + c - 1) / c;
+    if (splits > want) splits = want;
+    if (splits < 1) splits = 1;
+    const int per_split = (count + splits - 1) / splits;
+    return SplitPlan{(count + per_split - 1) / per_split, per_split};
+}
+
+}  // namespace genten
