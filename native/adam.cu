@@ -20,10 +20,11 @@ __global__ void __launch_bounds__(kThreads) adam_kernel(const genten_adam_slot* 
                                                         float beta1, float beta2, float eps, float weight_decay,
                                                         int decoupled, const uint64_t* step_dev) {
     const double t = (double)*step_dev;
-    const float bc1 = (float)(1.0 - pow((double)beta1, t));
+    // the scalars in double, rounded once, as PyTorch computes them in Python floats
+    const float step_size = (float)((double)lr / (1.0 - pow((double)beta1, t)));
     const float bc2_sqrt = (float)sqrt(1.0 - pow((double)beta2, t));
-    const float step_size = lr / bc1;
-    const float decay = decoupled ? 1.0f - lr * weight_decay : 1.0f;
+    const float decay = (float)(1.0 - (double)lr * (double)weight_decay);
+    const float one_minus_b1 = (float)(1.0 - (double)beta1), one_minus_b2 = (float)(1.0 - (double)beta2);
     for (int slot = blockIdx.y; slot < count; slot += gridDim.y) {
         const genten_adam_slot sl = slots[slot];
         const int64_t stride = (int64_t)gridDim.x * blockDim.x;
@@ -37,8 +38,8 @@ __global__ void __launch_bounds__(kThreads) adam_kernel(const genten_adam_slot* 
                     g += weight_decay * p;
             }
             float m = sl.m[i], v = sl.v[i];
-            m += (1.0f - beta1) * (g - m);
-            v = beta2 * v + (1.0f - beta2) * g * g;
+            m += one_minus_b1 * (g - m);
+            v = beta2 * v + one_minus_b2 * g * g;
             const float denom = sqrtf(v) / bc2_sqrt + eps;
             p -= step_size * (m / denom);
             sl.m[i] = m;

@@ -523,8 +523,8 @@ int check_shape(const ConvShape& s, int math_mode) {
     GT_REQUIRE(valid_math(math_mode));
     GT_REQUIRE((int64_t)s.h + 2 * (int64_t)s.pad >= s.r && (int64_t)s.w + 2 * (int64_t)s.pad >= s.r);
     // the forward relation; it also holds for a transposed conv's output padding (< stride)
+    GT_REQUIRE(s.stride <= 255 && s.pad <= (1 << 20));  // stride^2 phases on gridDim.z
     GT_REQUIRE(s.oh == (s.h + 2 * s.pad - s.r) / s.stride + 1 && s.ow == (s.w + 2 * s.pad - s.r) / s.stride + 1);
-    GT_REQUIRE(s.stride <= 255);  // stride^2 phases on gridDim.z
     GT_SUPPORTED((int64_t)s.n * s.c * s.h * s.w <= INT_MAX);
     GT_SUPPORTED((int64_t)s.n * s.k * s.oh * s.ow <= INT_MAX);
     GT_SUPPORTED((int64_t)s.k * s.c * s.r * s.r <= INT_MAX);
