@@ -506,6 +506,123 @@ __global__ void __launch_bounds__(NT) conv_bwd_filter_kernel(const __grid_consta
     }
 }
 
+// ---- narrow GEMMs: direct kernels ------------------------------------------------------------
+// With 8 or fewer output channels (forward K, backward-data C) or filter rows (backward-filter
+// K), a 64-wide tile would spend >= 7/8 of its work on padding (the VAE's last conv 32->1, the
+// DCGAN generator's last transposed conv 64->1 and the discriminator's input gradient through
+// conv 1->64). These kernels compute the exact sums directly in FP32 FMAs in every math mode (TF32
+// permits, it does not require, reduced precision): one thread per output position holding all
+// <= 8 channels, each gathered input read once, weights read warp-uniformly from L1. Bound by the
+// load instructions (~1 gather + up to 8 broadcast loads per input element), far below the
+// tiled kernels' wasted FLOPs at these shapes.
+constexpr int NARROW = 8;
+
+__global__ void __launch_bounds__(kThreads) conv_fwd_narrow_kernel(const __grid_constant__ FwdParams p) {
+    const ConvShape& s = p.s;
+    const int ohw = s.oh * s.ow;
+    for (int m = blockIdx.x * blockDim.x + threadIdx.x; m < p.M; m += gridDim.x * blockDim.x) {
+        int img, pos, oh, ow;
+        p.ohw.divmod(m, img, pos);
+        p.ow.divmod(pos, oh, ow);
+        const int ih0 = oh * s.stride - s.pad, iw0 = ow * s.stride - s.pad;
+        const float* xb = p.x + (int64_t)img * s.c * s.h * s.w;
+        float acc[NARROW];
+#pragma unroll
+        for (int n = 0; n < NARROW; ++n) acc[n] = 0.0f;
+        for (int c = 0; c < s.c; ++c)
+            for (int r = 0; r < s.r; ++r) {
+                const int ih = ih0 + r;
+                if ((unsigned)ih >= (unsigned)s.h) continue;
+                for (int q = 0; q < s.r; ++q) {
+                    const int iw = iw0 + q;
+                    if ((unsigned)iw >= (unsigned)s.w) continue;
+                    const float a = __ldg(xb + (c * s.h + ih) * s.w + iw);
+                    const int kd = (c * s.r + r) * s.r + q;
+#pragma unroll
+                    for (int n = 0; n < NARROW; ++n)
+                        if (n < s.k) acc[n] = fmaf(a, __ldg(p.w + n * p.Kd + kd), acc[n]);
+                }
+            }
+#pragma unroll
+        for (int n = 0; n < NARROW; ++n)
+            if (n < s.k) {
+                float v = acc[n];
+                if (p.bias) v += __ldg(p.bias + n);
+                p.y[((int64_t)img * s.k + n) * ohw + pos] = act_forward(p.act, v, p.alpha);
+            }
+    }
+}
+
+// dx[img, c, h, w] gathers dy[img, k, oh, ow] over taps r = (h + pad) % stride + j * stride with
+// oh = (h + pad - r) / stride in range (likewise s / ow).
+__global__ void __launch_bounds__(kThreads) conv_bwd_data_narrow_kernel(const __grid_constant__ BwdDataParams p,
+                                                                        FastDiv hw_div, FastDiv w_div) {
+    const ConvShape& s = p.s;
+    const int total = s.n * s.h * s.w;
+    for (int m = blockIdx.x * blockDim.x + threadIdx.x; m < total; m += gridDim.x * blockDim.x) {
+        int img, pos, h, w;
+        hw_div.divmod(m, img, pos);
+        w_div.divmod(pos, h, w);
+        const int r0 = (h + s.pad) % s.stride, q0 = (w + s.pad) % s.stride;
+        float acc[NARROW];
+#pragma unroll
+        for (int c = 0; c < NARROW; ++c) acc[c] = 0.0f;
+        const float* dyb = p.dy + (int64_t)img * s.k * s.oh * s.ow;
+        for (int k = 0; k < s.k; ++k)
+            for (int r = r0; r < s.r; r += s.stride) {
+                const int oh = (h + s.pad - r) / s.stride;  // exact: h + pad - r = 0 (mod stride)
+                if (h + s.pad - r < 0) break;               // larger r only goes further out
+                if (oh >= s.oh) continue;
+                for (int q = q0; q < s.r; q += s.stride) {
+                    if (w + s.pad - q < 0) break;
+                    const int ow = (w + s.pad - q) / s.stride;
+                    if (ow >= s.ow) continue;
+                    const float a = __ldg(dyb + (k * s.oh + oh) * s.ow + ow);
+#pragma unroll
+                    for (int c = 0; c < NARROW; ++c)
+                        if (c < s.c) acc[c] = fmaf(a, __ldg(p.w + ((k * s.c + c) * s.r + r) * s.r + q), acc[c]);
+                }
+            }
+#pragma unroll
+        for (int c = 0; c < NARROW; ++c)
+            if (c < s.c) p.dx[(((int64_t)img * s.c + c) * s.h + h) * s.w + w] = acc[c];
+    }
+}
+
+// Block (crs, split) reduces its slice of N*OH*OW for every filter row k < K; partials go to the
+// split workspace (or dw) exactly as the tiled kernel's, and are summed in a fixed order.
+__global__ void __launch_bounds__(kThreads) conv_bwd_filter_narrow_kernel(const __grid_constant__ BwdFilterParams p) {
+    const ConvShape& s = p.s;
+    const int crs = blockIdx.x;
+    int c, rs, r, q;
+    p.rr.divmod(crs, c, rs);
+    p.r.divmod(rs, r, q);
+    const int kbeg = blockIdx.y * p.per_split, kend = min(p.Kd, kbeg + p.per_split);
+    const int ohw = s.oh * s.ow;
+    float acc[NARROW];
+#pragma unroll
+    for (int k = 0; k < NARROW; ++k) acc[k] = 0.0f;
+    for (int kd = kbeg + threadIdx.x; kd < kend; kd += blockDim.x) {
+        int img, pos, oh, ow;
+        p.ohw.divmod(kd, img, pos);
+        p.ow.divmod(pos, oh, ow);
+        const int ih = oh * s.stride - s.pad + r, iw = ow * s.stride - s.pad + q;
+        if ((unsigned)ih >= (unsigned)s.h || (unsigned)iw >= (unsigned)s.w) continue;
+        const float xv = __ldg(p.x + (((int64_t)img * s.c + c) * s.h + ih) * s.w + iw);
+        const float* dyb = p.dy + (int64_t)img * s.k * ohw + pos;
+#pragma unroll
+        for (int k = 0; k < NARROW; ++k)
+            if (k < s.k) acc[k] = fmaf(__ldg(dyb + k * ohw), xv, acc[k]);
+    }
+    float* out = p.out + (int64_t)blockIdx.y * s.k * p.N;
+#pragma unroll
+    for (int k = 0; k < NARROW; ++k)
+        if (k < s.k) {  // uniform over the block
+            const double v = block_sum((double)acc[k]);
+            if (threadIdx.x == 0) out[(int64_t)k * p.N + crs] = (float)v;
+        }
+}
+
 __global__ void split_reduce_kernel(const float* ws, float* dw, int64_t total, int splits) {
     const int64_t stride = (int64_t)gridDim.x * blockDim.x;
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
@@ -593,6 +710,11 @@ int genten_conv2d_forward(const float* x, const float* w, const float* bias, flo
     p.ow = FastDiv(ow);
     p.rr = FastDiv(r * r);
     p.r = FastDiv(r);
+    if (k <= NARROW) {
+        conv_fwd_narrow_kernel<<<grid_for(p.M), kThreads, 0, as_stream(stream)>>>(p);
+        GT_CHECK_LAUNCH();
+        return 0;
+    }
     const dim3 grid(cdiv(p.M, BM), cdiv(k, BN));
     GT_SUPPORTED(grid.y <= 65535);
     return dispatch<LaunchFwd>(math_mode, p, grid, as_stream(stream));
@@ -608,6 +730,13 @@ int genten_conv2d_backward_data(const float* dy, const float* w, float* dx, int 
     p.w = w;
     p.dx = dx;
     p.s = s;
+    if (c <= NARROW) {
+        const int64_t total = (int64_t)n * h * w_;
+        conv_bwd_data_narrow_kernel<<<grid_for(total), kThreads, 0, as_stream(stream)>>>(p, FastDiv(h * w_),
+                                                                                         FastDiv(w_));
+        GT_CHECK_LAUNCH();
+        return 0;
+    }
     const int64_t max_m = (int64_t)n * ((h + stride - 1) / stride) * ((w_ + stride - 1) / stride);
     const dim3 grid(cdiv(max_m, BM), cdiv(c, BN), (unsigned)(stride * stride));
     GT_SUPPORTED(grid.y <= 65535);
@@ -629,11 +758,14 @@ int genten_conv2d_backward_filter(const float* dy, const float* x, float* dw, in
     p.ow = FastDiv(ow);
     p.rr = FastDiv(r * r);
     p.r = FastDiv(r);
-    // About two waves of an H100's 132 SMs, each split at least 16 k-steps; a function of the
+    // About two waves of an H100's 132 SMs, each split at least 16 k-steps (the narrow kernel: a
+    // block per filter column, ~4 waves, at least 2048 positions per split); a function of the
     // shape only (not of the device), so results are identical everywhere.
-    const int64_t tiles = (int64_t)cdiv(k, BM) * cdiv(p.N, BN);
+    const bool narrow = k <= NARROW;
+    const int64_t tiles = narrow ? ((int64_t)p.N + 1) / 2 : (int64_t)cdiv(k, BM) * cdiv(p.N, BN);
     int64_t splits = (264 + tiles - 1) / tiles;
-    const int64_t max_splits = (p.Kd + 16 * BK - 1) / (16 * BK);
+    const int64_t min_per_split = narrow ? 2048 : 16 * BK;
+    const int64_t max_splits = (p.Kd + min_per_split - 1) / min_per_split;
     if (splits > max_splits) splits = max_splits;
     if (splits > 1024) splits = 1024;
     if (splits < 1) splits = 1;
@@ -641,18 +773,24 @@ int genten_conv2d_backward_filter(const float* dy, const float* x, float* dw, in
     per_split = (per_split + BK - 1) / BK * BK;
     splits = (p.Kd + per_split - 1) / per_split;
     p.per_split = (int)per_split;
-    const dim3 grid(cdiv(k, BM), cdiv(p.N, BN), (unsigned)splits);
+    const dim3 grid = narrow ? dim3((unsigned)p.N, (unsigned)splits) : dim3(cdiv(k, BM), cdiv(p.N, BN), (unsigned)splits);
     GT_SUPPORTED(grid.y <= 65535);
     cudaStream_t st = as_stream(stream);
     const int64_t total = (int64_t)k * p.N;
+    auto run = [&]() -> int {
+        if (!narrow) return dispatch<LaunchBwdFilter>(math_mode, p, grid, st);
+        conv_bwd_filter_narrow_kernel<<<grid, kThreads, 0, st>>>(p);
+        GT_CHECK_LAUNCH();
+        return 0;
+    };
     if (splits == 1) {
         p.out = dw;
-        return dispatch<LaunchBwdFilter>(math_mode, p, grid, st);
+        return run();
     }
     Scratch ws(st);
     GT_CHECK(ws.alloc((size_t)splits * total * sizeof(float)));
     p.out = static_cast<float*>(ws.ptr);
-    if (int e = dispatch<LaunchBwdFilter>(math_mode, p, grid, st)) return e;
+    if (int e = run()) return e;
     split_reduce_kernel<<<grid_for(total), kThreads, 0, st>>>(p.out, dw, total, (int)splits);
     GT_CHECK_LAUNCH();
     return 0;

@@ -105,6 +105,24 @@ def emu_bwd_filter(dy, x, r, st, pad, splits):
                     ih, iw = o1*st-pad+rr, o2*st-pad+ss
                     if 0<=ih<h and 0<=iw<wd: ws[z,kout,crs] += a*xf[((img*c+cc)*h+ih)*wd+iw]
     return ws.sum(0).reshape(k,c,r,r)
+def emu_bwd_data_narrow(dy, w, h, wd, st, pad):
+    n,k,oh,ow = dy.shape; _,c,r,_ = w.shape
+    dx = np.zeros((n,c,h,wd))
+    for img in range(n):
+        for hh in range(h):
+            for ww in range(wd):
+                r0, q0 = (hh+pad) % st, (ww+pad) % st
+                for kk in range(k):
+                    for rr in range(r0, r, st):
+                        if hh+pad-rr < 0: break
+                        o1 = (hh+pad-rr)//st
+                        if o1 >= oh: continue
+                        for qq in range(q0, r, st):
+                            if ww+pad-qq < 0: break
+                            o2 = (ww+pad-qq)//st
+                            if o2 >= ow: continue
+                            dx[img,:,hh,ww] += dy[img,kk,o1,o2]*w[kk,:,rr,qq]
+    return dx
 rng = np.random.default_rng(1)
 cases = [(2,3,7,7,4,5,2,2,0),(1,1,28,28,1,5,2,2,1),(2,2,14,14,3,3,2,1,1),(1,2,5,6,2,3,1,1,0),(2,3,9,8,2,3,3,0,0),
          (1,2,8,8,3,4,2,1,0),(1,1,6,6,2,1,2,0,0),(1,2,7,7,2,5,1,2,0),(1,2,11,10,1,3,3,2,2),(1,1,4,4,1,2,3,0,0)]
@@ -117,6 +135,7 @@ for (n,c,h,wd,k,r,st,pad,opad) in cases:
     x = rng.standard_normal((n,c,H,W)); w = rng.standard_normal((k,c,r,r)); dy = rng.standard_normal((n,k,oh,ow))
     assert np.allclose(emu_fwd(x,w,st,pad,oh,ow), ref_fwd(x,w,st,pad,oh,ow))
     assert np.allclose(emu_bwd_data(dy,w,H,W,st,pad), ref_bwd_data(dy,w,H,W,st,pad))
+    assert np.allclose(emu_bwd_data_narrow(dy,w,H,W,st,pad), ref_bwd_data(dy,w,H,W,st,pad))
     for sp in (1,3):
         assert np.allclose(emu_bwd_filter(dy,x,r,st,pad,sp), ref_bwd_filter(dy,x,r,st,pad))
     print("ok", (n,c,H,W,k,r,st,pad,oh,ow))
