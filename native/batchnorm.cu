@@ -142,6 +142,56 @@ __global__ void bn_inference(const float* x, const float* gamma, const float* be
     }
 }
 
+// BatchNorm1d (hw = 1): channel ch of row i is x[i * c + ch], so the per-channel kernels above
+// would read with stride c. Here a block covers 32 adjacent channels (one per lane, coalesced) and
+// 8 row lanes; the 8 lanes are added in a fixed order. Same partials layout as above.
+template <bool GRAD>
+__global__ void __launch_bounds__(kThreads) bn_partials_rows(const float* x, const float* dy, const float* mean,
+                                                             double2* partials, int n, int c, int per_split,
+                                                             int splits) {
+    const int tx = threadIdx.x & 31, ty = threadIdx.x >> 5;
+    const int ch = blockIdx.x * 32 + tx;
+    const int begin = blockIdx.y * per_split, end = min(n, begin + per_split);
+    double a = 0.0, b = 0.0;
+    if (ch < c) {
+        const double mu = GRAD ? (double)mean[ch] : 0.0;
+        for (int i = begin + ty; i < end; i += kThreads / 32) {
+            const int64_t q = (int64_t)i * c + ch;
+            if (GRAD) {
+                const double g = (double)dy[q];
+                a += g;
+                b += g * ((double)x[q] - mu);
+            } else {
+                const double v = (double)x[q];
+                a += v;
+                b += v * v;
+            }
+        }
+    }
+    __shared__ double2 lanes[kThreads / 32][32];
+    lanes[ty][tx] = make_double2(a, b);
+    __syncthreads();
+    if (ty == 0 && ch < c) {
+        double2 t = lanes[0][tx];
+        for (int k = 1; k < kThreads / 32; ++k) {
+            t.x += lanes[k][tx].x;
+            t.y += lanes[k][tx].y;
+        }
+        partials[(int64_t)ch * splits + blockIdx.y] = t;
+    }
+}
+
+SplitPlan rows_split_plan(int n, int c) {
+    const int col_blocks = (c + 31) / 32;
+    int splits = (n + 127) / 128;
+    const int want = (528 + col_blocks - 1) / col_blocks;
+    if (splits > want) splits = want;
+    if (splits > 65535) splits = 65535;
+    if (splits < 1) splits = 1;
+    const int per_split = (n + splits - 1) / splits;
+    return SplitPlan{(n + per_split - 1) / per_split, per_split};
+}
+
 int check_sizes(int n, int c, int hw) {
     GT_REQUIRE(n > 0 && c > 0 && hw > 0);
     GT_SUPPORTED((int64_t)n * c * hw <= INT_MAX);
@@ -162,12 +212,16 @@ int genten_batchnorm_train_forward(const float* x, const float* gamma, const flo
     GT_REQUIRE(count > 1);  // the unbiased variance needs two values per channel (as PyTorch)
     GT_REQUIRE(eps >= 0.0f && momentum >= 0.0f && momentum <= 1.0f);
     cudaStream_t s = as_stream(stream);
-    const SplitPlan plan = channel_split_plan(count, c);
+    const SplitPlan plan = hw == 1 ? rows_split_plan(n, c) : channel_split_plan(count, c);
     Scratch partials(s);
     GT_CHECK(partials.alloc((size_t)c * plan.splits * sizeof(double2)));
     double2* part = static_cast<double2*>(partials.ptr);
     const FastDiv hw_div(hw);
-    bn_stats_partials<<<dim3(plan.splits, c), kThreads, 0, s>>>(x, part, c, hw, count, hw_div, plan.per_split);
+    if (hw == 1)
+        bn_partials_rows<false><<<dim3((c + 31) / 32, plan.splits), kThreads, 0, s>>>(x, nullptr, nullptr, part, n, c,
+                                                                                        plan.per_split, plan.splits);
+    else
+        bn_stats_partials<<<dim3(plan.splits, c), kThreads, 0, s>>>(x, part, c, hw, count, hw_div, plan.per_split);
     GT_CHECK_LAUNCH();
     bn_stats_finalize<<<(c + kThreads - 1) / kThreads, kThreads, 0, s>>>(part, plan.splits, c, count, eps, momentum,
                                                                           save_mean, save_invstd, running_mean,
@@ -186,15 +240,19 @@ int genten_batchnorm_backward(const float* dy, const float* x, const float* gamm
     if (int e = check_sizes(n, c, hw)) return e;
     const int count = n * hw, total = n * c * hw;
     cudaStream_t s = as_stream(stream);
-    const SplitPlan plan = channel_split_plan(count, c);
+    const SplitPlan plan = hw == 1 ? rows_split_plan(n, c) : channel_split_plan(count, c);
     const size_t part_bytes = (size_t)c * plan.splits * sizeof(double2);
     Scratch scratch(s);
     GT_CHECK(scratch.alloc(part_bytes + (size_t)c * sizeof(float3)));
     double2* part = static_cast<double2*>(scratch.ptr);
     float3* coef = reinterpret_cast<float3*>(static_cast<char*>(scratch.ptr) + part_bytes);
     const FastDiv hw_div(hw);
-    bn_grad_partials<<<dim3(plan.splits, c), kThreads, 0, s>>>(dy, x, save_mean, part, c, hw, count, hw_div,
-                                                                plan.per_split);
+    if (hw == 1)
+        bn_partials_rows<true><<<dim3((c + 31) / 32, plan.splits), kThreads, 0, s>>>(x, dy, save_mean, part, n, c,
+                                                                                      plan.per_split, plan.splits);
+    else
+        bn_grad_partials<<<dim3(plan.splits, c), kThreads, 0, s>>>(dy, x, save_mean, part, c, hw, count, hw_div,
+                                                                    plan.per_split);
     GT_CHECK_LAUNCH();
     bn_grad_finalize<<<(c + kThreads - 1) / kThreads, kThreads, 0, s>>>(part, plan.splits, c, count, gamma,
                                                                          save_invstd, dgamma, dbeta, coef);
