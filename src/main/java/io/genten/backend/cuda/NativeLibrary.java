@@ -8,6 +8,7 @@ import java.lang.foreign.SymbolLookup;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.function.Function;
 import java.util.ArrayList;
 
 /**
@@ -28,7 +29,7 @@ public final class NativeLibrary {
     }
 
     private static final class Holder {
-        static final Status STATUS = load(locate(System.getProperty(PROPERTY), NativeLibrary.class,
+        static final Status STATUS = load(locate(System.getProperty(PROPERTY), NativeLibrary.class::getResourceAsStream,
                 System.getProperty("java.library.path", "")));
     }
 
@@ -46,7 +47,7 @@ public final class NativeLibrary {
      * Finds the library file without loading it: a Status with a path, or with the reason it is
      * missing. Pure apart from extracting the jar's copy; tests call it with their own arguments.
      */
-    static Status locate(String explicitPath, Class<?> anchor, String libraryPath) {
+    static Status locate(String explicitPath, Function<String, InputStream> resources, String libraryPath) {
         if (explicitPath != null && !explicitPath.isBlank()) {
             var p = Path.of(explicitPath);
             if (!Files.isRegularFile(p)) {
@@ -56,7 +57,7 @@ public final class NativeLibrary {
         }
         var searched = new ArrayList<String>();
         searched.add("classpath:" + RESOURCE);
-        try (InputStream in = anchor.getResourceAsStream(RESOURCE)) {
+        try (InputStream in = resources.apply(RESOURCE)) {
             if (in != null) {
                 var tmp = Files.createTempFile("libgenten_cuda-", ".so");
                 tmp.toFile().deleteOnExit();
