@@ -677,7 +677,7 @@ public final class CudaBackend implements Backend {
         if (closed) return;
         closed = true;
         RuntimeException first = null;
-        if (!stream.equals(MemorySegment.NULL)) {
+        if (stream.address() != 0) {
             try { synchronize(); } catch (RuntimeException e) { first = e; }
         }
         try {
@@ -689,7 +689,7 @@ public final class CudaBackend implements Backend {
         } catch (RuntimeException e) {
             if (first == null) first = e;
         }
-        if (!stream.equals(MemorySegment.NULL)) {
+        if (stream.address() != 0) {
             int status = Native.streamDestroy(stream);
             if (status != 0 && first == null) first = new CudaException("cuda backend close: " + CudaStatus.errorString(status), status);
         }

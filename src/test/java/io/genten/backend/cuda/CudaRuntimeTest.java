@@ -130,7 +130,9 @@ class CudaRuntimeTest {
                     for (int replay = 0; replay < 3; replay++) {
                         graph.replay();
                         for (int i = 0; i < captured.length; i++) {
-                            assertArrayEquals(eager.get(i), captured[i].toArray(), gpu.options() + " replay " + replay + " output " + i);
+                            // not bitwise: a cuDNN backward-filter algorithm may accumulate with atomics
+                            io.genten.testing.Assertions2.assertClose(gpu.options() + " replay " + replay + " output " + i,
+                                    captured[i].toArray(), eager.get(i), 1e-6);
                         }
                     }
                     for (var t : captured) t.close();
