@@ -309,6 +309,18 @@ public final class CudaBackend implements Backend {
         return dw;
     }
 
+    @Override public void addBiasInPlace(Tensor y, Tensor bias) {
+        String op = "addBiasInPlace";
+        Checks.on(op, device, y, bias);
+        if (y.rank() < 2 || bias.rank() != 1 || bias.dim(0) != y.dim(1)) {
+            throw new IllegalArgumentException(op + ": bias " + bias.shape() + " does not match the channels of " + y.shape());
+        }
+        int n = y.dim(0), c = y.dim(1);
+        if (y.numel() == 0) return;
+        int hw = Math.toIntExact(y.numel() / ((long) n * c));
+        check(Native.biasActivation(p(y), p(bias), n, c, hw, ACT_IDENTITY, 0f, stream), op, y, bias);
+    }
+
     @Override public Tensor biasGradient(Tensor dy) {
         String op = "biasGradient";
         Checks.on(op, device, dy);

@@ -238,6 +238,21 @@ class CudaOpsTest {
             Activation.TANH, Activation.SIGMOID);
 
     @ParameterizedTest @MethodSource("configs")
+    void addBiasInPlaceMatchesCpu(CudaOptions o) {
+        var gpu = GpuTestSupport.backend(o);
+        for (int[] dims : new int[][] {{1, 1, 1, 1}, {3, 5, 7, 9}, {64, 64, 14, 14}, {5, 37}}) {
+            try (var scope = TensorScope.open()) {
+                var y = randn(dims[0] + 31L, dims);
+                var b = randn(dims[1] + 7L, dims[1]);
+                var gy = gpu.copyOf(y);
+                gpu.addBiasInPlace(gy, gpu.copyOf(b));
+                CPU.addBiasInPlace(y, b);
+                close("addBiasInPlace " + java.util.Arrays.toString(dims), gy, y, 1e-7);
+            }
+        }
+    }
+
+    @ParameterizedTest @MethodSource("configs")
     void pointwiseOpsMatchCpu(CudaOptions o) {
         var gpu = GpuTestSupport.backend(o);
         for (int n : new int[] {1, 7, 1000, 4097, 100_003}) {
