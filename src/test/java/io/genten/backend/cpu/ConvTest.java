@@ -34,7 +34,7 @@ class ConvTest {
                         for (int pad : new int[] {0, 1, 2})
                             for (int[] hw : new int[][] {{7, 7}, {8, 6}, {5, 9}}) {
                                 if (hw[0] + 2 * pad < k || hw[1] + 2 * pad < k) continue;
-                                int cout = (cin + k + stride) % 4 + 1;
+                                int cout = (cin + k + stride + pad) % 4 * 3 + 1; // 1, 4: direct loops; 7, 10: im2col + GEMM
                                 boolean bias = (cin + pad + stride) % 2 == 0;
                                 checkForward(n, cin, hw[0], hw[1], cout, k, stride, pad, bias);
                                 cases++;
@@ -46,6 +46,7 @@ class ConvTest {
         checkForward(3, 1, 28, 28, 32, 3, 2, 1, true);  // VAE enc1
         checkForward(2, 32, 14, 14, 64, 3, 2, 1, true); // VAE enc2
         checkForward(2, 64, 14, 14, 16, 5, 2, 2, true); // DCGAN D conv2 (fewer output channels)
+        checkForward(3, 32, 28, 28, 1, 3, 1, 1, true);  // VAE dec3 (direct loops)
     }
 
     private void checkForward(int n, int cin, int h, int w, int cout, int k, int stride, int pad, boolean withBias) {
@@ -69,6 +70,8 @@ class ConvTest {
         checkBackward(2, 5, 6, 7, 2, 5, 2, 2, Shape.of(2, 5, 6, 7));
         checkBackward(1, 3, 5, 5, 4, 1, 1, 0, Shape.of(1, 3, 5, 5)); // 1x1 direct path
         checkBackward(2, 1, 8, 8, 3, 3, 2, 0, Shape.of(2, 1, 8, 8));
+        checkBackward(2, 3, 6, 5, 7, 3, 1, 1, Shape.of(2, 3, 6, 5)); // im2col + GEMM (more output channels than the direct loops take)
+        checkBackward(3, 2, 7, 7, 9, 3, 2, 1, Shape.of(3, 2, 7, 7));
     }
 
     /**
@@ -83,6 +86,8 @@ class ConvTest {
         checkBackward(2, 2, 8, 8, 3, 5, 2, 2, Shape.of(2, 2, 8, 8));
         // stride 3, output padding 2
         checkBackward(1, 2, 9, 9, 2, 3, 3, 1, Shape.of(1, 2, 9, 9));
+        checkBackward(2, 3, 8, 8, 6, 3, 2, 1, Shape.of(2, 3, 8, 8)); // the same through im2col + GEMM
+        checkBackward(1, 2, 8, 7, 5, 5, 2, 2, Shape.of(1, 2, 8, 7));
     }
 
     private void checkBackward(int n, int cin, int h, int w, int cout, int k, int stride, int pad, Shape xShape) {
