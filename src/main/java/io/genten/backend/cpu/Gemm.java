@@ -6,10 +6,11 @@ package io.genten.backend.cpu;
  *
  * <p>Threading: OpenBLAS is set single-threaded and the callers parallelize over independent
  * work themselves (conv over chunks of the batch, {@link #sgemmParallel} over blocks of C).
- * Measured (ConvBench, batch 64, 2 cores, forward): chunks of the batch with single-threaded
- * GEMMs took 2.4 / 28 / 112 / 40 ms for convs 32->64 3x3 s2 @14, 64->128 5x5 s2 @14,
- * 128->256 5x5 s1 @7, 64->32 3x3 s1 @28, against 16 / 64 / 170 / 95 ms for im2col of the
- * whole batch plus one GEMM on 2 OpenBLAS threads: the im2col/col2im and gather/scatter passes
+ * Measured (ConvBench, batch 64, 2 shared cores, forward, preallocated scratch): chunks of the
+ * batch with single-threaded GEMMs took 1.2 / 9.5 / 50 / 49 ms for convs 32->64 3x3 s2 @14,
+ * 64->128 5x5 s2 @14, 128->256 5x5 s1 @7, 64->32 3x3 s1 @28, against 1.6 / 13.5 / 199 / 63 ms
+ * for im2col of the whole batch plus one GEMM on 2 OpenBLAS threads (1.3-4x slower in every
+ * run, under varying load): the im2col/col2im and gather/scatter passes
  * (a large share of each layer) then run in parallel too, only one group of images needs
  * scratch per thread, and the GEMMs are too small for OpenBLAS's own threading to pay.
  */

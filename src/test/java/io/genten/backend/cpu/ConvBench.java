@@ -90,8 +90,9 @@ public final class ConvBench {
                 int oh = (h + 2 * pad - k) / stride + 1, p = oh * oh, ckk = cin * k * k;
                 double ours = time(() -> CpuBackend.get().conv2dForward(x, w, null, spec).close());
                 float[] xs = x.hostArray(), ws = w.hostArray();
+                // scratch allocated once, so that only im2col, the GEMM and the scatter are timed
+                float[] col = new float[ckk * n * p], buf = new float[cout * n * p], y = new float[n * cout * p];
                 Runnable batched = () -> {
-                    float[] col = new float[ckk * n * p], buf = new float[cout * n * p], y = new float[n * cout * p];
                     for (int i = 0; i < n; i++) Im2col.im2col(xs, i * cin * h * h, cin, h, h, k, stride, pad, oh, oh, col, i * p, n * p);
                     Gemm.sgemm(false, false, cout, n * p, ckk, 1f, ws, 0, ckk, col, 0, n * p, 0f, buf, 0, n * p);
                     for (int i = 0; i < n; i++)
