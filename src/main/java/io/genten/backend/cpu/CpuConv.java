@@ -41,6 +41,7 @@ final class CpuConv {
         long flopsPerImage() { return 2L * cout * ckk() * plane(); }
         /** Few output channels: direct loops instead of a matrix-vector-shaped GEMM. */
         boolean direct() { return cout <= DirectConv.MAX_COUT; }
+        DirectConv.Stride1Scratch stride1Scratch() { return DirectConv.Stride1Scratch.of(cin, h, w, cout, k, pad, oh); }
         int group() { return Math.max(1, Math.min(n, Math.ceilDiv(TARGET_COLUMNS, Math.max(1, plane())))); }
 
         /** Unfolds images [i0, i0+gs) of x into col, side by side. */
@@ -79,10 +80,15 @@ final class CpuConv {
         int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group();
         if (g.direct()) {
             overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
+                var scratch = g.stride() == 1 ? g.stride1Scratch() : null;
                 for (int i = from; i < to; i++) {
                     int yOff = i * g.yImage();
                     if (bs != null) for (int c = 0; c < cout; c++) Arrays.fill(y, yOff + c * p, yOff + (c + 1) * p, bs[c]);
-                    DirectConv.forward(xs, i * g.xImage(), ws, y, yOff, g.cin(), g.h(), g.w(), cout, g.k(), g.stride(), g.pad(), g.oh(), g.ow());
+                    if (scratch != null) {
+                        DirectConv.forwardStride1(xs, i * g.xImage(), ws, y, yOff, g.cin(), g.h(), g.w(), cout, g.k(), g.pad(), g.oh(), g.ow(), scratch);
+                    } else {
+                        DirectConv.forward(xs, i * g.xImage(), ws, y, yOff, g.cin(), g.h(), g.w(), cout, g.k(), g.stride(), g.pad(), g.oh(), g.ow());
+                    }
                 }
             });
             return Tensor.wrap(y, yShape);
@@ -127,9 +133,15 @@ final class CpuConv {
         int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group();
         if (g.direct()) {
             overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
+                var scratch = g.stride() == 1 ? g.stride1Scratch() : null;
                 for (int i = from; i < to; i++) {
-                    DirectConv.backwardData(dys, i * g.yImage(), ws, dx, i * g.xImage(), g.cin(), g.h(), g.w(), cout, g.k(),
-                            g.stride(), g.pad(), g.oh(), g.ow());
+                    if (scratch != null) {
+                        DirectConv.backwardDataStride1(dys, i * g.yImage(), ws, dx, i * g.xImage(), g.cin(), g.h(), g.w(), cout, g.k(),
+                                g.pad(), g.oh(), g.ow(), scratch);
+                    } else {
+                        DirectConv.backwardData(dys, i * g.yImage(), ws, dx, i * g.xImage(), g.cin(), g.h(), g.w(), cout, g.k(),
+                                g.stride(), g.pad(), g.oh(), g.ow());
+                    }
                 }
             });
             return Tensor.wrap(dx, xShape);
@@ -171,9 +183,15 @@ final class CpuConv {
             float[] dw = new float[wSize];
             partials[chunk] = dw;
             if (g.direct()) {
+                var scratch = g.stride() == 1 ? g.stride1Scratch() : null;
                 for (int i = from; i < to; i++) {
-                    DirectConv.backwardFilter(dys, i * g.yImage(), xs, i * g.xImage(), dw, g.cin(), g.h(), g.w(), cout, g.k(),
-                            g.stride(), g.pad(), g.oh(), g.ow());
+                    if (scratch != null) {
+                        DirectConv.backwardFilterStride1(dys, i * g.yImage(), xs, i * g.xImage(), dw, g.cin(), g.h(), g.w(), cout, g.k(),
+                                g.pad(), g.oh(), g.ow(), scratch);
+                    } else {
+                        DirectConv.backwardFilter(dys, i * g.yImage(), xs, i * g.xImage(), dw, g.cin(), g.h(), g.w(), cout, g.k(),
+                                g.stride(), g.pad(), g.oh(), g.ow());
+                    }
                 }
                 return;
             }
