@@ -6,11 +6,12 @@ package io.genten.backend.cpu;
  *
  * <p>Threading: OpenBLAS is set single-threaded and the callers parallelize over independent
  * work themselves (conv over chunks of the batch, {@link #sgemmParallel} over blocks of C).
- * Measured (ConvBench, batch 64, 2 shared cores, forward, preallocated scratch): chunks of the
- * batch with single-threaded GEMMs took 1.2 / 9.5 / 50 / 49 ms for convs 32->64 3x3 s2 @14,
- * 64->128 5x5 s2 @14, 128->256 5x5 s1 @7, 64->32 3x3 s1 @28, against 1.6 / 13.5 / 199 / 63 ms
- * for im2col of the whole batch plus one GEMM on 2 OpenBLAS threads (1.3-4x slower in every
- * run, under varying load): the im2col/col2im and gather/scatter passes
+ * Measured (ConvBench, batch 64, 2 cores shared with other jobs, forward, preallocated scratch),
+ * ours vs im2col of the whole batch plus one GEMM on 2 OpenBLAS threads, over 5 runs:
+ * conv 64->128 5x5 s2 @14: 9.5-47 vs 13.5-112 ms (ours faster in every run);
+ * conv 128->256 5x5 s1 @7: 50-112 vs 48-323 ms (ours faster in 4 of 5);
+ * conv 64->32 3x3 s1 @28: 16-68 vs 28-126 ms (every run); conv 32->64 3x3 s2 @14: 1.2-3.1 vs
+ * 1.6-3.3 ms (3 of 5). Why: the im2col/col2im and gather/scatter passes
  * (a large share of each layer) then run in parallel too, only one group of images needs
  * scratch per thread, and the GEMMs are too small for OpenBLAS's own threading to pay.
  */
