@@ -15,12 +15,17 @@ import java.util.Arrays;
  * peak. Per group: forward Y = W col; backward-data col = W^T dY, then col2im; backward-filter
  * dW += dY col^T, one partial dW per chunk, summed in chunk order (deterministic for a given
  * thread count). With G > 1, Y and dY are gathered/scattered between (G, C, P) and (C, G*P).
+ * Convs with very few output channels run {@link DirectConv}'s loops instead.
  */
 final class CpuConv {
     private CpuConv() {}
 
-    /** Columns per GEMM worth aiming for; measured: 7x7 maps in groups of 11 run 2-3x faster than one image at a time. */
-    private static final int TARGET_COLUMNS = 512;
+    /**
+     * Columns per GEMM worth aiming for. Measured at batch 64 on 2 cores: grouping took the 7x7
+     * layers from ~35 to 60-170 GFLOP/s over one image per GEMM; 256 and 512 were equal within
+     * noise, 1024 slower (bigger scratch, worse cache use).
+     */
+    private static final int TARGET_COLUMNS = 256;
 
     /** The sizes of one conv: x (n, cin, h, w), weight (cout, cin, k, k), output (n, cout, oh, ow). */
     private record Geometry(int n, int cin, int h, int w, int cout, int k, int oh, int ow, int stride, int pad) {
@@ -34,6 +39,9 @@ final class CpuConv {
         int xImage() { return cin * h * w; }
         int yImage() { return cout * oh * ow; }
         long flopsPerImage() { return 2L * cout * ckk() * plane(); }
+        /** Few output channels: direct loops instead of a matrix-vector-shaped GEMM. */
+        boolean direct() { return cout <= DirectConv.MAX_COUT; }
+        DirectConv.Stride1Scratch stride1Scratch() { return DirectConv.Stride1Scratch.of(cin, h, w, cout, k, pad, oh); }
         int group() { return Math.max(1, Math.min(n, Math.ceilDiv(TARGET_COLUMNS, Math.max(1, plane())))); }
 
         /** Unfolds images [i0, i0+gs) of x into col, side by side. */
@@ -70,6 +78,21 @@ final class CpuConv {
         float[] xs = x.hostArray(), ws = w.hostArray(), bs = bias == null ? null : bias.hostArray();
         float[] y = new float[yShape.size()];
         int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group();
+        if (g.direct()) {
+            overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
+                var scratch = g.stride() == 1 ? g.stride1Scratch() : null;
+                for (int i = from; i < to; i++) {
+                    int yOff = i * g.yImage();
+                    if (bs != null) for (int c = 0; c < cout; c++) Arrays.fill(y, yOff + c * p, yOff + (c + 1) * p, bs[c]);
+                    if (scratch != null) {
+                        DirectConv.forwardStride1(xs, i * g.xImage(), ws, y, yOff, g.cin(), g.h(), g.w(), cout, g.k(), g.pad(), g.oh(), g.ow(), scratch);
+                    } else {
+                        DirectConv.forward(xs, i * g.xImage(), ws, y, yOff, g.cin(), g.h(), g.w(), cout, g.k(), g.stride(), g.pad(), g.oh(), g.ow());
+                    }
+                }
+            });
+            return Tensor.wrap(y, yShape);
+        }
         overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
             float[] col = new float[ckk * group * p];
             float[] buf = group > 1 ? new float[cout * group * p] : null;
@@ -108,6 +131,21 @@ final class CpuConv {
         float[] dys = dy.hostArray(), ws = w.hostArray();
         float[] dx = new float[xShape.size()];
         int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group();
+        if (g.direct()) {
+            overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
+                var scratch = g.stride() == 1 ? g.stride1Scratch() : null;
+                for (int i = from; i < to; i++) {
+                    if (scratch != null) {
+                        DirectConv.backwardDataStride1(dys, i * g.yImage(), ws, dx, i * g.xImage(), g.cin(), g.h(), g.w(), cout, g.k(),
+                                g.pad(), g.oh(), g.ow(), scratch);
+                    } else {
+                        DirectConv.backwardData(dys, i * g.yImage(), ws, dx, i * g.xImage(), g.cin(), g.h(), g.w(), cout, g.k(),
+                                g.stride(), g.pad(), g.oh(), g.ow());
+                    }
+                }
+            });
+            return Tensor.wrap(dx, xShape);
+        }
         overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
             float[] col = new float[ckk * group * p];
             float[] buf = group > 1 ? new float[cout * group * p] : null;
@@ -142,9 +180,23 @@ final class CpuConv {
         int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group(), wSize = wShape.size();
         float[][] partials = new float[chunks(g.n())][];
         overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
+            float[] dw = new float[wSize];
+            partials[chunk] = dw;
+            if (g.direct()) {
+                var scratch = g.stride() == 1 ? g.stride1Scratch() : null;
+                for (int i = from; i < to; i++) {
+                    if (scratch != null) {
+                        DirectConv.backwardFilterStride1(dys, i * g.yImage(), xs, i * g.xImage(), dw, g.cin(), g.h(), g.w(), cout, g.k(),
+                                g.pad(), g.oh(), g.ow(), scratch);
+                    } else {
+                        DirectConv.backwardFilter(dys, i * g.yImage(), xs, i * g.xImage(), dw, g.cin(), g.h(), g.w(), cout, g.k(),
+                                g.stride(), g.pad(), g.oh(), g.ow());
+                    }
+                }
+                return;
+            }
             float[] col = new float[ckk * group * p];
             float[] buf = group > 1 ? new float[cout * group * p] : null;
-            float[] dw = new float[wSize];
             for (int i0 = from; i0 < to; i0 += group) {
                 int gs = Math.min(group, to - i0);
                 g.unfold(xs, i0, gs, col);
@@ -156,7 +208,6 @@ final class CpuConv {
                     Gemm.sgemm(false, true, cout, ckk, gs * p, 1f, buf, 0, gs * p, col, 0, gs * p, beta, dw, 0, ckk);
                 }
             }
-            partials[chunk] = dw;
         });
         float[] dw = partials[0];
         for (int c = 1; c < partials.length; c++) {

@@ -70,12 +70,12 @@ final class Im2col {
     }
 
     /** First output column whose input column q*stride - pad + kj is >= 0. */
-    private static int validLo(int kj, int stride, int pad, int ow) {
+    static int validLo(int kj, int stride, int pad, int ow) {
         return Math.min(ow, Math.max(0, Math.ceilDiv(pad - kj, stride)));
     }
 
     /** One past the last output column whose input column is < w. */
-    private static int validHi(int kj, int stride, int pad, int w, int ow) {
+    static int validHi(int kj, int stride, int pad, int w, int ow) {
         return Math.min(ow, Math.floorDiv(w - 1 + pad - kj, stride) + 1);
     }
 }

@@ -34,7 +34,7 @@ class ConvTest {
                         for (int pad : new int[] {0, 1, 2})
                             for (int[] hw : new int[][] {{7, 7}, {8, 6}, {5, 9}}) {
                                 if (hw[0] + 2 * pad < k || hw[1] + 2 * pad < k) continue;
-                                int cout = (cin + k + stride) % 4 + 1;
+                                int cout = (cin + k + stride + pad) % 4 * 3 + 1; // 1, 4: direct loops; 7, 10: im2col + GEMM
                                 boolean bias = (cin + pad + stride) % 2 == 0;
                                 checkForward(n, cin, hw[0], hw[1], cout, k, stride, pad, bias);
                                 cases++;
@@ -46,6 +46,7 @@ class ConvTest {
         checkForward(3, 1, 28, 28, 32, 3, 2, 1, true);  // VAE enc1
         checkForward(2, 32, 14, 14, 64, 3, 2, 1, true); // VAE enc2
         checkForward(2, 64, 14, 14, 16, 5, 2, 2, true); // DCGAN D conv2 (fewer output channels)
+        checkForward(3, 32, 28, 28, 1, 3, 1, 1, true);  // VAE dec3 (direct loops)
     }
 
     private void checkForward(int n, int cin, int h, int w, int cout, int k, int stride, int pad, boolean withBias) {
@@ -69,6 +70,8 @@ class ConvTest {
         checkBackward(2, 5, 6, 7, 2, 5, 2, 2, Shape.of(2, 5, 6, 7));
         checkBackward(1, 3, 5, 5, 4, 1, 1, 0, Shape.of(1, 3, 5, 5)); // 1x1 direct path
         checkBackward(2, 1, 8, 8, 3, 3, 2, 0, Shape.of(2, 1, 8, 8));
+        checkBackward(2, 3, 6, 5, 7, 3, 1, 1, Shape.of(2, 3, 6, 5)); // im2col + GEMM (more output channels than the direct loops take)
+        checkBackward(3, 2, 7, 7, 9, 3, 2, 1, Shape.of(3, 2, 7, 7));
     }
 
     /**
@@ -83,6 +86,8 @@ class ConvTest {
         checkBackward(2, 2, 8, 8, 3, 5, 2, 2, Shape.of(2, 2, 8, 8));
         // stride 3, output padding 2
         checkBackward(1, 2, 9, 9, 2, 3, 3, 1, Shape.of(1, 2, 9, 9));
+        checkBackward(2, 3, 8, 8, 6, 3, 2, 1, Shape.of(2, 3, 8, 8)); // the same through im2col + GEMM
+        checkBackward(1, 2, 8, 7, 5, 5, 2, 2, Shape.of(1, 2, 8, 7));
     }
 
     private void checkBackward(int n, int cin, int h, int w, int cout, int k, int stride, int pad, Shape xShape) {
@@ -102,6 +107,30 @@ class ConvTest {
                 Assertions2.assertClose(what + " dx", dx.toArray(), centralDifference(xd, loss), 1e-5);
                 Assertions2.assertClose(what + " dw", dw.toArray(), centralDifference(wd, loss), 1e-5);
                 Assertions2.assertClose(what + " db", db.toArray(), centralDifference(bd, loss), 1e-5);
+            }
+        }
+    }
+
+    /**
+     * A batch big enough that every thread's chunk holds several images, so the grouped GEMMs
+     * (images side by side in one column matrix) run, whatever the thread count up to 12.
+     * Checked against the direct adjoint loops (themselves checked by finite differences above).
+     */
+    @Test void largeBatchGroupedGemmsMatchDirectLoops() {
+        int n = 24, cin = 3, cout = 6, k = 3, stride = 2, pad = 1;
+        for (int[] hw : new int[][] {{7, 7}, {8, 8}, {9, 6}}) {
+            int h = hw[0], w = hw[1];
+            var spec = new Conv2dSpec(stride, pad);
+            try (var x = randn(n, cin, h, w); var wt = randn(cout, cin, k, k); var b = randn(cout)) {
+                var yShape = spec.outputShape("test", x.shape(), wt.shape());
+                try (var dy = randn(yShape.dims()); var y = cpu.conv2dForward(x, wt, b, spec);
+                     var dx = cpu.conv2dBackwardData(dy, wt, x.shape(), spec); var dw = cpu.conv2dBackwardFilter(dy, x, wt.shape(), spec)) {
+                    double[] xd = toDouble(x.toArray()), wd = toDouble(wt.toArray()), dyd = toDouble(dy.toArray());
+                    String what = "batch " + n + " " + h + "x" + w;
+                    Assertions2.assertClose(what + " y", y.toArray(), toFloat(ConvReference.forward(xd, wd, toDouble(b.toArray()), n, cin, h, w, cout, k, stride, pad)), 1e-5);
+                    Assertions2.assertClose(what + " dx", dx.toArray(), toFloat(ConvReference.backwardData(dyd, wd, n, cin, h, w, cout, k, stride, pad)), 1e-5);
+                    Assertions2.assertClose(what + " dw", dw.toArray(), toFloat(ConvReference.backwardFilter(dyd, xd, n, cin, h, w, cout, k, stride, pad)), 1e-5);
+                }
             }
         }
     }
