@@ -72,8 +72,17 @@ final class CpuPointwise {
         float[] in = x.hostArray();
         var y = CpuBackend.alloc(x.shape());
         float[] out = y.hostArray();
+        // the switch sits outside the loops so that the piecewise-linear ones vectorize
         chunked(n, (lo, hi) -> {
-            for (int i = lo; i < hi; i++) out[i] = act.apply(in[i]);
+            switch (act) {
+                case Activation.Identity a -> System.arraycopy(in, lo, out, lo, hi - lo);
+                case Activation.Relu a -> { for (int i = lo; i < hi; i++) out[i] = Math.max(in[i], 0f); }
+                case Activation.LeakyRelu l -> {
+                    float alpha = l.alpha();
+                    for (int i = lo; i < hi; i++) out[i] = in[i] > 0 ? in[i] : alpha * in[i];
+                }
+                default -> { for (int i = lo; i < hi; i++) out[i] = act.apply(in[i]); }
+            }
         });
         return y;
     }
@@ -91,9 +100,19 @@ final class CpuPointwise {
         var dx = CpuBackend.alloc(x.shape());
         float[] out = dx.hostArray();
         chunked(n, (lo, hi) -> {
-            for (int i = lo; i < hi; i++) {
-                float yi = ys == null ? act.apply(xs[i]) : ys[i];
-                out[i] = act.derivative(xs[i], yi, g[i]);
+            switch (act) {
+                case Activation.Identity a -> System.arraycopy(g, lo, out, lo, hi - lo);
+                case Activation.Relu a -> { for (int i = lo; i < hi; i++) out[i] = xs[i] > 0 ? g[i] : 0f; }
+                case Activation.LeakyRelu l -> {
+                    float alpha = l.alpha();
+                    for (int i = lo; i < hi; i++) out[i] = xs[i] > 0 ? g[i] : alpha * g[i];
+                }
+                default -> {
+                    for (int i = lo; i < hi; i++) {
+                        float yi = ys == null ? act.apply(xs[i]) : ys[i];
+                        out[i] = act.derivative(xs[i], yi, g[i]);
+                    }
+                }
             }
         });
         return dx;
