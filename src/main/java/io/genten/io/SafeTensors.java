@@ -6,10 +6,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -118,10 +116,7 @@ public final class SafeTensors {
         header.append(String.join(",", entries)).append("}");
         byte[] headerBytes = header.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         int pad = (8 - headerBytes.length % 8) % 8; // align the data section
-        var dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        var tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-        try {
+        AtomicFiles.write(file, tmp -> {
             try (var ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 var lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(headerBytes.length + pad).flip();
                 writeFully(ch, lenBuf);
@@ -135,35 +130,9 @@ public final class SafeTensors {
                     buf.asFloatBuffer().put(values);
                     writeFully(ch, buf);
                 }
-                ch.force(true);
+                ch.force(true); // on disk before the rename makes it visible
             }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
-    /** Dimensions must be non-negative integers whose product fits one Java array of floats. */
-    private static Shape shapeOf(Path file, String name, List<?> dims) throws CheckpointException {
-        var d = new int[dims.size()];
-        long numel = 1;
-        for (int k = 0; k < d.length; k++) {
-            long v = integer(file, name, "shape", dims.get(k));
-            if (v < 0 || v > Integer.MAX_VALUE) throw new CheckpointException(file + ": tensor '" + name + "' has dimension " + v + " in shape " + dims);
-            d[k] = (int) v;
-            numel *= v;
-            if (numel > Integer.MAX_VALUE) throw new CheckpointException(file + ": tensor '" + name + "' of shape " + dims + " is too large for one array");
-        }
-        return Shape.of(d);
-    }
-
-    private static long integer(Path file, String name, String field, Object v) throws CheckpointException {
-        if (v instanceof Long l) return l;
-        throw new CheckpointException(file + ": tensor '" + name + "' has a non-integer " + field + " entry " + v);
+        });
     }
 
     private static void readFully(FileChannel ch, ByteBuffer buf, Path file) throws IOException {
