@@ -135,6 +135,24 @@ public final class SafeTensors {
         });
     }
 
+    private static Shape shapeOf(Path file, String name, List<?> dims) throws CheckpointException {
+        var d = new int[dims.size()];
+        long numel = 1;
+        for (int k = 0; k < d.length; k++) {
+            long v = integer(file, name, "shape", dims.get(k));
+            if (v < 0 || v > Integer.MAX_VALUE) throw new CheckpointException(file + ": tensor '" + name + "' has dimension " + v + " in shape " + dims);
+            d[k] = (int) v;
+            numel *= v;
+            if (numel > Integer.MAX_VALUE) throw new CheckpointException(file + ": tensor '" + name + "' of shape " + dims + " is too large for one array");
+        }
+        return Shape.of(d);
+    }
+
+    private static long integer(Path file, String name, String field, Object v) throws CheckpointException {
+        if (v instanceof Long l) return l;
+        throw new CheckpointException(file + ": tensor '" + name + "' has a non-integer " + field + " entry " + v);
+    }
+
     private static void readFully(FileChannel ch, ByteBuffer buf, Path file) throws IOException {
         while (buf.hasRemaining()) {
             if (ch.read(buf) < 0) throw new CheckpointException(file + ": truncated safetensors file");
