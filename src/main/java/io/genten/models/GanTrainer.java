@@ -172,11 +172,19 @@ public final class GanTrainer implements AutoCloseable {
     }
 
     StepTarget graphTarget() {
-        return new StepTarget(backend, GanTrainer::checkImages, this::stepOnDevice, () -> step, delta -> {
-            step += delta;
-            adamG.setStepCount(adamG.stepCount() + delta);
-            adamD.setStepCount(adamD.stepCount() + delta);
-        }, RANDOM_STRIDE);
+        return new StepTarget(backend, GanTrainer::checkImages, this::stepOnDevice, () -> step,
+                () -> new long[] {step, adamG.stepCount(), adamD.stepCount(), stepped ? 1 : 0},
+                c -> {
+                    step = c[0];
+                    adamG.setStepCount(c[1]);
+                    adamD.setStepCount(c[2]);
+                    stepped = c[3] != 0;
+                },
+                delta -> {
+                    step += delta;
+                    adamG.setStepCount(adamG.stepCount() + delta);
+                    adamD.setStepCount(adamD.stepCount() + delta);
+                }, RANDOM_STRIDE);
     }
 
     /** Frees the optimizers' state and the loss scalars (the model stays). */

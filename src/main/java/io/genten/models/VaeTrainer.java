@@ -111,10 +111,17 @@ public final class VaeTrainer implements AutoCloseable {
     }
 
     StepTarget graphTarget() {
-        return new StepTarget(backend, VaeTrainer::checkImages, this::stepOnDevice, adam::stepCount, delta -> {
-            vae.setNoiseOffset(vae.noiseOffset() + delta * RANDOM_STRIDE);
-            adam.setStepCount(adam.stepCount() + delta);
-        }, RANDOM_STRIDE);
+        return new StepTarget(backend, VaeTrainer::checkImages, this::stepOnDevice, adam::stepCount,
+                () -> new long[] {vae.noiseOffset(), adam.stepCount(), lastBatch},
+                c -> {
+                    vae.setNoiseOffset(c[0]);
+                    adam.setStepCount(c[1]);
+                    lastBatch = (int) c[2];
+                },
+                delta -> {
+                    vae.setNoiseOffset(vae.noiseOffset() + delta * RANDOM_STRIDE);
+                    adam.setStepCount(adam.stepCount() + delta);
+                }, RANDOM_STRIDE);
     }
 
     @Override public void close() {
