@@ -3,11 +3,15 @@ package io.genten.models;
 import io.genten.backend.AdamConfig;
 import io.genten.backend.Backend;
 import io.genten.backend.Reduction;
-import io.genten.nn.Adam;
+import io.genten.nn.Dropout;
 import io.genten.nn.Module;
 import io.genten.tensor.Shape;
 import io.genten.tensor.Tensor;
 import io.genten.tensor.TensorScope;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * One DCGAN training step at a time, in the order of PyTorch's DCGAN example: a discriminator
@@ -16,20 +20,34 @@ import io.genten.tensor.TensorScope;
  * whose gradient reaches the generator through the discriminator's input gradient. Both losses
  * are BCE-with-logits means; both networks use Adam(1e-4, 0.9, 0.999).
  *
- * <p>Deterministic given the seed: the noise z of step k is randn(seed, offset k).
+ * <p>Deterministic given the seed. Step k takes Philox offsets {@code 3k, 3k+1, 3k+2} of every
+ * stream: the noise z is randn(seed, offset 3k) and each dropout layer of the discriminator masks
+ * its three passes (real, fake, generator step) with offsets 3k, 3k+1 and 3k+2 of its own seed.
+ * Every stream thus advances by the same {@value #RANDOM_STRIDE} per step, which is what lets a
+ * captured CUDA graph draw fresh noise by adding 3 to the backend's one device offset counter.
+ *
+ * <p>{@link #stepOnDevice} queues a whole step without reading anything back (the losses land in
+ * device scalars owned by the trainer; {@link #losses()} reads them), so it can be captured as a
+ * CUDA graph ({@link GraphedStep}); {@link #step} is the two together. Build the trainer outside
+ * any step scope.
  */
 public final class GanTrainer implements AutoCloseable {
     public static final float DEFAULT_REAL_LABEL = 0.9f;
     public static final AdamConfig DEFAULT_ADAM = AdamConfig.of(1e-4f, 0.9f, 0.999f);
+    /** Philox offsets one step takes on every stream (z and each dropout layer): one per discriminator pass. */
+    public static final int RANDOM_STRIDE = 3;
 
     /** The step's losses: discriminator (real + fake) and generator. */
     public record Losses(float discriminator, float generator) {}
 
     private final Dcgan gan;
     private final Backend backend;
-    private final Adam adamG, adamD;
+    private final TrainerAdam adamG, adamD;
+    private final List<Dropout> dropouts = new ArrayList<>();
     private final float realLabel;
     private final long noiseSeed;
+    private final Tensor lossReal, lossFake, lossG;
+    private boolean stepped;
     private long step;
 
     public GanTrainer(Dcgan gan, long noiseSeed) {
@@ -48,8 +66,17 @@ public final class GanTrainer implements AutoCloseable {
         this.backend = gan.backend();
         this.realLabel = realLabel;
         this.noiseSeed = noiseSeed;
-        this.adamG = new Adam(backend, gan.generator().parameters(), adam);
-        this.adamD = new Adam(backend, gan.discriminator().parameters(), adam);
+        collectDropouts(gan.discriminator(), dropouts);
+        this.adamG = new TrainerAdam(backend, gan.generator().namedParameters(), adam);
+        this.adamD = new TrainerAdam(backend, gan.discriminator().namedParameters(), adam);
+        this.lossReal = backend.zeros(Shape.scalar());
+        this.lossFake = backend.zeros(Shape.scalar());
+        this.lossG = backend.zeros(Shape.scalar());
+    }
+
+    private static void collectDropouts(Module m, List<Dropout> out) {
+        if (m instanceof Dropout d) out.add(d);
+        m.children().values().forEach(c -> collectDropouts(c, out));
     }
 
     public Dcgan model() { return gan; }
@@ -57,20 +84,53 @@ public final class GanTrainer implements AutoCloseable {
     /** Steps taken. */
     public long stepCount() { return step; }
 
-    /** Continues a run: the next step uses noise offset {@code step}. */
-    public void setStepCount(long step) { this.step = step; }
+    /** Continues a run: the next step uses Philox offsets {@code 3 * step} onwards. */
+    public void setStepCount(long step) {
+        if (step < 0) throw new IllegalArgumentException("GanTrainer: step count " + step + " must be non-negative");
+        this.step = step;
+    }
 
-    /** One D step and one G step on a batch of real images (N, 1, 28, 28) scaled to [-1, 1]. */
+    /** One D step and one G step on a batch of real images (N, 1, 28, 28) scaled to [-1, 1]; synchronizes to read the losses. */
     public Losses step(Tensor realImages) {
+        stepOnDevice(realImages);
+        return losses();
+    }
+
+    /** The losses of the last step (synchronizes). */
+    public Losses losses() {
+        if (!stepped) throw new IllegalStateException("GanTrainer.losses: no step yet");
+        return new Losses(lossReal.item() + lossFake.item(), lossG.item());
+    }
+
+    /** The gradients the last step applied, "generator."/"discriminator." prefixed: live buffers the next step overwrites. */
+    public Map<String, Tensor> gradients() {
+        var out = new LinkedHashMap<String, Tensor>();
+        adamG.lastGradients().forEach((k, v) -> out.put(Dcgan.GENERATOR_PREFIX + k, v));
+        adamD.lastGradients().forEach((k, v) -> out.put(Dcgan.DISCRIMINATOR_PREFIX + k, v));
+        return out;
+    }
+
+    private static void checkImages(Tensor realImages) {
         if (realImages.rank() != 4 || realImages.dim(1) != 1 || realImages.dim(2) != 28 || realImages.dim(3) != 28) {
             throw new IllegalArgumentException("GanTrainer.step: images " + realImages.shape() + " must be (N, 1, 28, 28)");
         }
+    }
+
+    /** The discriminator's dropout masks of the next forward: pass {@code pass} of this step. */
+    private void dropoutPass(long base, int pass) {
+        for (var d : dropouts) d.setNextOffset(base + pass);
+    }
+
+    /** One step, only queued: nothing is read back (the losses go to the trainer's device scalars). */
+    public void stepOnDevice(Tensor realImages) {
+        checkImages(realImages);
         int n = realImages.dim(0);
         Module g = gan.generator(), d = gan.discriminator();
         g.train();
         d.train();
+        long base = RANDOM_STRIDE * step;
         try (var scope = TensorScope.open()) {
-            var z = backend.randn(Shape.of(n, Dcgan.LATENT), noiseSeed, step);
+            var z = backend.randn(Shape.of(n, Dcgan.LATENT), noiseSeed, base);
             var fake = g.forward(z);
 
             // discriminator: real then fake, gradients accumulate across the two passes
@@ -78,27 +138,32 @@ public final class GanTrainer implements AutoCloseable {
             d.requiresGrad(true);
             var realTarget = backend.full(Shape.of(n, 1), realLabel);
             var zeros = backend.zeros(Shape.of(n, 1));
+            dropoutPass(base, 0);
             var realLogits = d.forward(realImages);
-            var lossReal = backend.bceWithLogits(realLogits, realTarget, Reduction.MEAN);
+            var lr = backend.bceWithLogits(realLogits, realTarget, Reduction.MEAN);
             d.backward(backend.bceWithLogitsBackward(realLogits, realTarget, Reduction.MEAN, 1f));
+            dropoutPass(base, 1);
             var fakeLogits = d.forward(fake);
-            var lossFake = backend.bceWithLogits(fakeLogits, zeros, Reduction.MEAN);
+            var lf = backend.bceWithLogits(fakeLogits, zeros, Reduction.MEAN);
             d.backward(backend.bceWithLogitsBackward(fakeLogits, zeros, Reduction.MEAN, 1f));
             adamD.step();
-            float dLoss = lossReal.item() + lossFake.item();
+            backend.copyInto(lr, lossReal);
+            backend.copyInto(lf, lossFake);
 
             // generator: D is only a loss here, so its parameter gradients are not computed
             g.zeroGrad();
             d.requiresGrad(false);
             var ones = backend.full(Shape.of(n, 1), 1f);
+            dropoutPass(base, 2);
             var logits = d.forward(fake);
-            var gLoss = backend.bceWithLogits(logits, ones, Reduction.MEAN);
+            var gl = backend.bceWithLogits(logits, ones, Reduction.MEAN);
             var dFake = d.backward(backend.bceWithLogitsBackward(logits, ones, Reduction.MEAN, 1f));
             d.requiresGrad(true);
             g.backward(dFake);
             adamG.step();
+            backend.copyInto(gl, lossG);
             step++;
-            return new Losses(dLoss, gLoss.item());
+            stepped = true;
         } finally {
             d.requiresGrad(true);
             g.zeroGrad();
@@ -106,9 +171,28 @@ public final class GanTrainer implements AutoCloseable {
         }
     }
 
-    /** Frees the optimizers' moments (the model stays). */
+    StepTarget graphTarget() {
+        return new StepTarget(backend, GanTrainer::checkImages, this::stepOnDevice, () -> step,
+                () -> new long[] {step, adamG.stepCount(), adamD.stepCount(), stepped ? 1 : 0},
+                c -> {
+                    step = c[0];
+                    adamG.setStepCount(c[1]);
+                    adamD.setStepCount(c[2]);
+                    stepped = c[3] != 0;
+                },
+                delta -> {
+                    step += delta;
+                    adamG.setStepCount(adamG.stepCount() + delta);
+                    adamD.setStepCount(adamD.stepCount() + delta);
+                }, RANDOM_STRIDE);
+    }
+
+    /** Frees the optimizers' state and the loss scalars (the model stays). */
     @Override public void close() {
         adamG.close();
         adamD.close();
+        lossReal.close();
+        lossFake.close();
+        lossG.close();
     }
 }

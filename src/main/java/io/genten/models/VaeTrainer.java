@@ -3,23 +3,34 @@ package io.genten.models;
 import io.genten.backend.AdamConfig;
 import io.genten.backend.Backend;
 import io.genten.backend.Reduction;
-import io.genten.nn.Adam;
+import io.genten.tensor.Shape;
 import io.genten.tensor.Tensor;
 import io.genten.tensor.TensorScope;
+import java.util.Map;
 
 /**
  * ConvVae training: loss = (BCE-with-logits summed over pixels + KL) / N, its gradient with the
  * KL term folded into the fused reparameterization backward (klScale = 1/N), then Adam.
+ *
+ * <p>{@link #stepOnDevice} queues a whole step without reading anything back: the summed losses
+ * land in two device scalars owned by the trainer, which {@link #losses()} reads when asked. So
+ * the step can be captured as a CUDA graph ({@link GraphedStep}); {@link #step} is the two together.
+ * The noise of step k is the model's Philox stream at offset {@code noiseOffset} (one per step).
+ * Build the trainer outside any step scope (its optimizer state and loss scalars outlive steps).
  */
 public final class VaeTrainer implements AutoCloseable {
     public static final float DEFAULT_LR = 1e-3f;
+    /** Philox offsets one step takes from the model's noise stream. */
+    static final long RANDOM_STRIDE = 1;
 
     /** Per-image losses of a batch: reconstruction (BCE), KL and their sum. */
     public record Losses(float reconstruction, float kl, float total) {}
 
     private final ConvVae vae;
     private final Backend backend;
-    private final Adam adam;
+    private final TrainerAdam adam;
+    private final Tensor recSum, klSum;
+    private int lastBatch;
 
     public VaeTrainer(ConvVae vae) { this(vae, DEFAULT_LR); }
 
@@ -28,22 +39,41 @@ public final class VaeTrainer implements AutoCloseable {
     public VaeTrainer(ConvVae vae, AdamConfig adam) {
         this.vae = vae;
         this.backend = vae.backend();
-        this.adam = new Adam(backend, vae.parameters(), adam);
+        this.adam = new TrainerAdam(backend, vae.namedParameters(), adam);
+        this.recSum = backend.zeros(Shape.scalar());
+        this.klSum = backend.zeros(Shape.scalar());
     }
 
     public ConvVae model() { return vae; }
 
     public long stepCount() { return adam.stepCount(); }
 
-    /** One training step on images (N, 1, 28, 28) in [0, 1]. */
+    /** One training step on images (N, 1, 28, 28) in [0, 1]; reads the losses back (synchronizes). */
     public Losses step(Tensor images) {
+        stepOnDevice(images);
+        return losses();
+    }
+
+    /**
+     * One training step, only queued: forward, backward and Adam, with the losses written to the
+     * trainer's device scalars and nothing read back.
+     */
+    public void stepOnDevice(Tensor images) {
+        checkImages(images);
         try (var scope = TensorScope.open()) {
-            var losses = computeGradients(images, null);
+            forwardBackward(images, null);
             adam.step();
-            return losses;
         } finally {
             vae.zeroGrad();
         }
+    }
+
+    /** The per-image losses of the last step (or gradient computation); synchronizes. */
+    public Losses losses() {
+        if (lastBatch == 0) throw new IllegalStateException("VaeTrainer.losses: no step yet");
+        int n = lastBatch;
+        float r = recSum.item() / n, k = klSum.item() / n;
+        return new Losses(r, k, r + k);
     }
 
     /**
@@ -51,9 +81,21 @@ public final class VaeTrainer implements AutoCloseable {
      * gradients left on the parameters. With {@code eps} null the noise comes from the model's stream.
      */
     public Losses computeGradients(Tensor images, Tensor eps) {
+        checkImages(images);
+        forwardBackward(images, eps);
+        return losses();
+    }
+
+    /** The gradients the last {@link #step} applied, by parameter name: live buffers the next step overwrites. */
+    public Map<String, Tensor> gradients() { return adam.lastGradients(); }
+
+    private static void checkImages(Tensor images) {
         if (images.rank() != 4 || images.dim(1) != 1 || images.dim(2) != 28 || images.dim(3) != 28) {
             throw new IllegalArgumentException("VaeTrainer.step: images " + images.shape() + " must be (N, 1, 28, 28)");
         }
+    }
+
+    private void forwardBackward(Tensor images, Tensor eps) {
         int n = images.dim(0);
         vae.train();
         vae.zeroGrad();
@@ -63,9 +105,28 @@ public final class VaeTrainer implements AutoCloseable {
         float scale = 1f / n;
         var dlogits = backend.bceWithLogitsBackward(out.logits(), images, Reduction.SUM, scale);
         vae.backwardVae(dlogits, scale);
-        float r = rec.item() / n, k = kl.item() / n;
-        return new Losses(r, k, r + k);
+        backend.copyInto(rec, recSum);
+        backend.copyInto(kl, klSum);
+        lastBatch = n;
     }
 
-    @Override public void close() { adam.close(); }
+    StepTarget graphTarget() {
+        return new StepTarget(backend, VaeTrainer::checkImages, this::stepOnDevice, adam::stepCount,
+                () -> new long[] {vae.noiseOffset(), adam.stepCount(), lastBatch},
+                c -> {
+                    vae.setNoiseOffset(c[0]);
+                    adam.setStepCount(c[1]);
+                    lastBatch = (int) c[2];
+                },
+                delta -> {
+                    vae.setNoiseOffset(vae.noiseOffset() + delta * RANDOM_STRIDE);
+                    adam.setStepCount(adam.stepCount() + delta);
+                }, RANDOM_STRIDE);
+    }
+
+    @Override public void close() {
+        adam.close();
+        recSum.close();
+        klSum.close();
+    }
 }
