@@ -1,7 +1,7 @@
 package io.genten.cli;
 
 import io.genten.backend.Backend;
-import io.genten.tensor.Shape;
+import io.genten.tensor.Tensor;
 import io.genten.tensor.TensorScope;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -10,10 +10,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code genten bench vae|gan}: training images/s on synthetic data, eager steps. A quick look;
- * the JMH suite in benchmarks/ is the measurement of record.
+ * {@code genten bench vae|gan}: training images/s on synthetic data already on the device, steps
+ * queued without reading the losses back (eager) or replayed as one CUDA graph ({@code --graph}).
+ * A quick look; the JMH suite in benchmarks/ is the measurement of record.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure training images/s (synthetic data, eager steps).")
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure training images/s (synthetic data; eager or CUDA-graph steps).")
 final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "vae | gan")
     TrainCommand.ModelKind model;
@@ -27,35 +28,62 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "5", description = "untimed steps first (default: ${DEFAULT-VALUE})")
     int warmup;
 
+    @Option(names = "--graph", description = "capture one step as a CUDA graph and time its replays (cuda only)")
+    boolean graph;
+
     @Mixin DeviceOptions deviceOptions = new DeviceOptions();
 
     @Override public Integer call() {
-        if (batch < 1 || steps < 1 || warmup < 0) throw new IllegalArgumentException("--batch, --steps must be positive and --warmup >= 0");
+        if (batch < 1 || steps < 1 || warmup < 0) throw new IllegalArgumentException("--batch and --steps must be positive, --warmup >= 0");
         try (Backend backend = Backends.open(deviceOptions, System.out)) {
+            if (graph && !backend.device().isCuda()) throw new IllegalArgumentException("--graph needs --device cuda (running on " + backend.device() + ")");
             TrainCommand.TrainingRun run = model == TrainCommand.ModelKind.VAE
                     ? new TrainCommand.VaeRun(backend, 42, null) : new TrainCommand.GanRun(backend, 42, null, 0.9f);
-            try (run; var images = io.genten.tensor.Tensor.rand(7, 0, batch, 1, 28, 28)) {
-                if (model == TrainCommand.ModelKind.GAN) {
-                    var v = images.toArray();
-                    for (int i = 0; i < v.length; i++) v[i] = 2 * v[i] - 1;
-                    images.copyFrom(v);
+            try (run; var host = syntheticImages(); var images = backend.copyOf(host)) {
+                long t0;
+                if (graph) {
+                    try (var replay = run.captureGraph(images)) {
+                        for (int i = 0; i < warmup; i++) replay.replay();
+                        backend.synchronize();
+                        t0 = System.nanoTime();
+                        for (int i = 0; i < steps; i++) replay.replay();
+                        backend.synchronize();
+                        report(backend, t0, "graph-replayed");
+                    }
+                } else {
+                    for (int i = 0; i < warmup; i++) eagerStep(run, images);
+                    backend.synchronize();
+                    t0 = System.nanoTime();
+                    for (int i = 0; i < steps; i++) eagerStep(run, images);
+                    backend.synchronize();
+                    report(backend, t0, "eager");
                 }
-                for (int i = 0; i < warmup; i++) step(run, images);
-                backend.synchronize();
-                long t0 = System.nanoTime();
-                for (int i = 0; i < steps; i++) step(run, images);
-                backend.synchronize();
-                double secs = (System.nanoTime() - t0) / 1e9;
-                System.out.printf("%s batch %d on %s: %.1f images/s (%.2f ms/step over %d steps)%n",
-                        model.name().toLowerCase(), batch, backend.device(), steps * (double) batch / secs, secs * 1e3 / steps, steps);
             }
         }
         return 0;
     }
 
-    private static void step(TrainCommand.TrainingRun run, io.genten.tensor.Tensor images) {
+    /** Uniform pixels in the model's range: [0, 1] for the VAE, [-1, 1] for the GAN. */
+    private Tensor syntheticImages() {
+        var images = Tensor.rand(7, 0, batch, 1, 28, 28);
+        if (model == TrainCommand.ModelKind.GAN) {
+            var v = images.toArray();
+            for (int i = 0; i < v.length; i++) v[i] = 2 * v[i] - 1;
+            images.copyFrom(v);
+        }
+        return images;
+    }
+
+    private void report(Backend backend, long t0, String mode) {
+        double secs = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("%s batch %d on %s (%s, math %s): %.1f images/s (%.3f ms/step over %d steps)%n",
+                model.name().toLowerCase(), batch, backend.device(), mode, backend.mathMode(),
+                steps * (double) batch / secs, secs * 1e3 / steps, steps);
+    }
+
+    private static void eagerStep(TrainCommand.TrainingRun run, Tensor images) {
         try (var scope = TensorScope.open()) {
-            run.step(images);
+            run.stepOnDevice(images);
         }
     }
 }

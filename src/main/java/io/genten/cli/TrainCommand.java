@@ -13,6 +13,7 @@ import io.genten.models.ConvVae;
 import io.genten.models.Dcgan;
 import io.genten.models.GanTrainer;
 import io.genten.models.GenerativeModel;
+import io.genten.models.GraphedStep;
 import io.genten.models.VaeTrainer;
 import io.genten.tensor.Tensor;
 import io.genten.tensor.TensorScope;
@@ -182,6 +183,12 @@ final class TrainCommand implements Callable<Integer> {
 
         float[] step(Tensor hostImages);
 
+        /** A whole step on images already on the device, losses left on the device (no host sync). */
+        void stepOnDevice(Tensor deviceImages);
+
+        /** Captures a step on {@code staticInput} as a CUDA graph (after one eager warm-up step). */
+        GraphedStep<?> captureGraph(Tensor staticInput);
+
         @Override void close();
     }
 
@@ -202,6 +209,10 @@ final class TrainCommand implements Callable<Integer> {
             var l = trainer.step(vae.backend().copyOf(hostImages));
             return new float[] {l.reconstruction(), l.kl(), l.total()};
         }
+
+        @Override public void stepOnDevice(Tensor deviceImages) { trainer.stepOnDevice(deviceImages); }
+
+        @Override public GraphedStep<?> captureGraph(Tensor staticInput) { return GraphedStep.capture(trainer, staticInput); }
 
         @Override public void close() { trainer.close(); }
     }
@@ -224,6 +235,10 @@ final class TrainCommand implements Callable<Integer> {
             var l = trainer.step(gan.backend().copyOf(hostImages));
             return new float[] {l.discriminator(), l.generator()};
         }
+
+        @Override public void stepOnDevice(Tensor deviceImages) { trainer.stepOnDevice(deviceImages); }
+
+        @Override public GraphedStep<?> captureGraph(Tensor staticInput) { return GraphedStep.capture(trainer, staticInput); }
 
         @Override public void close() { trainer.close(); }
     }
