@@ -3,6 +3,7 @@ package io.genten.cli;
 import io.genten.backend.Backend;
 import io.genten.tensor.Tensor;
 import io.genten.tensor.TensorScope;
+import java.lang.management.ManagementFactory;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,6 +52,10 @@ final class BenchCommand implements Callable<Integer> {
                         report(backend, t0, "graph-replayed");
                     }
                 } else {
+                    eagerStep(run, images);
+                    backend.synchronize();
+                    long sinceStart = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+                    System.out.printf("first training step done %.2f s after the process started%n", sinceStart / 1e3);
                     for (int i = 0; i < warmup; i++) eagerStep(run, images);
                     backend.synchronize();
                     t0 = System.nanoTime();
