@@ -12,8 +12,9 @@ struct BceTerm {
     const float* x;
     const float* t;
     __device__ double operator()(int64_t i) const {
-        const float v = x[i], tt = t[i];
-        return (double)(fmaxf(v, 0.0f) - v * tt + log1pf(expf(-fabsf(v))));
+        // in double, as the CPU backend: the float terms cancel for confident logits
+        const double v = (double)x[i], tt = (double)t[i];
+        return fmax(v, 0.0) - v * tt + log1p(exp(-fabs(v)));
     }
 };
 
