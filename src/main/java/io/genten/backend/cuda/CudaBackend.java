@@ -361,6 +361,7 @@ public final class CudaBackend implements Backend {
         var y = alloc(x.shape());
         var saveMean = alloc(Shape.of(d[1]));
         var saveInvStd = alloc(Shape.of(d[1]));
+        if (d[1] == 0) return new BatchNormOutput(y, saveMean, saveInvStd); // no channels: nothing to compute (the kernels reject C = 0)
         if (cudnnBatchNorm(eps)) {
             cudnn.batchNormTrainForward(op, x.shape(), address(x), address(gamma), address(beta), address(y), address(runningMean),
                     address(runningVar), address(saveMean), address(saveInvStd), momentum, eps);
@@ -380,6 +381,14 @@ public final class CudaBackend implements Backend {
         var dx = alloc(x.shape());
         var dgamma = alloc(Shape.of(d[1]));
         var dbeta = alloc(Shape.of(d[1]));
+        if (x.numel() == 0) {
+            // an empty batch (N or H*W = 0): the sums are 0, as on the CPU; the kernels and cuDNN reject it
+            if (d[1] > 0) {
+                fill(dgamma, 0f);
+                fill(dbeta, 0f);
+            }
+            return new BatchNormGradients(dx, dgamma, dbeta);
+        }
         if (options.batchNorm() == BatchNormImpl.CUDNN) {
             // eps only validates here: cuDNN uses the saved mean and inverse std of the forward
             cudnn.batchNormBackward(op, x.shape(), address(x), address(dy), address(dx), address(gamma), address(dgamma), address(dbeta),
