@@ -618,6 +618,11 @@ public final class CudaBackend implements Backend {
         return r == Reduction.MEAN ? (float) (1.0 / Math.max(1, n)) : 1f;
     }
 
+    /** scale / n for MEAN rounded once from double, the CPU backend's gradient factor (not a product of two floats). */
+    private static float gradientScale(float scale, Reduction r, long n) {
+        return r == Reduction.MEAN ? (float) ((double) scale / Math.max(1, n)) : scale;
+    }
+
     @Override public Tensor bceWithLogits(Tensor logits, Tensor targets, Reduction reduction) {
         String op = "bceWithLogits";
         Checks.on(op, device, logits, targets);
@@ -636,7 +641,7 @@ public final class CudaBackend implements Backend {
         var dx = alloc(logits.shape());
         long n = logits.numel();
         if (n > 0) {
-            check(Native.bceWithLogitsBackward(p(logits), p(targets), p(dx), n, scale * reductionScale(reduction, n), stream),
+            check(Native.bceWithLogitsBackward(p(logits), p(targets), p(dx), n, gradientScale(scale, reduction, n), stream),
                     op, logits, targets);
         }
         return dx;
@@ -660,7 +665,7 @@ public final class CudaBackend implements Backend {
         var dx = alloc(prediction.shape());
         long n = prediction.numel();
         if (n > 0) {
-            check(Native.mseBackward(p(prediction), p(target), p(dx), n, scale * reductionScale(reduction, n), stream),
+            check(Native.mseBackward(p(prediction), p(target), p(dx), n, gradientScale(scale, reduction, n), stream),
                     op, prediction, target);
         }
         return dx;
