@@ -103,8 +103,21 @@ int genten_memcpy_d2d(void* dst, const void* src, size_t bytes, void* stream) {
 
 // Non-blocking: a genten stream does not serialize with the legacy NULL stream, so a graph can
 // be captured on it while other threads use the NULL stream.
+//
+// The kernels' scratch (common.cuh Scratch) comes from the current device's default pool through
+// cudaMallocAsync. That pool's default release threshold is 0: every synchronization (each item(),
+// each host copy) hands its memory back to the driver and the next step maps it anew. Keep up to
+// 256 MiB cached (the split-K and reduction workspaces of a training step); beyond, it is trimmed
+// as before, so a large one-off workspace does not stay reserved.
 int genten_stream_create(void** stream) {
     GT_REQUIRE(stream != nullptr);
+    int device = 0;
+    cudaMemPool_t pool = nullptr;
+    uint64_t keep = 256ull << 20;
+    // best effort: a device without pools fails later, at the first cudaMallocAsync, with its own error
+    if (cudaGetDevice(&device) != cudaSuccess || cudaDeviceGetDefaultMemPool(&pool, device) != cudaSuccess ||
+        cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep) != cudaSuccess)
+        cudaGetLastError();
     cudaStream_t s = nullptr;
     GT_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
     *stream = s;

@@ -68,7 +68,9 @@ __global__ void bn_stats_finalize(const double2* partials, int splits, int c, in
 // y = act((x - mean) * invstd * gamma + beta); gamma / beta may be NULL (1 / 0).
 __global__ void bn_normalize(const float* x, float* y, const float* mean, const float* invstd, const float* gamma,
                              const float* beta, int total, FastDiv hw_div, FastDiv c_div, int act, float alpha) {
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+    // 64-bit loop counter: i + stride may pass INT_MAX when total is near it
+    for (int64_t i64 = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i64 < total; i64 += (int64_t)gridDim.x * blockDim.x) {
+        const int i = (int)i64;
         int row, j, img, ch;
         hw_div.divmod(i, row, j);
         c_div.divmod(row, img, ch);
@@ -118,7 +120,9 @@ __global__ void bn_grad_finalize(const double2* partials, int splits, int c, int
 // dx = gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)).
 __global__ void bn_grad_input(const float* dy, const float* x, const float* mean, const float* invstd,
                               const float3* coef, float* dx, int total, FastDiv hw_div, FastDiv c_div) {
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+    // 64-bit loop counter: i + stride may pass INT_MAX when total is near it
+    for (int64_t i64 = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i64 < total; i64 += (int64_t)gridDim.x * blockDim.x) {
+        const int i = (int)i64;
         int row, j, img, ch;
         hw_div.divmod(i, row, j);
         c_div.divmod(row, img, ch);
@@ -131,7 +135,9 @@ __global__ void bn_grad_input(const float* dy, const float* x, const float* mean
 __global__ void bn_inference(const float* x, const float* gamma, const float* beta, const float* rmean,
                              const float* rvar, float* y, int total, FastDiv hw_div, FastDiv c_div, float eps, int act,
                              float alpha) {
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+    // 64-bit loop counter: i + stride may pass INT_MAX when total is near it
+    for (int64_t i64 = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i64 < total; i64 += (int64_t)gridDim.x * blockDim.x) {
+        const int i = (int)i64;
         int row, j, img, ch;
         hw_div.divmod(i, row, j);
         c_div.divmod(row, img, ch);

@@ -520,7 +520,9 @@ constexpr int NARROW = 8;
 __global__ void __launch_bounds__(kThreads) conv_fwd_narrow_kernel(const __grid_constant__ FwdParams p) {
     const ConvShape& s = p.s;
     const int ohw = s.oh * s.ow;
-    for (int m = blockIdx.x * blockDim.x + threadIdx.x; m < p.M; m += gridDim.x * blockDim.x) {
+    // 64-bit loop counter: m + stride may pass INT_MAX when p.M is near it
+    for (int64_t m64 = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; m64 < p.M; m64 += (int64_t)gridDim.x * blockDim.x) {
+        const int m = (int)m64;
         int img, pos, oh, ow;
         p.ohw.divmod(m, img, pos);
         p.ow.divmod(pos, oh, ow);
@@ -559,7 +561,9 @@ __global__ void __launch_bounds__(kThreads) conv_bwd_data_narrow_kernel(const __
                                                                         FastDiv hw_div, FastDiv w_div) {
     const ConvShape& s = p.s;
     const int total = s.n * s.h * s.w;
-    for (int m = blockIdx.x * blockDim.x + threadIdx.x; m < total; m += gridDim.x * blockDim.x) {
+    // 64-bit loop counter: m + stride may pass INT_MAX when total is near it
+    for (int64_t m64 = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; m64 < total; m64 += (int64_t)gridDim.x * blockDim.x) {
+        const int m = (int)m64;
         int img, pos, h, w;
         hw_div.divmod(m, img, pos);
         w_div.divmod(pos, h, w);

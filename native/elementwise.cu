@@ -69,11 +69,12 @@ __global__ void activation_backward_kernel(int act, float alpha, const float* x,
     }
 }
 
-// keep iff uniform(seed, offset, i) >= p (the same float compare as Java); y = x / (1 - p).
-__global__ void dropout_kernel(const float* x, float* y, int64_t n, float p, uint64_t seed, uint64_t offset,
-                               const uint64_t* offset_dev) {
+// keep iff uniform(seed, offset, i) >= p (the same float compare as Java); y = x * keep_scale with
+// keep_scale = (float)(1 / (1 - p)) rounded once from double on the host, exactly the CPU backend's
+// factor (x / (1.0f - p) rounds 1 - p first and differs from it in the last bit).
+__global__ void dropout_kernel(const float* x, float* y, int64_t n, float p, float keep_scale, uint64_t seed,
+                               uint64_t offset, const uint64_t* offset_dev) {
     const uint64_t off = philox_offset(offset, offset_dev);
-    const float keep_div = 1.0f - p;
     const int64_t blocks = (n + 3) / 4;
     const int64_t stride = (int64_t)gridDim.x * blockDim.x;
     for (int64_t b = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; b < blocks; b += stride) {
@@ -82,7 +83,7 @@ __global__ void dropout_kernel(const float* x, float* y, int64_t n, float p, uin
 #pragma unroll
         for (int lane = 0; lane < 4; ++lane) {
             const int64_t i = i0 + lane;
-            if (i < n) y[i] = philox_uniform(w.x[lane]) >= p ? x[i] / keep_div : 0.0f;
+            if (i < n) y[i] = philox_uniform(w.x[lane]) >= p ? x[i] * keep_scale : 0.0f;
         }
     }
 }
@@ -202,7 +203,9 @@ int genten_activation_backward(int act, float alpha, const float* x, const float
 int genten_dropout(const float* x, float* y, int64_t n, float p, uint64_t seed, uint64_t offset,
                    const uint64_t* offset_dev, void* stream) {
     GT_REQUIRE(x != nullptr && y != nullptr && n > 0 && p >= 0.0f && p <= 1.0f);
-    dropout_kernel<<<grid_for((n + 3) / 4), kThreads, 0, as_stream(stream)>>>(x, y, n, p, seed, offset,
+    // p = 1 drops everything (no uniform reaches 1), so the infinite scale is never used
+    const float keep_scale = p < 1.0f ? (float)(1.0 / (1.0 - (double)p)) : 0.0f;
+    dropout_kernel<<<grid_for((n + 3) / 4), kThreads, 0, as_stream(stream)>>>(x, y, n, p, keep_scale, seed, offset,
                                                                                offset_dev);
     GT_CHECK_LAUNCH();
     return 0;

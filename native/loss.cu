@@ -12,8 +12,9 @@ struct BceTerm {
     const float* x;
     const float* t;
     __device__ double operator()(int64_t i) const {
-        const float v = x[i], tt = t[i];
-        return (double)(fmaxf(v, 0.0f) - v * tt + log1pf(expf(-fabsf(v))));
+        // in double, as the CPU backend: the float terms cancel for confident logits
+        const double v = (double)x[i], tt = (double)t[i];
+        return fmax(v, 0.0) - v * tt + log1p(exp(-fabs(v)));
     }
 };
 
@@ -26,23 +27,19 @@ struct SquaredError {
     }
 };
 
-// sigmoid without overflow: exp of a non-positive argument only.
-__device__ __forceinline__ float stable_sigmoid(float x) {
-    if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
-    const float e = expf(x);
-    return e / (1.0f + e);
-}
-
-__global__ void bce_backward_kernel(const float* x, const float* t, float* dx, int64_t n, float scale) {
+// In double, as the CPU backend: for a confident logit sigmoid(x) - t cancels (x = 10, t = 1:
+// -4.5e-5, which float sigmoid near 1 resolves only to ~1e-3 relative). exp(-x) overflowing to
+// infinity for x < -709 gives sigmoid 0, its limit.
+__global__ void bce_backward_kernel(const float* x, const float* t, float* dx, int64_t n, double scale) {
     const int64_t stride = (int64_t)gridDim.x * blockDim.x;
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride)
-        dx[i] = scale * (stable_sigmoid(x[i]) - t[i]);
+        dx[i] = (float)(scale * (1.0 / (1.0 + exp(-(double)x[i])) - (double)t[i]));
 }
 
-__global__ void mse_backward_kernel(const float* p, const float* t, float* dx, int64_t n, float scale) {
+__global__ void mse_backward_kernel(const float* p, const float* t, float* dx, int64_t n, double scale2) {
     const int64_t stride = (int64_t)gridDim.x * blockDim.x;
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride)
-        dx[i] = scale * 2.0f * (p[i] - t[i]);
+        dx[i] = (float)(scale2 * ((double)p[i] - (double)t[i]));
 }
 
 }  // namespace
@@ -58,7 +55,7 @@ int genten_bce_with_logits(const float* logits, const float* targets, float* out
 int genten_bce_with_logits_backward(const float* logits, const float* targets, float* dx, int64_t n, float scale,
                                     void* stream) {
     GT_REQUIRE(logits != nullptr && targets != nullptr && dx != nullptr && n > 0);
-    bce_backward_kernel<<<grid_for(n, 4), kThreads, 0, as_stream(stream)>>>(logits, targets, dx, n, scale);
+    bce_backward_kernel<<<grid_for(n, 4), kThreads, 0, as_stream(stream)>>>(logits, targets, dx, n, (double)scale);
     GT_CHECK_LAUNCH();
     return 0;
 }
@@ -70,7 +67,7 @@ int genten_mse(const float* pred, const float* target, float* out, int64_t n, fl
 
 int genten_mse_backward(const float* pred, const float* target, float* dx, int64_t n, float scale, void* stream) {
     GT_REQUIRE(pred != nullptr && target != nullptr && dx != nullptr && n > 0);
-    mse_backward_kernel<<<grid_for(n, 4), kThreads, 0, as_stream(stream)>>>(pred, target, dx, n, scale);
+    mse_backward_kernel<<<grid_for(n, 4), kThreads, 0, as_stream(stream)>>>(pred, target, dx, n, 2.0 * (double)scale);
     GT_CHECK_LAUNCH();
     return 0;
 }

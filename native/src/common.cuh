@@ -10,11 +10,17 @@
 
 namespace genten {
 
-// Every CUDA call is checked; the first failure is returned as the function's status.
+// Every CUDA call is checked; the first failure is returned as the function's status. A failed
+// runtime call (a cudaMallocAsync out of memory, a bad copy) also becomes the thread's "last error";
+// it is read off here, or the next, unrelated launch's cudaGetLastError check would report it again
+// (sticky errors, a faulted context, persist regardless).
 #define GT_CHECK(call)                                   \
     do {                                                 \
         cudaError_t gt_err_ = (call);                    \
-        if (gt_err_ != cudaSuccess) return (int)gt_err_; \
+        if (gt_err_ != cudaSuccess) {                    \
+            (void)cudaGetLastError();                    \
+            return (int)gt_err_;                         \
+        }                                                \
     } while (0)
 
 // After each launch: configuration errors (bad grid, too many resources) surface here.

@@ -60,6 +60,7 @@ final class CudaAdam implements AutoCloseable {
             words[5 * i + 4] = params.get(i).numel();
             maxN = Math.max(maxN, params.get(i).numel());
         }
+        if (maxN == 0) return; // only empty tensors: nothing to update (genten_adam_step rejects max_n = 0)
         var key = new Key(words);
         boolean capturing = backend.allocator().isCapturing();
         var table = tables.get(key);

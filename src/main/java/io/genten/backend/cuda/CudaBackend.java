@@ -361,6 +361,7 @@ public final class CudaBackend implements Backend {
         var y = alloc(x.shape());
         var saveMean = alloc(Shape.of(d[1]));
         var saveInvStd = alloc(Shape.of(d[1]));
+        if (d[1] == 0) return new BatchNormOutput(y, saveMean, saveInvStd); // no channels: nothing to compute (the kernels reject C = 0)
         if (cudnnBatchNorm(eps)) {
             cudnn.batchNormTrainForward(op, x.shape(), address(x), address(gamma), address(beta), address(y), address(runningMean),
                     address(runningVar), address(saveMean), address(saveInvStd), momentum, eps);
@@ -380,6 +381,14 @@ public final class CudaBackend implements Backend {
         var dx = alloc(x.shape());
         var dgamma = alloc(Shape.of(d[1]));
         var dbeta = alloc(Shape.of(d[1]));
+        if (x.numel() == 0) {
+            // an empty batch (N or H*W = 0): the sums are 0, as on the CPU; the kernels and cuDNN reject it
+            if (d[1] > 0) {
+                fill(dgamma, 0f);
+                fill(dbeta, 0f);
+            }
+            return new BatchNormGradients(dx, dgamma, dbeta);
+        }
         if (options.batchNorm() == BatchNormImpl.CUDNN) {
             // eps only validates here: cuDNN uses the saved mean and inverse std of the forward
             cudnn.batchNormBackward(op, x.shape(), address(x), address(dy), address(dx), address(gamma), address(dgamma), address(dbeta),
@@ -609,6 +618,11 @@ public final class CudaBackend implements Backend {
         return r == Reduction.MEAN ? (float) (1.0 / Math.max(1, n)) : 1f;
     }
 
+    /** scale / n for MEAN rounded once from double, the CPU backend's gradient factor (not a product of two floats). */
+    private static float gradientScale(float scale, Reduction r, long n) {
+        return r == Reduction.MEAN ? (float) ((double) scale / Math.max(1, n)) : scale;
+    }
+
     @Override public Tensor bceWithLogits(Tensor logits, Tensor targets, Reduction reduction) {
         String op = "bceWithLogits";
         Checks.on(op, device, logits, targets);
@@ -627,7 +641,7 @@ public final class CudaBackend implements Backend {
         var dx = alloc(logits.shape());
         long n = logits.numel();
         if (n > 0) {
-            check(Native.bceWithLogitsBackward(p(logits), p(targets), p(dx), n, scale * reductionScale(reduction, n), stream),
+            check(Native.bceWithLogitsBackward(p(logits), p(targets), p(dx), n, gradientScale(scale, reduction, n), stream),
                     op, logits, targets);
         }
         return dx;
@@ -651,7 +665,7 @@ public final class CudaBackend implements Backend {
         var dx = alloc(prediction.shape());
         long n = prediction.numel();
         if (n > 0) {
-            check(Native.mseBackward(p(prediction), p(target), p(dx), n, scale * reductionScale(reduction, n), stream),
+            check(Native.mseBackward(p(prediction), p(target), p(dx), n, gradientScale(scale, reduction, n), stream),
                     op, prediction, target);
         }
         return dx;
