@@ -73,9 +73,8 @@ public final class SafeTensors {
                     if (!(info.get("shape") instanceof List<?> dimsList) || !(info.get("data_offsets") instanceof List<?> offs) || offs.size() != 2) {
                         throw new CheckpointException(file + ": tensor '" + e.getKey() + "' lacks shape or data_offsets");
                     }
-                    int[] dims = dimsList.stream().mapToInt(d -> ((Number) d).intValue()).toArray();
-                    var shape = Shape.of(dims);
-                    long begin = ((Number) offs.get(0)).longValue(), end = ((Number) offs.get(1)).longValue();
+                    var shape = shapeOf(file, e.getKey(), dimsList);
+                    long begin = integer(file, e.getKey(), "data_offsets", offs.get(0)), end = integer(file, e.getKey(), "data_offsets", offs.get(1));
                     if (begin < 0 || end < begin || end > dataLen || end - begin != shape.numel() * 4) {
                         throw new CheckpointException(file + ": tensor '" + e.getKey() + "' of shape " + shape + " has byte range [" + begin + ", " + end
                                 + ") but the data section holds " + dataLen + " bytes (truncated or corrupt file)");
@@ -146,6 +145,25 @@ public final class SafeTensors {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /** Dimensions must be non-negative integers whose product fits one Java array of floats. */
+    private static Shape shapeOf(Path file, String name, List<?> dims) throws CheckpointException {
+        var d = new int[dims.size()];
+        long numel = 1;
+        for (int k = 0; k < d.length; k++) {
+            long v = integer(file, name, "shape", dims.get(k));
+            if (v < 0 || v > Integer.MAX_VALUE) throw new CheckpointException(file + ": tensor '" + name + "' has dimension " + v + " in shape " + dims);
+            d[k] = (int) v;
+            numel *= v;
+            if (numel > Integer.MAX_VALUE) throw new CheckpointException(file + ": tensor '" + name + "' of shape " + dims + " is too large for one array");
+        }
+        return Shape.of(d);
+    }
+
+    private static long integer(Path file, String name, String field, Object v) throws CheckpointException {
+        if (v instanceof Long l) return l;
+        throw new CheckpointException(file + ": tensor '" + name + "' has a non-integer " + field + " entry " + v);
     }
 
     private static void readFully(FileChannel ch, ByteBuffer buf, Path file) throws IOException {

@@ -1,22 +1,170 @@
 package io.genten.backend.cpu;
 
-import io.genten.backend.*;
-import io.genten.tensor.*;
-import java.util.List;
+import io.genten.backend.BatchNormGradients;
+import io.genten.backend.BatchNormOutput;
+import io.genten.backend.Checks;
+import io.genten.tensor.Shape;
+import io.genten.tensor.Tensor;
 
-/** Batch normalization. STUB: to be written. */
+/**
+ * Batch normalization per channel over (N, H, W) for rank 4 (BatchNorm2d) or over N for rank 2
+ * (BatchNorm1d). Statistics are accumulated in double with two passes (mean, then centred
+ * squares), which stays accurate for large batches and large means. Channels run in parallel.
+ */
 final class CpuBatchNorm {
     private CpuBatchNorm() {}
 
-    static BatchNormOutput trainForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float momentum, float eps) {
-        throw new UnsupportedOperationException("CpuBatchNorm not implemented yet");
+    /** The (N, C, HW) view of a rank 2 or 4 input. */
+    private record Layout(int n, int c, int hw) {
+        int m() { return n * hw; }
+
+        /** Index of the first element of sample i in channel ch. */
+        int base(int i, int ch) { return (i * c + ch) * hw; }
+
+        long workPerChannel() { return 4L * m(); }
     }
 
+    private static Layout layout(String op, Tensor x) {
+        var s = x.shape();
+        if (s.rank() != 2 && s.rank() != 4) {
+            throw new IllegalArgumentException(op + ": x must have rank 2 (N,C) or 4 (N,C,H,W) but has shape " + s);
+        }
+        int hw = s.rank() == 4 ? s.dim(2) * s.dim(3) : 1;
+        return new Layout(s.dim(0), s.dim(1), hw);
+    }
+
+    private static void perChannel(String op, String name, Tensor t, Tensor x, int c) {
+        if (t == null) throw new IllegalArgumentException(op + ": " + name + " is null");
+        if (t.numel() != c) {
+            throw new IllegalArgumentException(op + ": " + name + " has shape " + t.shape() + " but x " + x.shape()
+                    + " has " + c + " channels");
+        }
+    }
+
+    static BatchNormOutput trainForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                        float momentum, float eps) {
+        String op = "batchNormTrainForward";
+        if (x == null) throw new IllegalArgumentException(op + ": x is null");
+        var l = layout(op, x);
+        perChannel(op, "gamma", gamma, x, l.c());
+        perChannel(op, "beta", beta, x, l.c());
+        perChannel(op, "runningMean", runningMean, x, l.c());
+        perChannel(op, "runningVar", runningVar, x, l.c());
+        checkEps(op, eps);
+        if (!(momentum >= 0f && momentum <= 1f)) {
+            throw new IllegalArgumentException(op + ": momentum must be in [0, 1] but is " + momentum);
+        }
+        if (l.m() < 2) {
+            throw new IllegalArgumentException(op + ": training needs more than one value per channel, x has shape " + x.shape());
+        }
+        float[] xs = x.hostArray(), g = gamma.hostArray(), b = beta.hostArray();
+        float[] rm = runningMean.hostArray(), rv = runningVar.hostArray();
+        var y = CpuBackend.alloc(x.shape());
+        var saveMean = CpuBackend.alloc(Shape.of(l.c()));
+        var saveInvStd = CpuBackend.alloc(Shape.of(l.c()));
+        float[] ys = y.hostArray(), sm = saveMean.hostArray(), si = saveInvStd.hostArray();
+        int m = l.m(), hw = l.hw();
+        Parallel.forEach(l.c(), l.workPerChannel(), c -> {
+            double sum = 0;
+            for (int i = 0; i < l.n(); i++) {
+                int base = l.base(i, c);
+                for (int k = 0; k < hw; k++) sum += xs[base + k];
+            }
+            double mean = sum / m;
+            double sq = 0;
+            for (int i = 0; i < l.n(); i++) {
+                int base = l.base(i, c);
+                for (int k = 0; k < hw; k++) {
+                    double d = xs[base + k] - mean;
+                    sq += d * d;
+                }
+            }
+            double var = sq / m;
+            double invStd = 1.0 / Math.sqrt(var + eps);
+            double scale = invStd * g[c], shift = b[c];
+            for (int i = 0; i < l.n(); i++) {
+                int base = l.base(i, c);
+                for (int k = 0; k < hw; k++) ys[base + k] = (float) ((xs[base + k] - mean) * scale + shift);
+            }
+            sm[c] = (float) mean;
+            si[c] = (float) invStd;
+            double unbiased = sq / (m - 1);
+            rm[c] = (float) ((1.0 - momentum) * rm[c] + momentum * mean);
+            rv[c] = (float) ((1.0 - momentum) * rv[c] + momentum * unbiased);
+        });
+        return new BatchNormOutput(y, saveMean, saveInvStd);
+    }
+
+    /**
+     * With xhat = (x - mean) invStd over the M = N*H*W values of a channel:
+     * dbeta = sum dy, dgamma = sum dy xhat, dx = gamma invStd / M (M dy - dbeta - xhat dgamma).
+     */
     static BatchNormGradients backward(Tensor dy, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd) {
-        throw new UnsupportedOperationException("CpuBatchNorm not implemented yet");
+        String op = "batchNormBackward";
+        if (x == null || dy == null) throw new IllegalArgumentException(op + ": x and dy must not be null");
+        var l = layout(op, x);
+        Checks.sameShape(op, dy, x);
+        perChannel(op, "gamma", gamma, x, l.c());
+        perChannel(op, "saveMean", saveMean, x, l.c());
+        perChannel(op, "saveInvStd", saveInvStd, x, l.c());
+        float[] xs = x.hostArray(), g = dy.hostArray(), gm = gamma.hostArray();
+        float[] sm = saveMean.hostArray(), si = saveInvStd.hostArray();
+        var dx = CpuBackend.alloc(x.shape());
+        var dgamma = CpuBackend.alloc(Shape.of(l.c()));
+        var dbeta = CpuBackend.alloc(Shape.of(l.c()));
+        float[] dxs = dx.hostArray(), dgs = dgamma.hostArray(), dbs = dbeta.hostArray();
+        int m = l.m(), hw = l.hw();
+        Parallel.forEach(l.c(), l.workPerChannel(), c -> {
+            double mean = sm[c], invStd = si[c];
+            double sumDy = 0, sumDyXhat = 0;
+            for (int i = 0; i < l.n(); i++) {
+                int base = l.base(i, c);
+                for (int k = 0; k < hw; k++) {
+                    double d = g[base + k];
+                    sumDy += d;
+                    sumDyXhat += d * (xs[base + k] - mean) * invStd;
+                }
+            }
+            dbs[c] = (float) sumDy;
+            dgs[c] = (float) sumDyXhat;
+            if (m == 0) return;
+            double k0 = gm[c] * invStd / m;
+            for (int i = 0; i < l.n(); i++) {
+                int base = l.base(i, c);
+                for (int k = 0; k < hw; k++) {
+                    double xhat = (xs[base + k] - mean) * invStd;
+                    dxs[base + k] = (float) (k0 * (m * (double) g[base + k] - sumDy - xhat * sumDyXhat));
+                }
+            }
+        });
+        return new BatchNormGradients(dx, dgamma, dbeta);
     }
 
     static Tensor inference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float eps) {
-        throw new UnsupportedOperationException("CpuBatchNorm not implemented yet");
+        String op = "batchNormInference";
+        if (x == null) throw new IllegalArgumentException(op + ": x is null");
+        var l = layout(op, x);
+        perChannel(op, "gamma", gamma, x, l.c());
+        perChannel(op, "beta", beta, x, l.c());
+        perChannel(op, "runningMean", runningMean, x, l.c());
+        perChannel(op, "runningVar", runningVar, x, l.c());
+        checkEps(op, eps);
+        float[] xs = x.hostArray(), g = gamma.hostArray(), b = beta.hostArray();
+        float[] rm = runningMean.hostArray(), rv = runningVar.hostArray();
+        var y = CpuBackend.alloc(x.shape());
+        float[] ys = y.hostArray();
+        int hw = l.hw();
+        Parallel.forEach(l.c(), l.workPerChannel(), c -> {
+            double mean = rm[c], scale = g[c] / Math.sqrt(rv[c] + (double) eps), shift = b[c];
+            for (int i = 0; i < l.n(); i++) {
+                int base = l.base(i, c);
+                for (int k = 0; k < hw; k++) ys[base + k] = (float) ((xs[base + k] - mean) * scale + shift);
+            }
+        });
+        return y;
+    }
+
+    private static void checkEps(String op, float eps) {
+        if (!(eps >= 0f) || Float.isInfinite(eps)) throw new IllegalArgumentException(op + ": eps must be finite and >= 0 but is " + eps);
     }
 }

@@ -1,22 +1,59 @@
 package io.genten.backend.cpu;
 
-import io.genten.backend.*;
-import io.genten.tensor.*;
-import java.util.List;
+import io.genten.backend.Checks;
+import io.genten.tensor.Shape;
+import io.genten.tensor.Tensor;
 
-/** Linear layers through GEMM. STUB: to be written. */
+/** Linear layers, y = x w^T + b with x (N, in), w (out, in), as one GEMM each (split over threads). */
 final class CpuLinear {
     private CpuLinear() {}
 
     static Tensor forward(Tensor x, Tensor w, Tensor bias) {
-        throw new UnsupportedOperationException("CpuLinear not implemented yet");
+        String op = "linearForward";
+        Checks.rank(op, "x", x.shape(), 2);
+        Checks.rank(op, "w", w.shape(), 2);
+        int n = x.dim(0), in = x.dim(1), out = w.dim(0);
+        if (w.dim(1) != in) {
+            throw new IllegalArgumentException(op + ": x " + x.shape() + " has " + in + " features but weight " + w.shape() + " expects " + w.dim(1));
+        }
+        if (bias != null) Checks.shape(op, "bias", bias, Shape.of(out));
+        float[] y = new float[n * out];
+        if (bias != null) {
+            float[] b = bias.hostArray();
+            for (int i = 0; i < n; i++) System.arraycopy(b, 0, y, i * out, out);
+        }
+        Gemm.sgemmParallel(false, true, n, out, in, 1f, x.hostArray(), 0, Math.max(1, in), w.hostArray(), 0, Math.max(1, in),
+                bias == null ? 0f : 1f, y, 0, Math.max(1, out));
+        return Tensor.wrap(y, Shape.of(n, out));
     }
 
+    /** dx = dy w: dy (N, out), w (out, in) -> (N, in). */
     static Tensor backwardData(Tensor dy, Tensor w) {
-        throw new UnsupportedOperationException("CpuLinear not implemented yet");
+        String op = "linearBackwardData";
+        Checks.rank(op, "dy", dy.shape(), 2);
+        Checks.rank(op, "w", w.shape(), 2);
+        int n = dy.dim(0), out = dy.dim(1), in = w.dim(1);
+        if (w.dim(0) != out) {
+            throw new IllegalArgumentException(op + ": dy " + dy.shape() + " has " + out + " outputs but weight " + w.shape() + " has " + w.dim(0));
+        }
+        float[] dx = new float[n * in];
+        Gemm.sgemmParallel(false, false, n, in, out, 1f, dy.hostArray(), 0, Math.max(1, out), w.hostArray(), 0, Math.max(1, in),
+                0f, dx, 0, Math.max(1, in));
+        return Tensor.wrap(dx, Shape.of(n, in));
     }
 
+    /** dw = dy^T x: dy (N, out), x (N, in) -> (out, in). */
     static Tensor backwardWeight(Tensor dy, Tensor x) {
-        throw new UnsupportedOperationException("CpuLinear not implemented yet");
+        String op = "linearBackwardWeight";
+        Checks.rank(op, "dy", dy.shape(), 2);
+        Checks.rank(op, "x", x.shape(), 2);
+        int n = dy.dim(0), out = dy.dim(1), in = x.dim(1);
+        if (x.dim(0) != n) {
+            throw new IllegalArgumentException(op + ": dy " + dy.shape() + " and x " + x.shape() + " have different batch sizes");
+        }
+        float[] dw = new float[out * in];
+        Gemm.sgemmParallel(true, false, out, in, n, 1f, dy.hostArray(), 0, Math.max(1, out), x.hostArray(), 0, Math.max(1, in),
+                0f, dw, 0, Math.max(1, in));
+        return Tensor.wrap(dw, Shape.of(out, in));
     }
 }

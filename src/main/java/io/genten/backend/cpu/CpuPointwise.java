@@ -1,42 +1,193 @@
 package io.genten.backend.cpu;
 
-import io.genten.backend.*;
-import io.genten.tensor.*;
-import java.util.List;
+import io.genten.backend.Activation;
+import io.genten.backend.Checks;
+import io.genten.tensor.Philox;
+import io.genten.tensor.Shape;
+import io.genten.tensor.Tensor;
 
-/** Activations, dropout, elementwise arithmetic and reductions. STUB: to be written. */
+/**
+ * Activations, dropout, elementwise arithmetic and reductions. Large arrays are split into
+ * fixed chunks so that results (including reductions) do not depend on the thread count.
+ */
 final class CpuPointwise {
+    /** Elements per parallel chunk: a multiple of 4 so that Philox blocks never straddle chunks. */
+    static final int CHUNK = 1 << 14;
+
     private CpuPointwise() {}
 
+    /** A half-open index range [lo, hi) of one chunk. */
+    @FunctionalInterface
+    interface Range {
+        void run(int lo, int hi);
+    }
+
+    /** A per-chunk partial result, combined in chunk order. */
+    @FunctionalInterface
+    interface RangeSum {
+        double run(int lo, int hi);
+    }
+
+    static void chunked(int n, Range body) {
+        int chunks = (n + CHUNK - 1) / CHUNK;
+        Parallel.forEach(chunks, CHUNK, c -> {
+            int lo = c * CHUNK;
+            body.run(lo, Math.min(n, lo + CHUNK));
+        });
+    }
+
+    /** Sum of per-chunk doubles in a fixed order: deterministic whatever the threading. */
+    static double chunkedSum(int n, RangeSum body) {
+        int chunks = (n + CHUNK - 1) / CHUNK;
+        var partial = new double[chunks];
+        Parallel.forEach(chunks, CHUNK, c -> {
+            int lo = c * CHUNK;
+            partial[c] = body.run(lo, Math.min(n, lo + CHUNK));
+        });
+        double s = 0;
+        for (double p : partial) s += p;
+        return s;
+    }
+
+    static Tensor scalar(double v) {
+        var t = CpuBackend.alloc(Shape.scalar());
+        t.hostArray()[0] = (float) v;
+        return t;
+    }
+
+    static void sameShape(String op, Tensor... ts) {
+        for (int i = 1; i < ts.length; i++) Checks.sameShape(op, ts[0], ts[i]);
+    }
+
+    static void notNull(String op, String name, Object o) {
+        if (o == null) throw new IllegalArgumentException(op + ": " + name + " is null");
+    }
+
+    // ---- activations ---------------------------------------------------------------------
+
     static Tensor activationForward(Activation act, Tensor x) {
-        throw new UnsupportedOperationException("CpuPointwise not implemented yet");
+        notNull("activationForward", "activation", act);
+        notNull("activationForward", "x", x);
+        int n = x.shape().size();
+        float[] in = x.hostArray();
+        var y = CpuBackend.alloc(x.shape());
+        float[] out = y.hostArray();
+        chunked(n, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) out[i] = act.apply(in[i]);
+        });
+        return y;
     }
 
+    /** {@code y} may be null: it is then recomputed from x (only tanh and sigmoid read it). */
     static Tensor activationBackward(Activation act, Tensor x, Tensor y, Tensor dy) {
-        throw new UnsupportedOperationException("CpuPointwise not implemented yet");
+        String op = "activationBackward";
+        notNull(op, "activation", act);
+        notNull(op, "x", x);
+        notNull(op, "dy", dy);
+        Checks.sameShape(op, x, dy);
+        if (y != null) Checks.sameShape(op, x, y);
+        int n = x.shape().size();
+        float[] xs = x.hostArray(), ys = y == null ? null : y.hostArray(), g = dy.hostArray();
+        var dx = CpuBackend.alloc(x.shape());
+        float[] out = dx.hostArray();
+        chunked(n, (lo, hi) -> {
+            for (int i = lo; i < hi; i++) {
+                float yi = ys == null ? act.apply(xs[i]) : ys[i];
+                out[i] = act.derivative(xs[i], yi, g[i]);
+            }
+        });
+        return dx;
     }
 
+    // ---- dropout ---------------------------------------------------------------------------
+
+    /**
+     * Inverted dropout, the same function for forward and backward: element i is kept, as
+     * {@code x[i] * (float) (1 / (1 - p))}, iff {@code Philox.uniform(word i of stream (seed, offset)) >= p},
+     * else it is 0. p == 0 copies.
+     */
     static Tensor dropout(Tensor x, float p, long seed, long offset) {
-        throw new UnsupportedOperationException("CpuPointwise not implemented yet");
+        notNull("dropout", "x", x);
+        if (!(p >= 0f && p < 1f)) {
+            throw new IllegalArgumentException("dropout: probability p must be in [0, 1) but is " + p + " (tensor " + x.shape() + ")");
+        }
+        int n = x.shape().size();
+        float[] in = x.hostArray();
+        var y = CpuBackend.alloc(x.shape());
+        float[] out = y.hostArray();
+        if (p == 0f) {
+            System.arraycopy(in, 0, out, 0, n);
+            return y;
+        }
+        float keepScale = (float) (1.0 / (1.0 - p));
+        chunked(n, (lo, hi) -> {
+            for (int b = lo; b < hi; b += 4) {
+                int[] w = Philox.streamBlock(seed, offset, b >>> 2);
+                for (int lane = 0; lane < 4 && b + lane < hi; lane++) {
+                    int i = b + lane;
+                    out[i] = Philox.uniform(w[lane]) >= p ? in[i] * keepScale : 0f;
+                }
+            }
+        });
+        return y;
     }
+
+    // ---- arithmetic ------------------------------------------------------------------------
 
     static Tensor add(Tensor a, Tensor b) {
-        throw new UnsupportedOperationException("CpuPointwise not implemented yet");
+        notNull("add", "a", a);
+        notNull("add", "b", b);
+        Checks.sameShape("add", a, b);
+        float[] x = a.hostArray(), z = b.hostArray();
+        var c = CpuBackend.alloc(a.shape());
+        float[] out = c.hostArray();
+        chunked(a.shape().size(), (lo, hi) -> {
+            for (int i = lo; i < hi; i++) out[i] = x[i] + z[i];
+        });
+        return c;
     }
 
     static void addInPlace(Tensor acc, Tensor x) {
-        throw new UnsupportedOperationException("CpuPointwise not implemented yet");
+        notNull("addInPlace", "acc", acc);
+        notNull("addInPlace", "x", x);
+        Checks.sameShape("addInPlace", acc, x);
+        float[] a = acc.hostArray(), b = x.hostArray();
+        chunked(acc.shape().size(), (lo, hi) -> {
+            for (int i = lo; i < hi; i++) a[i] += b[i];
+        });
     }
 
     static Tensor scale(Tensor a, float s) {
-        throw new UnsupportedOperationException("CpuPointwise not implemented yet");
+        notNull("scale", "a", a);
+        float[] x = a.hostArray();
+        var c = CpuBackend.alloc(a.shape());
+        float[] out = c.hostArray();
+        chunked(a.shape().size(), (lo, hi) -> {
+            for (int i = lo; i < hi; i++) out[i] = x[i] * s;
+        });
+        return c;
+    }
+
+    // ---- reductions ------------------------------------------------------------------------
+
+    static double sumDouble(Tensor t) {
+        float[] x = t.hostArray();
+        return chunkedSum(t.shape().size(), (lo, hi) -> {
+            double s = 0;
+            for (int i = lo; i < hi; i++) s += x[i];
+            return s;
+        });
     }
 
     static Tensor sum(Tensor t) {
-        throw new UnsupportedOperationException("CpuPointwise not implemented yet");
+        notNull("sum", "t", t);
+        return scalar(sumDouble(t));
     }
 
+    /** The mean of all elements; NaN for an empty tensor, as PyTorch. */
     static Tensor mean(Tensor t) {
-        throw new UnsupportedOperationException("CpuPointwise not implemented yet");
+        notNull("mean", "t", t);
+        long n = t.numel();
+        return scalar(n == 0 ? Double.NaN : sumDouble(t) / n);
     }
 }

@@ -1,0 +1,197 @@
+package io.genten.backend.cuda;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Device memory with a cache, so that a training loop stops calling cudaMalloc after its first step.
+ *
+ * <p>Requests are rounded up to a size class: multiples of 512 B up to 1 MiB, above that multiples of
+ * a quarter of the next lower power of two (at most 25% slack). A released block goes onto the free
+ * list of its class and is handed out again for the next request of that class; blocks are never
+ * split. There is one stream per backend, so reuse is stream-ordered and needs no events.
+ *
+ * <p>When the device is full the cache is emptied (every cached block freed) and the request tried
+ * once more; a second failure is a {@link CudaOutOfMemoryException} and leaves the allocator usable.
+ *
+ * <p>CUDA graphs: between {@link #beginCapture} and {@link #endCapture} a cache miss is an error
+ * (cudaMalloc cannot be captured; run the step eagerly once first, which warms the cache). Every
+ * block allocated or released during capture is then owned by the graph: the graph's kernels
+ * reference those addresses on every replay, so when such a block is released it is parked with the
+ * graph instead of the cache, and only {@link #releaseGraph} returns it to the cache.
+ */
+public final class CachingAllocator implements AutoCloseable {
+    public static final long MIN_BLOCK = 512;
+    private static final long SMALL_LIMIT = 1L << 20;
+
+    /** A device block: its address and its size-class capacity in bytes. */
+    public record Block(long address, long size) {}
+
+    /** allocated: bytes handed out; cached: bytes on free lists; reserved: bytes held from the device. */
+    public record Stats(long allocatedBytes, long cachedBytes, long reservedBytes, long peakAllocatedBytes,
+                        long mallocCalls, long freeCalls, long cacheHits, long oomRetries) {
+        @Override public String toString() {
+            return "allocated " + mib(allocatedBytes) + ", cached " + mib(cachedBytes) + ", reserved " + mib(reservedBytes)
+                    + ", peak " + mib(peakAllocatedBytes) + ", " + mallocCalls + " mallocs, " + freeCalls + " frees, "
+                    + cacheHits + " cache hits, " + oomRetries + " OOM retries";
+        }
+
+        private static String mib(long b) { return String.format("%.1f MiB", b / 1048576.0); }
+    }
+
+    /** The blocks a captured graph owns. */
+    public static final class GraphPool {
+        private final List<Block> touched = new ArrayList<>();
+        private final List<Block> parked = new ArrayList<>();
+        private boolean released;
+    }
+
+    private final DeviceMemory memory;
+    private final Map<Long, ArrayDeque<Block>> free = new HashMap<>();
+    private final Map<Long, GraphPool> graphOwned = new HashMap<>();
+    private GraphPool capturing;
+    private long allocated, cached, reserved, peak, mallocs, frees, hits, oomRetries;
+    private boolean closed;
+
+    public CachingAllocator(DeviceMemory memory) { this.memory = memory; }
+
+    /** The size class of a request of {@code bytes}. */
+    public static long sizeClass(long bytes) {
+        if (bytes < 0) throw new IllegalArgumentException("allocation of " + bytes + " bytes");
+        if (bytes <= SMALL_LIMIT) return Math.max(MIN_BLOCK, roundUp(bytes, MIN_BLOCK));
+        long step = Long.highestOneBit(bytes - 1) / 4;
+        return roundUp(bytes, step);
+    }
+
+    private static long roundUp(long x, long m) { return Math.addExact(x, m - 1) / m * m; }
+
+    public synchronized Block allocate(long bytes) {
+        if (closed) throw new IllegalStateException("CUDA allocator used after the backend was closed");
+        long size = sizeClass(bytes);
+        var list = free.get(size);
+        Block b = list == null ? null : list.pollLast();
+        if (b != null) {
+            hits++;
+            cached -= size;
+        } else {
+            if (capturing != null) {
+                throw new IllegalStateException("CUDA graph capture needs a warmed allocator: a block of " + size
+                        + " bytes is not cached and cudaMalloc cannot be captured; run the step eagerly once before capture");
+            }
+            b = new Block(mallocWithRetry(size, bytes), size);
+            reserved += size;
+        }
+        allocated += size;
+        peak = Math.max(peak, allocated);
+        if (capturing != null) capturing.touched.add(b);
+        return b;
+    }
+
+    private long mallocWithRetry(long size, long requested) {
+        try {
+            mallocs++;
+            return memory.malloc(size);
+        } catch (CudaOutOfMemoryException first) {
+            oomRetries++;
+            emptyCache();
+            try {
+                mallocs++;
+                return memory.malloc(size);
+            } catch (CudaOutOfMemoryException second) {
+                throw new CudaOutOfMemoryException("CUDA out of memory allocating " + requested + " bytes (class " + size
+                        + ") after emptying the cache; allocator: " + stats() + "; cause: " + second.getMessage(),
+                        second.status(), requested);
+            }
+        }
+    }
+
+    /** Returns a block: to its graph if a captured graph references it, else to the cache. */
+    public synchronized void release(Block b) {
+        allocated -= b.size();
+        if (closed) {
+            reserved -= b.size();
+            frees++;
+            memory.free(b.address());
+            return;
+        }
+        if (capturing != null) capturing.touched.add(b);
+        var pool = graphOwned.get(b.address());
+        if (pool != null) {
+            pool.parked.add(b);
+            return;
+        }
+        free.computeIfAbsent(b.size(), k -> new ArrayDeque<>()).addLast(b);
+        cached += b.size();
+    }
+
+    /** Frees every cached block back to the device. */
+    public synchronized void emptyCache() {
+        for (var list : free.values()) {
+            for (var b : list) {
+                memory.free(b.address());
+                frees++;
+                reserved -= b.size();
+                cached -= b.size();
+            }
+        }
+        free.clear();
+    }
+
+    public synchronized Stats stats() {
+        return new Stats(allocated, cached, reserved, peak, mallocs, frees, hits, oomRetries);
+    }
+
+    public synchronized boolean isCapturing() { return capturing != null; }
+
+    synchronized void beginCapture() {
+        if (capturing != null) throw new IllegalStateException("a CUDA graph capture is already in progress");
+        capturing = new GraphPool();
+    }
+
+    /** Ends capture: the blocks touched during it now belong to the returned pool. */
+    synchronized GraphPool endCapture() {
+        var pool = capturing;
+        capturing = null;
+        if (pool == null) throw new IllegalStateException("no CUDA graph capture in progress");
+        var unique = new IdentityHashMap<Block, Boolean>();
+        for (var b : pool.touched) unique.put(b, Boolean.TRUE);
+        for (var b : unique.keySet()) {
+            graphOwned.put(b.address(), pool);
+            var list = free.get(b.size());
+            if (list != null && list.remove(b)) {
+                cached -= b.size();
+                pool.parked.add(b);
+            }
+        }
+        return pool;
+    }
+
+    /** The graph is gone: its parked blocks return to the cache, its live blocks to their owners. */
+    synchronized void releaseGraph(GraphPool pool) {
+        if (pool.released) return;
+        pool.released = true;
+        graphOwned.values().removeIf(p -> p == pool);
+        for (var b : pool.parked) {
+            if (closed) {
+                reserved -= b.size();
+                frees++;
+                memory.free(b.address());
+            } else {
+                free.computeIfAbsent(b.size(), k -> new ArrayDeque<>()).addLast(b);
+                cached += b.size();
+            }
+        }
+        pool.parked.clear();
+    }
+
+    /** Frees the cache; blocks still held by tensors are freed directly when those tensors close. */
+    @Override public synchronized void close() {
+        if (closed) return;
+        emptyCache();
+        closed = true;
+    }
+}

@@ -1,0 +1,698 @@
+package io.genten.backend.cuda;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import io.genten.backend.Activation;
+import io.genten.backend.AdamConfig;
+import io.genten.backend.Backend;
+import io.genten.backend.BatchNormGradients;
+import io.genten.backend.BatchNormImpl;
+import io.genten.backend.BatchNormOutput;
+import io.genten.backend.Checks;
+import io.genten.backend.Conv2dSpec;
+import io.genten.backend.ConvImpl;
+import io.genten.backend.GaussianGradients;
+import io.genten.backend.MathMode;
+import io.genten.backend.Reduction;
+import io.genten.backend.ReparamOutput;
+import io.genten.tensor.Device;
+import io.genten.tensor.Shape;
+import io.genten.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * The CUDA backend: our kernels in libgenten_cuda.so through FFM, cuBLAS for linear layers and,
+ * when chosen, cuDNN for convolution and batch normalization, all queued on one stream.
+ *
+ * <p>Shape checks and output shapes are the CPU backend's (io.genten.backend.Checks, Conv2dSpec).
+ * Every status is checked: a failure is a {@link CudaException} naming the op and the shapes (a
+ * kernel fault that shows only later surfaces at the next synchronizing call; run with
+ * {@code -Dgenten.cuda.syncEachOp=true} to pin it to its op). Memory comes from a
+ * {@link CachingAllocator}; with {@code poison} every new tensor is filled with NaN first.
+ *
+ * <p>Random ops read a device offset counter (0 unless advanced with {@link #advanceRandomOffset}),
+ * so a captured graph can draw fresh numbers on every replay; eagerly they equal the CPU's.
+ *
+ * <p>Call it from one thread at a time (the device is made current in the constructor's thread;
+ * with several GPUs call {@link #makeCurrent} in other threads).
+ */
+public final class CudaBackend implements Backend {
+    private static final int ACT_IDENTITY = 0, ACT_RELU = 1, ACT_LEAKY_RELU = 2, ACT_TANH = 3, ACT_SIGMOID = 4;
+
+    private final CudaOptions options;
+    private final Device device;
+    private final boolean syncEachOp = Boolean.getBoolean("genten.cuda.syncEachOp");
+    private final CudaAvailability availability;
+    private MemorySegment stream = MemorySegment.NULL;
+    private CachingAllocator allocator;
+    private CublasGemm gemm;
+    private CudnnOps cudnn;
+    private CudaAdam adam;
+    private CachingAllocator.Block randomOffset;
+    private boolean closed;
+
+    public CudaBackend(CudaOptions options) {
+        this.options = options;
+        this.device = Device.cuda(options.device());
+        this.availability = CudaAvailability.get();
+        if (!availability.available()) throw new CudaUnavailableException("CUDA backend unavailable: " + availability.reason());
+        if (options.device() >= availability.deviceCount()) {
+            throw new IllegalArgumentException("cuda: device " + options.device() + " requested but " + availability.deviceCount() + " present");
+        }
+        if ((options.conv() == ConvImpl.CUDNN || options.batchNorm() == BatchNormImpl.CUDNN) && !availability.cudnnAvailable()) {
+            throw new CudaUnavailableException("CUDA backend with cuDNN (conv " + options.conv() + ", batchnorm "
+                    + options.batchNorm() + ") unavailable: " + availability.cudnnStatus());
+        }
+        try {
+            makeCurrent();
+            try (var arena = Arena.ofConfined()) {
+                var out = arena.allocate(ADDRESS);
+                CudaStatus.check(Native.streamCreate(out), "cuda backend", "(stream create)");
+                stream = out.get(ADDRESS, 0);
+            }
+            allocator = new CachingAllocator(new NativeDeviceMemory());
+            gemm = new CublasGemm(stream, options.math(), allocator);
+            if (options.conv() == ConvImpl.CUDNN || options.batchNorm() == BatchNormImpl.CUDNN) {
+                cudnn = new CudnnOps(stream, options.math(), allocator);
+            }
+            adam = new CudaAdam(this);
+            randomOffset = allocator.allocate(8);
+            resetRandomOffset();
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Device 0, strict FP32, our kernels. */
+    public static CudaBackend create() { return new CudaBackend(CudaOptions.defaults()); }
+
+    public CudaOptions options() { return options; }
+
+    public CudaAvailability availability() { return availability; }
+
+    /** Allocator statistics, for tests and {@code genten info}. */
+    public CachingAllocator.Stats memoryStats() { return allocator.stats(); }
+
+    /** Frees the allocator's cached blocks (e.g. after catching a {@link CudaOutOfMemoryException}). */
+    public void emptyCache() { allocator.emptyCache(); }
+
+    /** Makes this backend's device current in the calling thread. */
+    public void makeCurrent() { CudaStatus.check(Native.setDevice(options.device()), "cuda", "(set device " + options.device() + ")"); }
+
+    CachingAllocator allocator() { return allocator; }
+
+    MemorySegment stream() { return stream; }
+
+    void afterCapture() { adam.forgetSteps(); }
+
+    void check(int status, String op, String detail) {
+        CudaStatus.check(status, op, detail);
+        if (syncEachOp && !allocator.isCapturing()) CudaStatus.check(Native.streamSynchronize(stream), op, detail + " (kernel)");
+    }
+
+    private void check(int status, String op, Tensor... tensors) {
+        if (status != 0 || syncEachOp) check(status, op, shapes(tensors));
+    }
+
+    private static String shapes(Tensor... tensors) {
+        var sb = new StringBuilder();
+        for (var t : tensors) {
+            if (t == null) continue;
+            if (!sb.isEmpty()) sb.append(", ");
+            sb.append(t.shape());
+        }
+        return sb.toString();
+    }
+
+    static long address(Tensor t) {
+        if (!(t.storage() instanceof CudaStorage s)) throw new IllegalArgumentException("tensor " + t.shape() + " on " + t.device() + " is not CUDA memory");
+        return s.address();
+    }
+
+    private static MemorySegment p(Tensor t) {
+        return t == null ? MemorySegment.NULL : MemorySegment.ofAddress(address(t));
+    }
+
+    private MemorySegment counter() { return MemorySegment.ofAddress(randomOffset.address()); }
+
+    // ---- identity ------------------------------------------------------------------------
+
+    @Override public String name() { return "cuda"; }
+
+    @Override public Device device() { return device; }
+
+    @Override public String describe() {
+        var a = availability;
+        return device + ": " + a.deviceName() + " (sm_" + a.capability() + "), driver " + a.driverVersion() + ", runtime "
+                + a.runtimeVersion() + ", cuBLAS " + gemm.version() + ", cuDNN " + (a.cudnnAvailable() ? a.cudnnStatus() : "absent")
+                + ", math " + options.math() + ", conv " + options.conv() + ", batchnorm " + options.batchNorm();
+    }
+
+    @Override public MathMode mathMode() { return options.math(); }
+
+    private int mathCode() {
+        return switch (options.math()) {
+            case FP32 -> 0;
+            case TF32 -> 1;
+            case FP32_3XTF32 -> 2;
+        };
+    }
+
+    // ---- memory --------------------------------------------------------------------------
+
+    private Tensor alloc(Shape shape) {
+        if (closed) throw new IllegalStateException("cuda backend used after close");
+        long n = shape.numel();
+        var block = allocator.allocate(Math.max(4, 4 * n));
+        var t = new Tensor(shape, new CudaStorage(this, block, n));
+        if (options.poison() && n > 0) check(Native.fill(p(t), n, Float.NaN, stream), "poison", t);
+        return t;
+    }
+
+    @Override public Tensor empty(Shape shape) { return alloc(shape); }
+
+    @Override public Tensor zeros(Shape shape) { return full(shape, 0f); }
+
+    @Override public Tensor full(Shape shape, float value) {
+        var t = alloc(shape);
+        if (t.numel() > 0) check(Native.fill(p(t), t.numel(), value, stream), "full", t);
+        return t;
+    }
+
+    @Override public Tensor copyOf(Tensor t) {
+        t.checkOpen();
+        var out = alloc(t.shape());
+        if (t.numel() == 0) return out;
+        if (t.device().equals(device) && t.storage() instanceof CudaStorage) {
+            check(Native.memcpyD2d(p(out), p(t), 4 * t.numel(), stream), "copyOf", t);
+        } else {
+            var host = t.toArray();
+            out.storage().write(0, host, 0, host.length);
+        }
+        return out;
+    }
+
+    @Override public void copyInto(Tensor src, Tensor dst) {
+        Checks.on("copyInto", device, src, dst);
+        if (src.numel() != dst.numel()) throw new IllegalArgumentException("copyInto: " + src.shape() + " into " + dst.shape());
+        if (src.numel() > 0) check(Native.memcpyD2d(p(dst), p(src), 4 * src.numel(), stream), "copyInto", src, dst);
+    }
+
+    @Override public void fill(Tensor t, float value) {
+        Checks.on("fill", device, t);
+        if (t.numel() > 0) check(Native.fill(p(t), t.numel(), value, stream), "fill", t);
+    }
+
+    @Override public Tensor randn(Shape shape, long seed, long offset) {
+        var t = alloc(shape);
+        if (t.numel() > 0) check(Native.philoxNormal(p(t), t.numel(), seed, offset, counter(), stream), "randn", t);
+        return t;
+    }
+
+    @Override public Tensor rand(Shape shape, long seed, long offset) {
+        var t = alloc(shape);
+        if (t.numel() > 0) check(Native.philoxUniform(p(t), t.numel(), seed, offset, counter(), stream), "rand", t);
+        return t;
+    }
+
+    /** Adds {@code by} to the device offset counter of every random op (queued: capturable). */
+    public void advanceRandomOffset(long by) {
+        check(Native.counterAdd(counter(), by, stream), "advanceRandomOffset", "by " + by);
+    }
+
+    /** The device offset counter (synchronizes). */
+    public long randomOffset() {
+        try (var arena = Arena.ofConfined()) {
+            var host = arena.allocate(JAVA_LONG);
+            check(Native.memcpyD2h(host, counter(), 8, stream), "randomOffset", "");
+            synchronize();
+            return host.get(JAVA_LONG, 0);
+        }
+    }
+
+    /** Sets the device offset counter back to 0 (synchronizes; not capturable). */
+    public void resetRandomOffset() {
+        try (var arena = Arena.ofConfined()) {
+            var host = arena.allocate(JAVA_LONG);
+            host.set(JAVA_LONG, 0, 0L);
+            check(Native.memcpyH2d(counter(), host, 8, stream), "resetRandomOffset", "");
+            synchronize();
+        }
+    }
+
+    @Override public void synchronize() {
+        CudaStatus.check(Native.streamSynchronize(stream), "synchronize");
+    }
+
+    // ---- convolution -----------------------------------------------------------------------
+
+    @Override public Tensor conv2dForward(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
+        String op = "conv2dForward";
+        Checks.on(op, device, x, w, bias);
+        var yShape = spec.outputShape(op, x.shape(), w.shape());
+        if (bias != null) Checks.lengths(op, bias, w.dim(0));
+        var y = alloc(yShape);
+        if (y.numel() == 0) return y;
+        int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3), k = w.dim(0), r = w.dim(2);
+        int oh = yShape.dim(2), ow = yShape.dim(3);
+        if (options.conv() == ConvImpl.CUDNN) {
+            cudnn.convForward(op, x.shape(), w.shape(), yShape, spec.stride(), spec.padding(), address(x), address(w), address(y));
+            if (bias != null) check(Native.biasActivation(p(y), p(bias), n, k, oh * ow, ACT_IDENTITY, 0f, stream), op, x, w, bias);
+        } else {
+            check(Native.conv2dForward(p(x), p(w), p(bias), p(y), n, c, h, wd, k, r, spec.stride(), spec.padding(), oh, ow,
+                    mathCode(), ACT_IDENTITY, 0f, stream), op, x, w, bias);
+        }
+        return y;
+    }
+
+    @Override public Tensor conv2dBackwardData(Tensor dy, Tensor w, Shape xShape, Conv2dSpec spec) {
+        String op = "conv2dBackwardData";
+        Checks.on(op, device, dy, w);
+        Checks.rank(op, "xShape", xShape, 4);
+        Checks.shape(op, "dy", dy, spec.outputShape(op, xShape, w.shape()));
+        var dx = alloc(xShape);
+        if (dx.numel() == 0) return dx;
+        if (dy.numel() == 0) {
+            fill(dx, 0f);
+            return dx;
+        }
+        if (options.conv() == ConvImpl.CUDNN) {
+            cudnn.convBackwardData(op, xShape, w.shape(), dy.shape(), spec.stride(), spec.padding(), address(dy), address(w), address(dx));
+        } else {
+            check(Native.conv2dBackwardData(p(dy), p(w), p(dx), xShape.dim(0), xShape.dim(1), xShape.dim(2), xShape.dim(3),
+                    w.dim(0), w.dim(2), spec.stride(), spec.padding(), dy.dim(2), dy.dim(3), mathCode(), stream), op, dy, w);
+        }
+        return dx;
+    }
+
+    @Override public Tensor conv2dBackwardFilter(Tensor dy, Tensor x, Shape wShape, Conv2dSpec spec) {
+        String op = "conv2dBackwardFilter";
+        Checks.on(op, device, dy, x);
+        Checks.rank(op, "wShape", wShape, 4);
+        Checks.shape(op, "dy", dy, spec.outputShape(op, x.shape(), wShape));
+        var dw = alloc(wShape);
+        if (dw.numel() == 0) return dw;
+        if (dy.numel() == 0) {
+            fill(dw, 0f);
+            return dw;
+        }
+        if (options.conv() == ConvImpl.CUDNN) {
+            cudnn.convBackwardFilter(op, x.shape(), wShape, dy.shape(), spec.stride(), spec.padding(), address(dy), address(x), address(dw));
+        } else {
+            check(Native.conv2dBackwardFilter(p(dy), p(x), p(dw), x.dim(0), x.dim(1), x.dim(2), x.dim(3), wShape.dim(0), wShape.dim(2),
+                    spec.stride(), spec.padding(), dy.dim(2), dy.dim(3), mathCode(), stream), op, dy, x);
+        }
+        return dw;
+    }
+
+    @Override public Tensor biasGradient(Tensor dy) {
+        String op = "biasGradient";
+        Checks.on(op, device, dy);
+        if (dy.rank() < 2) throw new IllegalArgumentException(op + ": dy " + dy.shape() + " must have rank >= 2 (N, C, ...)");
+        int n = dy.dim(0), c = dy.dim(1);
+        int hw = n * c == 0 ? 0 : Math.toIntExact(dy.numel() / ((long) n * c));
+        var out = alloc(Shape.of(c));
+        if (c == 0) return out;
+        if (dy.numel() == 0) {
+            fill(out, 0f);
+            return out;
+        }
+        check(Native.channelSum(p(dy), p(out), n, c, hw, stream), op, dy);
+        return out;
+    }
+
+    // ---- batchnorm ---------------------------------------------------------------------------
+
+    private static int[] bnDims(String op, Tensor x) {
+        if (x.rank() != 2 && x.rank() != 4) throw new IllegalArgumentException(op + ": x " + x.shape() + " must have rank 2 or 4");
+        int n = x.dim(0), c = x.dim(1), hw = x.rank() == 4 ? x.dim(2) * x.dim(3) : 1;
+        return new int[] {n, c, hw};
+    }
+
+    private boolean cudnnBatchNorm(float eps) {
+        return options.batchNorm() == BatchNormImpl.CUDNN && eps >= CudnnOps.minEpsilon();
+    }
+
+    @Override public BatchNormOutput batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
+                                                           Tensor runningVar, float momentum, float eps) {
+        String op = "batchNormTrainForward";
+        Checks.on(op, device, x, gamma, beta, runningMean, runningVar);
+        int[] d = bnDims(op, x);
+        for (var t : new Tensor[] {gamma, beta, runningMean, runningVar}) Checks.lengths(op, t, d[1]);
+        if ((long) d[0] * d[2] < 2) {
+            throw new IllegalArgumentException(op + ": x " + x.shape() + " has fewer than 2 values per channel; training needs a batch variance");
+        }
+        var y = alloc(x.shape());
+        var saveMean = alloc(Shape.of(d[1]));
+        var saveInvStd = alloc(Shape.of(d[1]));
+        if (cudnnBatchNorm(eps)) {
+            cudnn.batchNormTrainForward(op, x.shape(), address(x), address(gamma), address(beta), address(y), address(runningMean),
+                    address(runningVar), address(saveMean), address(saveInvStd), momentum, eps);
+        } else {
+            check(Native.batchnormTrainForward(p(x), p(gamma), p(beta), p(y), p(saveMean), p(saveInvStd), p(runningMean), p(runningVar),
+                    d[0], d[1], d[2], momentum, eps, ACT_IDENTITY, 0f, stream), op, x, gamma);
+        }
+        return new BatchNormOutput(y, saveMean, saveInvStd);
+    }
+
+    @Override public BatchNormGradients batchNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd) {
+        String op = "batchNormBackward";
+        Checks.on(op, device, dy, x, gamma, saveMean, saveInvStd);
+        Checks.sameShape(op, dy, x);
+        int[] d = bnDims(op, x);
+        for (var t : new Tensor[] {gamma, saveMean, saveInvStd}) Checks.lengths(op, t, d[1]);
+        var dx = alloc(x.shape());
+        var dgamma = alloc(Shape.of(d[1]));
+        var dbeta = alloc(Shape.of(d[1]));
+        if (options.batchNorm() == BatchNormImpl.CUDNN) {
+            // eps only validates here: cuDNN uses the saved mean and inverse std of the forward
+            cudnn.batchNormBackward(op, x.shape(), address(x), address(dy), address(dx), address(gamma), address(dgamma), address(dbeta),
+                    address(saveMean), address(saveInvStd), CudnnOps.minEpsilon());
+        } else {
+            check(Native.batchnormBackward(p(dy), p(x), p(gamma), p(saveMean), p(saveInvStd), p(dx), p(dgamma), p(dbeta),
+                    d[0], d[1], d[2], stream), op, dy, x);
+        }
+        return new BatchNormGradients(dx, dgamma, dbeta);
+    }
+
+    @Override public Tensor batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float eps) {
+        String op = "batchNormInference";
+        Checks.on(op, device, x, gamma, beta, runningMean, runningVar);
+        int[] d = bnDims(op, x);
+        for (var t : new Tensor[] {gamma, beta, runningMean, runningVar}) Checks.lengths(op, t, d[1]);
+        var y = alloc(x.shape());
+        if (y.numel() == 0) return y;
+        if (cudnnBatchNorm(eps)) {
+            cudnn.batchNormInference(op, x.shape(), address(x), address(gamma), address(beta), address(runningMean), address(runningVar),
+                    address(y), eps);
+        } else {
+            check(Native.batchnormInference(p(x), p(gamma), p(beta), p(runningMean), p(runningVar), p(y), d[0], d[1], d[2], eps,
+                    ACT_IDENTITY, 0f, stream), op, x, gamma);
+        }
+        return y;
+    }
+
+    // ---- linear (cuBLAS, column-major: every row-major product is computed transposed) -------
+
+    /**
+     * y (N,out) = x w^T + b. Column-major y^T (out x N, ld out) = A^T B where A = w seen as in x out
+     * (ld in) and B = x seen as in x N (ld in).
+     */
+    @Override public Tensor linearForward(Tensor x, Tensor w, Tensor bias) {
+        String op = "linearForward";
+        Checks.on(op, device, x, w, bias);
+        Checks.rank(op, "x", x.shape(), 2);
+        Checks.rank(op, "w", w.shape(), 2);
+        int n = x.dim(0), in = x.dim(1), out = w.dim(0);
+        if (w.dim(1) != in) throw new IllegalArgumentException(op + ": x " + x.shape() + " has " + in + " features but w " + w.shape() + " expects " + w.dim(1));
+        if (bias != null) Checks.lengths(op, bias, out);
+        var y = alloc(Shape.of(n, out));
+        if (y.numel() == 0) return y;
+        if (in == 0) fill(y, 0f);
+        else gemm.sgemm(op + " " + shapes(x, w), true, false, out, n, in, address(w), in, address(x), in, address(y), out);
+        if (bias != null) check(Native.biasActivation(p(y), p(bias), n, out, 1, ACT_IDENTITY, 0f, stream), op, x, w, bias);
+        return y;
+    }
+
+    /** dx (N,in) = dy w: column-major dx^T (in x N) = W (in x out, ld in) dy^T (out x N, ld out). */
+    @Override public Tensor linearBackwardData(Tensor dy, Tensor w) {
+        String op = "linearBackwardData";
+        Checks.on(op, device, dy, w);
+        Checks.rank(op, "dy", dy.shape(), 2);
+        Checks.rank(op, "w", w.shape(), 2);
+        int n = dy.dim(0), out = dy.dim(1), in = w.dim(1);
+        if (w.dim(0) != out) throw new IllegalArgumentException(op + ": dy " + dy.shape() + " has " + out + " outputs but w " + w.shape() + " has " + w.dim(0));
+        var dx = alloc(Shape.of(n, in));
+        if (dx.numel() == 0) return dx;
+        if (out == 0) fill(dx, 0f);
+        else gemm.sgemm(op + " " + shapes(dy, w), false, false, in, n, out, address(w), in, address(dy), out, address(dx), in);
+        return dx;
+    }
+
+    /** dw (out,in) = dy^T x: column-major dw^T (in x out, ld in) = A B^T where A = x seen as in x N (ld in), B = dy seen as out x N (ld out). */
+    @Override public Tensor linearBackwardWeight(Tensor dy, Tensor x) {
+        String op = "linearBackwardWeight";
+        Checks.on(op, device, dy, x);
+        Checks.rank(op, "dy", dy.shape(), 2);
+        Checks.rank(op, "x", x.shape(), 2);
+        int n = dy.dim(0), out = dy.dim(1), in = x.dim(1);
+        if (x.dim(0) != n) throw new IllegalArgumentException(op + ": dy " + dy.shape() + " and x " + x.shape() + " differ in batch size");
+        var dw = alloc(Shape.of(out, in));
+        if (dw.numel() == 0) return dw;
+        if (n == 0) fill(dw, 0f);
+        else gemm.sgemm(op + " " + shapes(dy, x), false, true, in, out, n, address(x), in, address(dy), out, address(dw), in);
+        return dw;
+    }
+
+    // ---- pointwise -------------------------------------------------------------------------
+
+    private static int actCode(Activation act) {
+        return switch (act) {
+            case Activation.Identity i -> ACT_IDENTITY;
+            case Activation.Relu r -> ACT_RELU;
+            case Activation.LeakyRelu l -> ACT_LEAKY_RELU;
+            case Activation.Tanh t -> ACT_TANH;
+            case Activation.Sigmoid s -> ACT_SIGMOID;
+        };
+    }
+
+    private static float actAlpha(Activation act) {
+        return act instanceof Activation.LeakyRelu l ? l.alpha() : 0f;
+    }
+
+    @Override public Tensor activationForward(Activation act, Tensor x) {
+        String op = "activationForward";
+        Checks.on(op, device, x);
+        var y = alloc(x.shape());
+        if (y.numel() > 0) check(Native.activationForward(actCode(act), actAlpha(act), p(x), p(y), x.numel(), stream), op + " " + act, x);
+        return y;
+    }
+
+    @Override public Tensor activationBackward(Activation act, Tensor x, Tensor y, Tensor dy) {
+        String op = "activationBackward";
+        Checks.on(op, device, x, y, dy);
+        Checks.sameShape(op, x, y);
+        Checks.sameShape(op, x, dy);
+        var dx = alloc(x.shape());
+        if (dx.numel() > 0) {
+            check(Native.activationBackward(actCode(act), actAlpha(act), p(x), p(y), p(dy), p(dx), x.numel(), stream), op + " " + act, x);
+        }
+        return dx;
+    }
+
+    private Tensor dropout(String op, Tensor x, float p, long seed, long offset) {
+        Checks.on(op, device, x);
+        if (!(p >= 0f && p < 1f)) throw new IllegalArgumentException(op + ": p = " + p + " must be in [0, 1), tensor " + x.shape());
+        var y = alloc(x.shape());
+        if (y.numel() > 0) check(Native.dropout(p(x), p(y), x.numel(), p, seed, offset, counter(), stream), op, x);
+        return y;
+    }
+
+    @Override public Tensor dropoutForward(Tensor x, float p, long seed, long offset) { return dropout("dropoutForward", x, p, seed, offset); }
+
+    @Override public Tensor dropoutBackward(Tensor dy, float p, long seed, long offset) { return dropout("dropoutBackward", dy, p, seed, offset); }
+
+    @Override public Tensor add(Tensor a, Tensor b) {
+        Checks.on("add", device, a, b);
+        Checks.sameShape("add", a, b);
+        var out = alloc(a.shape());
+        if (out.numel() > 0) check(Native.add(p(a), p(b), p(out), a.numel(), stream), "add", a, b);
+        return out;
+    }
+
+    @Override public void addInPlace(Tensor acc, Tensor x) {
+        Checks.on("addInPlace", device, acc, x);
+        Checks.sameShape("addInPlace", acc, x);
+        if (acc.numel() > 0) check(Native.axpy(p(acc), p(x), 1f, acc.numel(), stream), "addInPlace", acc, x);
+    }
+
+    @Override public Tensor scale(Tensor a, float s) {
+        Checks.on("scale", device, a);
+        var out = alloc(a.shape());
+        if (out.numel() > 0) check(Native.scale(p(a), p(out), s, a.numel(), stream), "scale", a);
+        return out;
+    }
+
+    // ---- reductions ------------------------------------------------------------------------
+
+    private Tensor reduce(String op, Tensor t, float scale, float ifEmpty) {
+        Checks.on(op, device, t);
+        var out = alloc(Shape.scalar());
+        if (t.numel() == 0) fill(out, ifEmpty);
+        else check(Native.sum(p(t), p(out), t.numel(), scale, stream), op, t);
+        return out;
+    }
+
+    @Override public Tensor sum(Tensor t) { return reduce("sum", t, 1f, 0f); }
+
+    @Override public Tensor mean(Tensor t) { return reduce("mean", t, t.numel() == 0 ? 1f : (float) (1.0 / t.numel()), Float.NaN); }
+
+    // ---- VAE ---------------------------------------------------------------------------------
+
+    @Override public ReparamOutput reparamForward(Tensor mu, Tensor logvar, long seed, long offset) {
+        String op = "reparamForward";
+        Checks.on(op, device, mu, logvar);
+        Checks.sameShape(op, mu, logvar);
+        var z = alloc(mu.shape());
+        var eps = alloc(mu.shape());
+        if (z.numel() > 0) {
+            check(Native.reparamForward(p(mu), p(logvar), p(z), p(eps), MemorySegment.NULL, mu.numel(), seed, offset, counter(), stream),
+                    op, mu, logvar);
+        }
+        return new ReparamOutput(z, eps);
+    }
+
+    @Override public Tensor reparamForward(Tensor mu, Tensor logvar, Tensor eps) {
+        String op = "reparamForward";
+        Checks.on(op, device, mu, logvar, eps);
+        Checks.sameShape(op, mu, logvar);
+        Checks.sameShape(op, mu, eps);
+        var z = alloc(mu.shape());
+        if (z.numel() > 0) check(Native.reparamForwardEps(p(mu), p(logvar), p(eps), p(z), mu.numel(), stream), op, mu, logvar, eps);
+        return z;
+    }
+
+    @Override public GaussianGradients reparamBackward(Tensor dz, Tensor mu, Tensor logvar, Tensor eps, float klScale) {
+        String op = "reparamBackward";
+        Checks.on(op, device, dz, mu, logvar, eps);
+        for (var t : new Tensor[] {dz, logvar, eps}) Checks.sameShape(op, mu, t);
+        var dmu = alloc(mu.shape());
+        var dlogvar = alloc(mu.shape());
+        if (dmu.numel() > 0) {
+            check(Native.reparamBackward(p(dz), p(mu), p(logvar), p(eps), p(dmu), p(dlogvar), mu.numel(), klScale, stream),
+                    op, dz, mu, logvar, eps);
+        }
+        return new GaussianGradients(dmu, dlogvar);
+    }
+
+    @Override public Tensor klDivergence(Tensor mu, Tensor logvar) {
+        String op = "klDivergence";
+        Checks.on(op, device, mu, logvar);
+        Checks.sameShape(op, mu, logvar);
+        var out = alloc(Shape.scalar());
+        if (mu.numel() == 0) fill(out, 0f);
+        else check(Native.klDivergence(p(mu), p(logvar), p(out), mu.numel(), stream), op, mu, logvar);
+        return out;
+    }
+
+    /** The KL part of the fused reparameterization backward, with dz = 0 (so eps does not matter: zeros). */
+    @Override public GaussianGradients klBackward(Tensor mu, Tensor logvar, float scale) {
+        String op = "klBackward";
+        Checks.on(op, device, mu, logvar);
+        Checks.sameShape(op, mu, logvar);
+        var dmu = alloc(mu.shape());
+        var dlogvar = alloc(mu.shape());
+        if (dmu.numel() == 0) return new GaussianGradients(dmu, dlogvar);
+        try (var zeros = zeros(mu.shape())) {
+            check(Native.reparamBackward(p(zeros), p(mu), p(logvar), p(zeros), p(dmu), p(dlogvar), mu.numel(), scale, stream),
+                    op, mu, logvar);
+        }
+        return new GaussianGradients(dmu, dlogvar);
+    }
+
+    // ---- losses ------------------------------------------------------------------------------
+
+    private static float reductionScale(Reduction r, long n) {
+        return r == Reduction.MEAN ? (float) (1.0 / Math.max(1, n)) : 1f;
+    }
+
+    @Override public Tensor bceWithLogits(Tensor logits, Tensor targets, Reduction reduction) {
+        String op = "bceWithLogits";
+        Checks.on(op, device, logits, targets);
+        Checks.sameShape(op, logits, targets);
+        var out = alloc(Shape.scalar());
+        long n = logits.numel();
+        if (n == 0) fill(out, reduction == Reduction.MEAN ? Float.NaN : 0f);
+        else check(Native.bceWithLogits(p(logits), p(targets), p(out), n, reductionScale(reduction, n), stream), op, logits, targets);
+        return out;
+    }
+
+    @Override public Tensor bceWithLogitsBackward(Tensor logits, Tensor targets, Reduction reduction, float scale) {
+        String op = "bceWithLogitsBackward";
+        Checks.on(op, device, logits, targets);
+        Checks.sameShape(op, logits, targets);
+        var dx = alloc(logits.shape());
+        long n = logits.numel();
+        if (n > 0) {
+            check(Native.bceWithLogitsBackward(p(logits), p(targets), p(dx), n, scale * reductionScale(reduction, n), stream),
+                    op, logits, targets);
+        }
+        return dx;
+    }
+
+    @Override public Tensor mse(Tensor prediction, Tensor target, Reduction reduction) {
+        String op = "mse";
+        Checks.on(op, device, prediction, target);
+        Checks.sameShape(op, prediction, target);
+        var out = alloc(Shape.scalar());
+        long n = prediction.numel();
+        if (n == 0) fill(out, reduction == Reduction.MEAN ? Float.NaN : 0f);
+        else check(Native.mse(p(prediction), p(target), p(out), n, reductionScale(reduction, n), stream), op, prediction, target);
+        return out;
+    }
+
+    @Override public Tensor mseBackward(Tensor prediction, Tensor target, Reduction reduction, float scale) {
+        String op = "mseBackward";
+        Checks.on(op, device, prediction, target);
+        Checks.sameShape(op, prediction, target);
+        var dx = alloc(prediction.shape());
+        long n = prediction.numel();
+        if (n > 0) {
+            check(Native.mseBackward(p(prediction), p(target), p(dx), n, scale * reductionScale(reduction, n), stream),
+                    op, prediction, target);
+        }
+        return dx;
+    }
+
+    // ---- optimizer -------------------------------------------------------------------------------
+
+    @Override public void adamStep(List<Tensor> params, List<Tensor> grads, List<Tensor> m, List<Tensor> v, AdamConfig config, long step) {
+        String op = "adamStep";
+        if (grads.size() != params.size() || m.size() != params.size() || v.size() != params.size()) {
+            throw new IllegalArgumentException(op + ": " + params.size() + " params but " + grads.size() + " grads, " + m.size()
+                    + " first and " + v.size() + " second moments");
+        }
+        if (step < 1) throw new IllegalArgumentException(op + ": step " + step + " must count from 1");
+        for (var list : List.of(params, grads, m, v)) Checks.on(op, device, list.toArray(Tensor[]::new));
+        for (int i = 0; i < params.size(); i++) {
+            Checks.sameShape(op, params.get(i), grads.get(i));
+            Checks.sameShape(op, params.get(i), m.get(i));
+            Checks.sameShape(op, params.get(i), v.get(i));
+        }
+        if (params.isEmpty()) return;
+        adam.step(params, grads, m, v, config, step);
+    }
+
+    // ---- lifetime ------------------------------------------------------------------------------
+
+    /**
+     * Waits for queued work, then releases cuBLAS/cuDNN handles, the allocator's cache and the stream.
+     * Tensors still open must not be used any more; closing them frees their memory.
+     */
+    @Override public void close() {
+        if (closed) return;
+        closed = true;
+        RuntimeException first = null;
+        if (!stream.equals(MemorySegment.NULL)) {
+            try { synchronize(); } catch (RuntimeException e) { first = e; }
+        }
+        try {
+            if (adam != null) adam.close();
+            if (randomOffset != null) allocator.release(randomOffset);
+            if (cudnn != null) cudnn.close();
+            if (gemm != null) gemm.close();
+            if (allocator != null) allocator.close();
+        } catch (RuntimeException e) {
+            if (first == null) first = e;
+        }
+        if (!stream.equals(MemorySegment.NULL)) {
+            int status = Native.streamDestroy(stream);
+            if (status != 0 && first == null) first = new CudaException("cuda backend close: " + CudaStatus.errorString(status), status);
+        }
+        if (first != null) throw first;
+    }
+}

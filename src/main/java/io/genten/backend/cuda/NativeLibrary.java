@@ -1,0 +1,94 @@
+package io.genten.backend.cuda;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.SymbolLookup;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.function.Function;
+import java.util.ArrayList;
+
+/**
+ * Finds and loads {@code libgenten_cuda.so}. Search order: the system property
+ * {@code genten.cuda.library}; the copy packed into the jar at {@value #RESOURCE} (extracted once to
+ * a temporary file); {@code System.mapLibraryName("genten_cuda")} in each {@code java.library.path}
+ * directory. Nothing here throws at class initialization: the outcome is a {@link Status} value.
+ */
+public final class NativeLibrary {
+    static final String RESOURCE = "/native/linux-x86_64/libgenten_cuda.so";
+    static final String PROPERTY = "genten.cuda.library";
+
+    private NativeLibrary() {}
+
+    /** Where the library was found (path non-null) or why not (reason non-null); lookup is set when it loaded. */
+    public record Status(Path path, SymbolLookup lookup, String reason) {
+        public boolean loaded() { return lookup != null; }
+    }
+
+    private static final class Holder {
+        static final Status STATUS = load(locate(System.getProperty(PROPERTY), NativeLibrary.class::getResourceAsStream,
+                System.getProperty("java.library.path", "")));
+    }
+
+    /** The process-wide outcome, computed on first use. */
+    public static Status status() { return Holder.STATUS; }
+
+    /** The symbols of the loaded library, or a {@link CudaUnavailableException} saying why there are none. */
+    static SymbolLookup require() {
+        var s = status();
+        if (!s.loaded()) throw new CudaUnavailableException(s.reason());
+        return s.lookup();
+    }
+
+    /**
+     * Finds the library file without loading it: a Status with a path, or with the reason it is
+     * missing. Pure apart from extracting the jar's copy; tests call it with their own arguments.
+     */
+    static Status locate(String explicitPath, Function<String, InputStream> resources, String libraryPath) {
+        if (explicitPath != null && !explicitPath.isBlank()) {
+            var p = Path.of(explicitPath);
+            if (!Files.isRegularFile(p)) {
+                return new Status(null, null, "-D" + PROPERTY + "=" + explicitPath + " does not name a file");
+            }
+            return new Status(p.toAbsolutePath(), null, null);
+        }
+        var searched = new ArrayList<String>();
+        searched.add("classpath:" + RESOURCE);
+        try (InputStream in = resources.apply(RESOURCE)) {
+            if (in != null) {
+                var tmp = Files.createTempFile("libgenten_cuda-", ".so");
+                tmp.toFile().deleteOnExit();
+                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                return new Status(tmp, null, null);
+            }
+        } catch (IOException e) {
+            return new Status(null, null, "cannot extract " + RESOURCE + " from the jar: " + e);
+        }
+        String file = System.mapLibraryName("genten_cuda");
+        for (String dir : libraryPath.split(File.pathSeparator)) {
+            if (dir.isBlank()) continue;
+            var p = Path.of(dir, file);
+            searched.add(p.toString());
+            if (Files.isRegularFile(p)) return new Status(p.toAbsolutePath(), null, null);
+        }
+        return new Status(null, null, "libgenten_cuda.so not built (nvcc absent at build time) / not found at "
+                + String.join(", ", searched) + "; build it on a machine with nvcc (./mvnw package) or point -D"
+                + PROPERTY + "=/path/libgenten_cuda.so at your own build");
+    }
+
+    /** dlopens a located library into the global arena (it stays loaded for the life of the JVM). */
+    static Status load(Status located) {
+        if (located.path() == null) return located;
+        try {
+            var lookup = SymbolLookup.libraryLookup(located.path(), Arena.global());
+            return new Status(located.path(), lookup, null);
+        } catch (IllegalArgumentException | IllegalCallerException e) {
+            return new Status(located.path(), null, "cannot load " + located.path() + ": " + e.getMessage()
+                    + (e instanceof IllegalCallerException ? " (run with --enable-native-access=ALL-UNNAMED)" : ""));
+        }
+    }
+
+}

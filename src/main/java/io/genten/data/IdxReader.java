@@ -1,0 +1,133 @@
+package io.genten.data;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
+
+/**
+ * Reads the unsigned-byte IDX files of MNIST and Fashion-MNIST: images (magic 0x00000803:
+ * count, rows, cols) and labels (magic 0x00000801: count). A stream may be raw or gzip; gzip is
+ * recognized by its magic bytes 1f 8b, not by the file name. All header integers are big-endian.
+ */
+public final class IdxReader {
+    public static final int IMAGES_MAGIC = 0x00000803;
+    public static final int LABELS_MAGIC = 0x00000801;
+    /** Largest accepted rows or cols: IDX images beyond this are not images this project can train on. */
+    public static final int MAX_SIDE = 4096;
+
+    private IdxReader() {}
+
+    public static IdxImages readImages(Path file) throws IOException {
+        try (var in = Files.newInputStream(file)) {
+            return readImages(in, file.toString());
+        }
+    }
+
+    public static byte[] readLabels(Path file) throws IOException {
+        try (var in = Files.newInputStream(file)) {
+            return readLabels(in, file.toString());
+        }
+    }
+
+    /** Reads an image file from {@code in} (not closed); {@code source} names it in error messages. */
+    public static IdxImages readImages(InputStream in, String source) throws IOException {
+        var s = decompressIfGzip(in, source);
+        // the magic first, so a label file passed as images says so instead of "truncated"
+        checkMagic(intAt(readExactly(s, 4, source, "magic number"), 0), IMAGES_MAGIC, source);
+        byte[] header = readExactly(s, 12, source, "header after the magic number");
+        int count = intAt(header, 0), rows = intAt(header, 4), cols = intAt(header, 8);
+        if (count <= 0 || rows <= 0 || cols <= 0 || rows > MAX_SIDE || cols > MAX_SIDE) {
+            throw new DataFormatException(source + ": implausible IDX image dimensions: count " + Integer.toUnsignedString(count) + ", "
+                    + Integer.toUnsignedString(rows) + "x" + Integer.toUnsignedString(cols)
+                    + " (need count >= 1 and 1 <= rows, cols <= " + MAX_SIDE + ")");
+        }
+        long total = (long) count * rows * cols;
+        if (total > Integer.MAX_VALUE - 16) {
+            throw new DataFormatException(source + ": " + count + " images of " + rows + "x" + cols + " = " + total + " bytes is more than one array can hold");
+        }
+        byte[] pixels = readExactly(s, (int) total, source, count + " images of " + rows + "x" + cols);
+        checkEnd(s, 16 + total, source);
+        return new IdxImages(count, rows, cols, pixels);
+    }
+
+    /** Reads a label file from {@code in} (not closed); {@code source} names it in error messages. */
+    public static byte[] readLabels(InputStream in, String source) throws IOException {
+        var s = decompressIfGzip(in, source);
+        checkMagic(intAt(readExactly(s, 4, source, "magic number"), 0), LABELS_MAGIC, source);
+        int count = intAt(readExactly(s, 4, source, "header after the magic number"), 0);
+        if (count <= 0) {
+            throw new DataFormatException(source + ": implausible IDX label count " + Integer.toUnsignedString(count) + " (need at least 1)");
+        }
+        byte[] labels = readExactly(s, count, source, count + " labels");
+        checkEnd(s, 8L + count, source);
+        return labels;
+    }
+
+    private static InputStream decompressIfGzip(InputStream in, String source) throws IOException {
+        var b = new BufferedInputStream(in, 1 << 16);
+        b.mark(2);
+        int m0 = b.read(), m1 = b.read();
+        b.reset();
+        if (m0 == 0x1f && m1 == 0x8b) {
+            try {
+                return new BufferedInputStream(new GZIPInputStream(b, 1 << 16), 1 << 16);
+            } catch (ZipException e) {
+                throw new DataFormatException(source + ": corrupt gzip stream: " + e.getMessage());
+            }
+        }
+        return b;
+    }
+
+    private static void checkMagic(int found, int expected, String source) throws DataFormatException {
+        if (found == expected) return;
+        String hint = switch (found) {
+            case IMAGES_MAGIC -> " (that is an IDX image file)";
+            case LABELS_MAGIC -> " (that is an IDX label file)";
+            default -> (found >>> 16) == 0 ? " (an IDX file of another element type or rank)" : " (not an IDX file)";
+        };
+        String what = expected == IMAGES_MAGIC ? "unsigned-byte images, 3 dimensions" : "unsigned-byte labels, 1 dimension";
+        throw new DataFormatException(String.format("%s: wrong magic number: expected 0x%08X (%s) but found 0x%08X%s", source, expected, what, found, hint));
+    }
+
+    private static byte[] readExactly(InputStream s, int n, String source, String what) throws IOException {
+        var out = new byte[n];
+        int got = 0;
+        try {
+            while (got < n) {
+                int r = s.read(out, got, n - got);
+                if (r < 0) break;
+                got += r;
+            }
+        } catch (java.io.EOFException | ZipException e) {
+            throw new DataFormatException(source + ": truncated or corrupt file while reading " + what + " (" + got + " of " + n + " bytes read): " + e.getMessage());
+        }
+        if (got < n) {
+            throw new DataFormatException(source + ": truncated file: " + what + " need " + n + " bytes but only " + got + " were found");
+        }
+        return out;
+    }
+
+    /** Trailing bytes mean the header's count does not describe the file: better an error than a silent partial read. */
+    private static void checkEnd(InputStream s, long expectedSize, String source) throws IOException {
+        int extra;
+        try {
+            extra = s.read();
+        } catch (java.io.EOFException | ZipException e) {
+            throw new DataFormatException(source + ": corrupt data after the last record: " + e.getMessage());
+        }
+        if (extra >= 0) {
+            long more = 1;
+            var skip = new byte[8192];
+            for (int r; (r = s.read(skip)) > 0; ) more += r;
+            throw new DataFormatException(source + ": " + more + " bytes after the " + expectedSize + " bytes that the header announces");
+        }
+    }
+
+    private static int intAt(byte[] b, int i) {
+        return (b[i] & 0xFF) << 24 | (b[i + 1] & 0xFF) << 16 | (b[i + 2] & 0xFF) << 8 | (b[i + 3] & 0xFF);
+    }
+}

@@ -1,0 +1,74 @@
+package io.genten.models;
+
+import io.genten.backend.Backend;
+import io.genten.io.CheckpointException;
+import io.genten.io.SafeTensors;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Model checkpoints as safetensors with PyTorch state-dict names (those of the golden files),
+ * written atomically. Metadata: "model" ("dcgan" or "vae"), "genten.version" and whatever the
+ * caller adds (step, epoch). A GAN checkpoint holds both networks, the generator's names
+ * prefixed "generator." and the discriminator's "discriminator."; the VAE's names are unprefixed.
+ * Optimizer moments are not saved.
+ */
+public final class Checkpoint {
+    public static final String MODEL_KEY = "model";
+    public static final String VERSION_KEY = "genten.version";
+
+    private Checkpoint() {}
+
+    /** A loaded model and the checkpoint's metadata. */
+    public record Loaded(GenerativeModel model, Map<String, String> metadata) {}
+
+    public static String version() {
+        var v = Checkpoint.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    public static void save(Path file, GenerativeModel model, Map<String, String> metadata) throws IOException {
+        var meta = new LinkedHashMap<String, String>();
+        if (metadata != null) meta.putAll(metadata);
+        meta.put(MODEL_KEY, model.kind());
+        meta.put(VERSION_KEY, version());
+        SafeTensors.write(file, model.stateDict(), meta);
+    }
+
+    /**
+     * Builds the model the file names and loads it (build outside any step scope). Unknown kinds,
+     * missing or extra names and wrong shapes throw {@link CheckpointException}.
+     */
+    public static Loaded load(Path file, Backend backend) throws IOException {
+        try (var contents = SafeTensors.read(file)) {
+            var kind = contents.metadata().get(MODEL_KEY);
+            if (kind == null) throw new CheckpointException(file + ": no \"model\" in the metadata; not a Genten checkpoint");
+            if (!Models.KINDS.contains(kind)) throw new CheckpointException(file + ": unknown model kind \"" + kind + "\" (expected one of " + Models.KINDS + ")");
+            var model = Models.create(kind, backend, 0);
+            copyIn(file, model, contents);
+            return new Loaded(model, Map.copyOf(contents.metadata()));
+        }
+    }
+
+    /** Loads the file into an existing model of the same kind; returns the metadata. */
+    public static Map<String, String> loadInto(Path file, GenerativeModel model) throws IOException {
+        try (var contents = SafeTensors.read(file)) {
+            var kind = contents.metadata().get(MODEL_KEY);
+            if (!model.kind().equals(kind)) {
+                throw new CheckpointException(file + ": holds a \"" + kind + "\" model but a \"" + model.kind() + "\" was given");
+            }
+            copyIn(file, model, contents);
+            return Map.copyOf(contents.metadata());
+        }
+    }
+
+    private static void copyIn(Path file, GenerativeModel model, SafeTensors.Contents contents) throws CheckpointException {
+        try {
+            model.loadStateDict(contents.tensors());
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(file + ": does not match the " + model.kind() + " model: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package io.genten.models;
+
+import io.genten.backend.Backend;
+import io.genten.nn.BatchNorm1d;
+import io.genten.nn.BatchNorm2d;
+import io.genten.nn.Conv2d;
+import io.genten.nn.ConvTranspose2d;
+import io.genten.nn.Dropout;
+import io.genten.nn.Flatten;
+import io.genten.nn.Init;
+import io.genten.nn.LeakyReLU;
+import io.genten.nn.Linear;
+import io.genten.nn.Module;
+import io.genten.nn.Reshape;
+import io.genten.nn.Sequential;
+import io.genten.nn.Tanh;
+import io.genten.tensor.Shape;
+import io.genten.tensor.Tensor;
+import io.genten.tensor.TensorScope;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The DCGAN of the TensorFlow tutorial (DESIGN.md, "Models"): a generator from z(100) to a 1x28x28
+ * image in [-1, 1] and a discriminator from an image to one logit. Build outside any step scope.
+ */
+public final class Dcgan implements GenerativeModel {
+    public static final int LATENT = 100;
+    public static final float LEAK = 0.3f;
+    public static final float DROPOUT = 0.3f;
+    /** Checkpoint name prefixes: one file holds both networks. */
+    public static final String GENERATOR_PREFIX = "generator.", DISCRIMINATOR_PREFIX = "discriminator.";
+
+    private final Backend backend;
+    private final Sequential generator;
+    private final Sequential discriminator;
+
+    public Dcgan(Backend backend, long seed) {
+        this(backend, seed, DROPOUT);
+    }
+
+    /** With another dropout rate in the discriminator (0 turns it off). */
+    public Dcgan(Backend backend, long seed, float dropout) {
+        this.backend = backend;
+        var init = new Init(seed);
+        generator = new Sequential(backend)
+                .add("fc", new Linear(backend, LATENT, 7 * 7 * 256, false, init))
+                .add("bn0", new BatchNorm1d(backend, 7 * 7 * 256))
+                .add("act0", new LeakyReLU(backend, LEAK))
+                .add("reshape", new Reshape(backend, 256, 7, 7))
+                .add("conv1", new ConvTranspose2d(backend, 256, 128, 5, 1, 2, 0, false, init))
+                .add("bn1", new BatchNorm2d(backend, 128))
+                .add("act1", new LeakyReLU(backend, LEAK))
+                .add("conv2", new ConvTranspose2d(backend, 128, 64, 5, 2, 2, 1, false, init))
+                .add("bn2", new BatchNorm2d(backend, 64))
+                .add("act2", new LeakyReLU(backend, LEAK))
+                .add("conv3", new ConvTranspose2d(backend, 64, 1, 5, 2, 2, 1, false, init))
+                .add("tanh", new Tanh(backend));
+        discriminator = new Sequential(backend)
+                .add("conv1", new Conv2d(backend, 1, 64, 5, 2, 2, true, init))
+                .add("act1", new LeakyReLU(backend, LEAK))
+                .add("drop1", new Dropout(backend, dropout, init.derivedSeed()))
+                .add("conv2", new Conv2d(backend, 64, 128, 5, 2, 2, true, init))
+                .add("act2", new LeakyReLU(backend, LEAK))
+                .add("drop2", new Dropout(backend, dropout, init.derivedSeed()))
+                .add("flatten", new Flatten(backend))
+                .add("fc", new Linear(backend, 7 * 7 * 128, 1, true, init));
+    }
+
+    @Override public String kind() { return "dcgan"; }
+
+    @Override public Backend backend() { return backend; }
+
+    /** z (N, 100) -> images (N, 1, 28, 28). */
+    public Module generator() { return generator; }
+
+    /** images (N, 1, 28, 28) -> logits (N, 1). */
+    public Module discriminator() { return discriminator; }
+
+    /** Both networks, names prefixed with "generator." and "discriminator.". */
+    @Override public Map<String, Tensor> stateDict() {
+        var out = new LinkedHashMap<String, Tensor>();
+        generator.stateDict().forEach((k, v) -> out.put(GENERATOR_PREFIX + k, v));
+        discriminator.stateDict().forEach((k, v) -> out.put(DISCRIMINATOR_PREFIX + k, v));
+        return out;
+    }
+
+    @Override public void loadStateDict(Map<String, Tensor> state) {
+        var g = new LinkedHashMap<String, Tensor>();
+        var d = new LinkedHashMap<String, Tensor>();
+        var stray = new java.util.TreeSet<String>();
+        state.forEach((k, v) -> {
+            if (k.startsWith(GENERATOR_PREFIX)) g.put(k.substring(GENERATOR_PREFIX.length()), v);
+            else if (k.startsWith(DISCRIMINATOR_PREFIX)) d.put(k.substring(DISCRIMINATOR_PREFIX.length()), v);
+            else stray.add(k);
+        });
+        if (!stray.isEmpty()) throw new IllegalArgumentException("Dcgan.loadStateDict: names without a generator./discriminator. prefix " + stray);
+        // check both before changing either, so a bad discriminator leaves the generator as it was
+        var gMissing = validate(generator, g);
+        var dMissing = validate(discriminator, d);
+        if (gMissing != null || dMissing != null) {
+            throw new IllegalArgumentException("Dcgan.loadStateDict: " + (gMissing == null ? "" : "generator: " + gMissing + " ") + (dMissing == null ? "" : "discriminator: " + dMissing));
+        }
+        generator.loadStateDict(g);
+        discriminator.loadStateDict(d);
+    }
+
+    private static String validate(Module m, Map<String, Tensor> state) {
+        var mine = m.stateDict();
+        var problems = new java.util.ArrayList<String>();
+        for (var e : mine.entrySet()) {
+            var t = state.get(e.getKey());
+            if (t == null) problems.add("missing " + e.getKey());
+            else if (!t.shape().equals(e.getValue().shape())) problems.add(e.getKey() + " has shape " + t.shape() + " (expected " + e.getValue().shape() + ")");
+        }
+        for (var k : state.keySet()) if (!mine.containsKey(k)) problems.add("unexpected " + k);
+        return problems.isEmpty() ? null : String.join(", ", problems);
+    }
+
+    /** z = randn (n, 100) from (seed, offset 0); the generator in eval mode (running statistics). */
+    @Override public Tensor sample(int n, long seed) {
+        if (n < 1) throw new IllegalArgumentException("Dcgan.sample: n " + n + " must be positive");
+        boolean wasTraining = generator.isTraining();
+        generator.eval();
+        try (var scope = TensorScope.open()) {
+            var z = backend.randn(Shape.of(n, LATENT), seed, 0);
+            return scope.keep(generator.forward(z));
+        } finally {
+            if (wasTraining) generator.train();
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package io.genten.models;
+
+import io.genten.backend.Backend;
+import java.util.List;
+
+/** Builds a model by its checkpoint kind, for the CLI and {@link Checkpoint}. */
+public final class Models {
+    public static final List<String> KINDS = List.of("dcgan", "vae");
+
+    private Models() {}
+
+    /** A freshly initialized "dcgan" or "vae" (build outside any step scope). */
+    public static GenerativeModel create(String kind, Backend backend, long seed) {
+        return switch (kind) {
+            case "dcgan" -> new Dcgan(backend, seed);
+            case "vae" -> new ConvVae(backend, seed);
+            case null, default -> throw new IllegalArgumentException("unknown model kind \"" + kind + "\" (expected one of " + KINDS + ")");
+        };
+    }
+}

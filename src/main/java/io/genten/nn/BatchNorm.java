@@ -1,0 +1,72 @@
+package io.genten.nn;
+
+import io.genten.backend.Backend;
+import io.genten.backend.Checks;
+import io.genten.tensor.Shape;
+import io.genten.tensor.Tensor;
+
+/**
+ * Batch normalization per channel (dimension 1), PyTorch's conventions: training normalizes with
+ * the biased batch variance and updates the running statistics with the unbiased one and
+ * {@code momentum}; eval uses the running statistics. Weight starts at 1, bias at 0, running mean
+ * at 0 and running variance at 1.
+ */
+public abstract sealed class BatchNorm extends Module permits BatchNorm1d, BatchNorm2d {
+    public static final float DEFAULT_EPS = 1e-5f;
+    public static final float DEFAULT_MOMENTUM = 0.1f;
+
+    private final int channels;
+    private final int rank;
+    private final float eps, momentum;
+    private final Parameter weight, bias;
+    private final Tensor runningMean, runningVar;
+    private Tensor x, saveMean, saveInvStd;
+
+    BatchNorm(Backend backend, int channels, int rank, float eps, float momentum) {
+        super(backend);
+        this.channels = channels;
+        this.rank = rank;
+        if (channels < 1) throw new IllegalArgumentException(name() + ": channels " + channels + " must be positive");
+        if (!(eps > 0) || !(momentum >= 0 && momentum <= 1)) throw new IllegalArgumentException(name() + ": eps " + eps + " momentum " + momentum);
+        this.eps = eps;
+        this.momentum = momentum;
+        var c = Shape.of(channels);
+        this.weight = registerParameter("weight", backend.full(c, 1f));
+        this.bias = registerParameter("bias", backend.zeros(c));
+        this.runningMean = registerBuffer("running_mean", backend.zeros(c));
+        this.runningVar = registerBuffer("running_var", backend.full(c, 1f));
+    }
+
+    private String name() { return "BatchNorm" + (rank == 2 ? "1d" : "2d") + "(" + channels + ")"; }
+
+    public Parameter weight() { return weight; }
+
+    public Parameter bias() { return bias; }
+
+    public Tensor runningMean() { return runningMean; }
+
+    public Tensor runningVar() { return runningVar; }
+
+    @Override public Tensor forward(Tensor x) {
+        Checks.rank(name(), "x", x.shape(), rank);
+        if (x.dim(1) != channels) throw new IllegalArgumentException(name() + ": input " + x.shape() + " has " + x.dim(1) + " channels");
+        if (!isTraining()) {
+            this.x = null;
+            return backend.batchNormInference(x, weight.value(), bias.value(), runningMean, runningVar, eps);
+        }
+        var out = backend.batchNormTrainForward(x, weight.value(), bias.value(), runningMean, runningVar, momentum, eps);
+        this.x = x;
+        this.saveMean = out.saveMean();
+        this.saveInvStd = out.saveInvStd();
+        return out.y();
+    }
+
+    @Override public Tensor backward(Tensor dy) {
+        if (x == null) throw noForward(name());
+        Checks.sameShape(name() + ".backward", dy, x);
+        var g = backend.batchNormBackward(dy, x, weight.value(), saveMean, saveInvStd);
+        if (weight.requiresGrad()) accumulate(weight, g.dgamma()); else g.dgamma().close();
+        if (bias.requiresGrad()) accumulate(bias, g.dbeta()); else g.dbeta().close();
+        return g.dx();
+    }
+}

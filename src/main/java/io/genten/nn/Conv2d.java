@@ -1,0 +1,44 @@
+package io.genten.nn;
+
+import io.genten.backend.Backend;
+import io.genten.backend.Conv2dSpec;
+import io.genten.tensor.Shape;
+import io.genten.tensor.Tensor;
+
+/** PyTorch's nn.Conv2d with a square kernel: weight (out, in, k, k), cross-correlation, zero padding. */
+public final class Conv2d extends Module {
+    private final Conv2dSpec spec;
+    private final Parameter weight;
+    private final Parameter bias;
+    private Tensor x;
+
+    public Conv2d(Backend backend, int in, int out, int k, int stride, int padding, boolean bias, Init init) {
+        super(backend);
+        if (in < 1 || out < 1 || k < 1) throw new IllegalArgumentException("Conv2d: in=" + in + " out=" + out + " k=" + k + " must be positive");
+        this.spec = new Conv2dSpec(stride, padding);
+        int fanIn = in * k * k;
+        this.weight = registerParameter("weight", init.kaimingUniform(backend, Shape.of(out, in, k, k), fanIn));
+        this.bias = bias ? registerParameter("bias", init.biasUniform(backend, Shape.of(out), fanIn)) : null;
+    }
+
+    public Parameter weight() { return weight; }
+
+    public Parameter bias() { return bias; }
+
+    public Conv2dSpec spec() { return spec; }
+
+    @Override public Tensor forward(Tensor x) {
+        this.x = x;
+        return backend.conv2dForward(x, weight.value(), bias == null ? null : bias.value(), spec);
+    }
+
+    @Override public Tensor backward(Tensor dy) {
+        if (x == null) throw noForward("Conv2d");
+        var w = weight.value();
+        var expected = spec.outputShape("Conv2d.backward", x.shape(), w.shape());
+        if (!dy.shape().equals(expected)) throw new IllegalArgumentException("Conv2d.backward: dy " + dy.shape() + " but the forward output was " + expected);
+        if (weight.requiresGrad()) accumulate(weight, backend.conv2dBackwardFilter(dy, x, w.shape(), spec));
+        if (bias != null && bias.requiresGrad()) accumulate(bias, backend.biasGradient(dy));
+        return backend.conv2dBackwardData(dy, w, x.shape(), spec);
+    }
+}

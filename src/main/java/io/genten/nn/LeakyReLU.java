@@ -1,0 +1,9 @@
+package io.genten.nn;
+
+import io.genten.backend.Activation;
+import io.genten.backend.Backend;
+
+/** max(x, alpha x), PyTorch's negative_slope = alpha. */
+public final class LeakyReLU extends Pointwise {
+    public LeakyReLU(Backend backend, float alpha) { super(backend, Activation.leakyRelu(alpha)); }
+}

@@ -1,0 +1,35 @@
+package io.genten.nn;
+
+import io.genten.backend.Backend;
+import io.genten.tensor.Shape;
+import io.genten.tensor.Tensor;
+import java.util.Arrays;
+
+/** Views each sample as {@code dims} (the batch dimension is kept); no copy. */
+public final class Reshape extends Module {
+    private final int[] dims;
+    private Shape inputShape;
+
+    public Reshape(Backend backend, int... dims) {
+        super(backend);
+        this.dims = dims.clone();
+    }
+
+    @Override public Tensor forward(Tensor x) {
+        int[] target = new int[dims.length + 1];
+        target[0] = x.dim(0);
+        System.arraycopy(dims, 0, target, 1, dims.length);
+        long perSample = 1;
+        for (int d : dims) perSample *= d;
+        if (perSample != x.shape().sampleSize()) {
+            throw new IllegalArgumentException("Reshape" + Arrays.toString(dims) + ": input " + x.shape() + " has " + x.shape().sampleSize() + " values per sample");
+        }
+        inputShape = x.shape();
+        return x.reshape(target);
+    }
+
+    @Override public Tensor backward(Tensor dy) {
+        if (inputShape == null) throw noForward("Reshape");
+        return dy.reshape(inputShape);
+    }
+}

@@ -1,0 +1,115 @@
+package io.genten.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.genten.testing.Assertions2;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class GemmTest {
+
+    /** Which implementation a case runs: Gemm.sgemm (OpenBLAS here), the Java reference, the thread-split one. */
+    enum Path { DEFAULT, JAVA, PARALLEL }
+
+    private interface Sgemm {
+        void call(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                  float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc);
+    }
+
+    private static Sgemm impl(Path p) {
+        return switch (p) {
+            case DEFAULT -> Gemm::sgemm;
+            case JAVA -> Gemm::sgemmReference;
+            case PARALLEL -> Gemm::sgemmParallel;
+        };
+    }
+
+    private static float[] random(SplittableRandom r, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (r.nextDouble() * 2 - 1);
+        return a;
+    }
+
+    /**
+     * One case with padded leading dimensions and offsets; checks C's block against a double loop
+     * and that every element outside the block is untouched.
+     */
+    private static void check(Path path, boolean ta, boolean tb, int m, int n, int k, float alpha, float beta, long seed) {
+        var r = new SplittableRandom(seed);
+        int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+        int lda = aCols + 3, ldb = bCols + 1, ldc = n + 2;
+        int aOff = 5, bOff = 7, cOff = 3;
+        float[] a = random(r, aOff + aRows * lda + 4), b = random(r, bOff + bRows * ldb + 2), c = random(r, cOff + m * ldc + 5);
+        if (beta == 0f) for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c[cOff + i * ldc + j] = Float.NaN; // must be ignored
+        float[] before = c.clone();
+        impl(path).call(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        float[] got = new float[m * n], want = new float[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int p = 0; p < k; p++) {
+                    double av = ta ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+                    double bv = tb ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+                    s += av * bv;
+                }
+                double old = beta == 0f ? 0 : before[cOff + i * ldc + j];
+                want[i * n + j] = (float) (alpha * s + beta * old);
+                got[i * n + j] = c[cOff + i * ldc + j];
+                c[cOff + i * ldc + j] = before[cOff + i * ldc + j];
+            }
+        }
+        String what = path + " ta=" + ta + " tb=" + tb + " m=" + m + " n=" + n + " k=" + k + " beta=" + beta;
+        Assertions2.assertClose(what, got, want, 1e-5);
+        for (int i = 0; i < c.length; i++) {
+            if (Float.floatToRawIntBits(c[i]) != Float.floatToRawIntBits(before[i])) throw new AssertionError(what + ": wrote outside C at " + i);
+        }
+    }
+
+    @Test void allTransposesOddSizesOffsetsBothPaths() {
+        int[][] sizes = {{1, 1, 1}, {7, 13, 5}, {33, 17, 65}, {64, 49, 288}, {5, 130, 3}, {130, 3, 9}, {4, 4, 0}};
+        long seed = 1;
+        for (var path : Path.values())
+            for (boolean ta : new boolean[] {false, true})
+                for (boolean tb : new boolean[] {false, true})
+                    for (var s : sizes)
+                        for (float beta : new float[] {0f, 1f, -0.5f}) check(path, ta, tb, s[0], s[1], s[2], 0.75f, beta, seed++);
+    }
+
+    @Test void parallelSplitsBigProblemsByRowsAndColumns() {
+        // big enough to be split (> 4 MFLOP): tall C (split by rows) and wide C (split by columns)
+        for (boolean ta : new boolean[] {false, true})
+            for (boolean tb : new boolean[] {false, true}) {
+                check(Path.PARALLEL, ta, tb, 301, 37, 257, 1f, 0f, 11);
+                check(Path.PARALLEL, ta, tb, 37, 301, 257, 1f, 0.5f, 12);
+            }
+    }
+
+    @Test void describeNamesTheImplementation() {
+        String d = Gemm.describe();
+        if (Gemm.usesBlas()) assertTrue(d.startsWith("OpenBLAS"), d);
+        else assertTrue(d.startsWith("Java GEMM (OpenBLAS unavailable: "), d);
+        assertFalse(d.contains("null"), d);
+    }
+
+    @Test void openBlasLoadsHereUnlessForcedOff() {
+        // the preset jar ships the library for linux-x86_64; elsewhere (or when forced) the Java path is expected
+        boolean forcedJava = "java".equalsIgnoreCase(System.getProperty("genten.cpu.blas", ""));
+        boolean linuxX64 = System.getProperty("os.name").toLowerCase().contains("linux") && System.getProperty("os.arch").contains("64");
+        if (linuxX64 && !forcedJava) assertTrue(Gemm.usesBlas(), Gemm.describe());
+        if (forcedJava) assertFalse(Gemm.usesBlas(), Gemm.describe());
+    }
+
+    @Test void outOfBoundsArgumentsAreRejectedBeforeNativeCode() {
+        float[] a = new float[6], b = new float[6], c = new float[4];
+        var e = assertThrows(IllegalArgumentException.class, () -> Gemm.sgemm(false, false, 2, 2, 3, 1f, a, 1, 3, b, 0, 2, 0f, c, 0, 2));
+        assertTrue(e.getMessage().contains("sgemm") && e.getMessage().contains("A"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Gemm.sgemm(false, false, 2, 2, 3, 1f, a, 0, 2, b, 0, 2, 0f, c, 0, 2)); // lda < k
+        assertThrows(IllegalArgumentException.class, () -> Gemm.sgemm(false, false, 2, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 1, 2)); // C too short
+        assertThrows(IllegalArgumentException.class, () -> Gemm.sgemmReference(true, false, 2, 2, 3, 1f, a, 0, 2, b, 0, 2, 0f, c, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> Gemm.sgemm(false, false, -1, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 0, 2));
+        assertEquals(0f, c[0]);
+    }
+}

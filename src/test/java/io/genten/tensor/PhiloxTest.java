@@ -1,0 +1,140 @@
+package io.genten.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.genten.backend.cpu.CpuBackend;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class PhiloxTest {
+
+    /** Random123's known-answer vectors for philox4x32-10 (kat_vectors). */
+    @Test
+    void knownAnswerVectors() {
+        assertArrayEquals(words(0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8), Philox.block(0, 0, 0, 0, 0, 0));
+        int f = 0xffffffff;
+        assertArrayEquals(words(0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd), Philox.block(f, f, f, f, f, f));
+        assertArrayEquals(words(0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1),
+                Philox.block(0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0));
+    }
+
+    private static int[] words(int... w) { return w; }
+
+    @Test
+    void streamLayoutIsCounterBlockLaneAndKeySeed() {
+        long seed = 0x0123456789abcdefL, offset = 0x1122334455667788L;
+        var u = new float[4 * 5 + 3];
+        Philox.fillUniform(seed, offset, u);
+        for (int i = 0; i < u.length; i++) {
+            long b = i / 4;
+            int[] w = Philox.block((int) b, 0, 0x55667788, 0x11223344, 0x89abcdef, 0x01234567);
+            assertEquals(Philox.uniform(w[i % 4]), u[i], "element " + i);
+        }
+    }
+
+    @Test
+    void normalMomentsOnAMillionSamples() {
+        int n = 1_000_000;
+        var x = new float[n];
+        Philox.fillNormal(2024, 0, x);
+        double s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+        for (float v : x) {
+            assertTrue(Float.isFinite(v));
+            s1 += v;
+        }
+        double mean = s1 / n;
+        for (float v : x) {
+            double d = v - mean;
+            s2 += d * d;
+            s3 += d * d * d;
+            s4 += d * d * d * d;
+        }
+        double var = s2 / n, skew = s3 / n / Math.pow(var, 1.5), kurt = s4 / n / (var * var);
+        // tolerances are about 6 standard errors of each estimate at n = 1e6
+        assertEquals(0, mean, 0.006, "mean");
+        assertEquals(1, var, 0.009, "variance");
+        assertEquals(0, skew, 0.015, "skewness");
+        assertEquals(3, kurt, 0.03, "kurtosis");
+    }
+
+    @Test
+    void uniformRangeAndMoments() {
+        assertEquals(0f, Philox.uniform(0));
+        assertTrue(Philox.uniform(0xffffffff) < 1f);
+        int n = 1_000_000;
+        var u = new float[n];
+        Philox.fillUniform(7, 3, u);
+        double s = 0, s2 = 0;
+        float min = 1, max = 0;
+        for (float v : u) {
+            assertTrue(v >= 0f && v < 1f, "out of [0, 1): " + v);
+            s += v;
+            s2 += (double) v * v;
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        double mean = s / n;
+        assertEquals(0.5, mean, 0.002);
+        assertEquals(1.0 / 12, s2 / n - mean * mean, 0.001);
+        assertTrue(min < 1e-4 && max > 1 - 1e-4, "covers the range");
+    }
+
+    @Test
+    void sameKeySameValuesOtherKeyOtherValues() {
+        var a = new float[1001];
+        var b = new float[1001];
+        Philox.fillNormal(5, 9, a);
+        Philox.fillNormal(5, 9, b);
+        assertArrayEquals(a, b, "same (seed, offset)");
+        var prefix = new float[10];
+        Philox.fillNormal(5, 9, prefix);
+        assertArrayEquals(prefix, Arrays.copyOf(a, 10), "element i does not depend on the length");
+        for (long[] other : new long[][] {{6, 9}, {5, 10}, {5 + (1L << 40), 9}, {5, 9 + (1L << 40)}, {9, 5}}) {
+            Philox.fillNormal(other[0], other[1], b);
+            assertFalse(Arrays.equals(a, b), "stream " + Arrays.toString(other) + " differs from (5, 9)");
+        }
+        var u1 = new float[64];
+        var u2 = new float[64];
+        Philox.fillUniform(1, 0, u1);
+        Philox.fillUniform(1, 1, u2);
+        assertFalse(Arrays.equals(u1, u2));
+    }
+
+    @Test
+    void backendRandomTensorsAreThePhiloxStreams() {
+        var cpu = CpuBackend.get();
+        try (var scope = TensorScope.open()) {
+            var n = new float[6 * 7];
+            Philox.fillNormal(11, 4, n);
+            assertArrayEquals(n, cpu.randn(Shape.of(6, 7), 11, 4).toArray());
+            assertArrayEquals(n, Tensor.randn(11, 4, 6, 7).toArray());
+            var u = new float[6 * 7];
+            Philox.fillUniform(11, 4, u);
+            assertArrayEquals(u, cpu.rand(Shape.of(6, 7), 11, 4).toArray());
+        }
+    }
+
+    @Test
+    void dropoutMaskIsThePhiloxUniformMaskInBothDirections() {
+        var cpu = CpuBackend.get();
+        float p = 0.25f;
+        int n = 200_000;
+        try (var scope = TensorScope.open()) {
+            var ones = cpu.full(Shape.of(n), 1f);
+            float[] fwd = cpu.dropoutForward(ones, p, 31, 2).toArray();
+            float[] bwd = cpu.dropoutBackward(ones, p, 31, 2).toArray();
+            assertArrayEquals(fwd, bwd, "backward regenerates the forward mask");
+            var u = new float[n];
+            Philox.fillUniform(31, 2, u);
+            int kept = 0;
+            for (int i = 0; i < n; i++) {
+                assertEquals(u[i] >= p, fwd[i] != 0f, "element " + i);
+                if (fwd[i] != 0f) kept++;
+            }
+            assertEquals(1 - p, kept / (double) n, 6 * Math.sqrt(p * (1 - p) / n));
+        }
+    }
+}
