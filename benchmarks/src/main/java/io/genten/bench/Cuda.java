@@ -4,25 +4,33 @@ import io.genten.backend.Backend;
 import io.genten.backend.BatchNormImpl;
 import io.genten.backend.ConvImpl;
 import io.genten.backend.MathMode;
+import io.genten.backend.cuda.CudaAvailability;
+import io.genten.backend.cuda.CudaBackend;
+import io.genten.backend.cuda.CudaGraph;
+import io.genten.backend.cuda.CudaOptions;
+import io.genten.backend.cuda.CudaTimer;
+import io.genten.backend.cuda.CudaUnavailableException;
 
 /**
  * The one place the benchmarks touch the CUDA backend's own API (options, graphs, event
  * timers), so that an API change there is one edit here.
- *
- * <p>ADAPTER: this build has no io.genten.backend.cuda yet; every CUDA entry point skips.
  */
 final class Cuda {
     private Cuda() {}
 
-    static final String MISSING = "the CUDA backend (io.genten.backend.cuda) is not part of this build";
-
     /** Why CUDA cannot run here, or null when it can. */
     static String unavailableReason() {
-        return MISSING;
+        var a = CudaAvailability.get();
+        return a.available() ? null : a.reason();
     }
 
+    /** Device 0 with these choices, or {@link Skip} saying why CUDA (or cuDNN) is unavailable. */
     static Backend open(MathMode math, ConvImpl convImpl, BatchNormImpl bnImpl) {
-        throw Skip.because("cuda: " + MISSING);
+        try {
+            return new CudaBackend(new CudaOptions(0, math, convImpl, bnImpl));
+        } catch (CudaUnavailableException e) {
+            throw Skip.because("cuda: " + e.getMessage());
+        }
     }
 
     /** A whole step captured once and replayed: one graph launch per {@link StepGraph#replay}. */
@@ -32,12 +40,20 @@ final class Cuda {
         @Override void close();
     }
 
+    /** Captures {@code step} on the backend's stream; the step must have run eagerly before (warm caches). */
     static StepGraph capture(Backend backend, Runnable step) {
-        throw Skip.because("cuda graphs: " + MISSING);
+        if (!(backend instanceof CudaBackend cuda)) throw Skip.because(backend.name() + " has no graphs");
+        var graph = CudaGraph.capture(cuda, step);
+        return new StepGraph() {
+            @Override public void replay() { graph.replay(); }
+
+            @Override public void close() { graph.close(); }
+        };
     }
 
-    /** Milliseconds per run of {@code op}, timed with CUDA events on the backend's stream; NaN without CUDA. */
+    /** Milliseconds per run of {@code op}, timed with CUDA events on the backend's stream; NaN off CUDA. */
     static double eventMillis(Backend backend, Runnable op, int reps) {
-        return Double.NaN;
+        if (!(backend instanceof CudaBackend cuda)) return Double.NaN;
+        return CudaTimer.time(cuda, reps, op).perIterationMs();
     }
 }

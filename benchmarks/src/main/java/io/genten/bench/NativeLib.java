@@ -13,8 +13,9 @@ import java.nio.file.Path;
 /**
  * The few entry points of libgenten_cuda.so (native/include/genten.h) that the overhead
  * benchmarks call directly, bound here through FFM so that they measure the raw downcall and
- * launch costs without any backend logic in between. Found through -Dgenten.cuda.library or
- * java.library.path (the device pack's env.sh sets the latter).
+ * launch costs without any backend logic in between. Found where the CUDA backend's loader finds
+ * it (-Dgenten.cuda.library, the copy in the jar), else on java.library.path (the device pack's
+ * env.sh sets it).
  */
 final class NativeLib implements AutoCloseable {
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
@@ -63,6 +64,9 @@ final class NativeLib implements AutoCloseable {
             Skip.unless(Files.isRegularFile(Path.of(explicit)), "-Dgenten.cuda.library=" + explicit + " is not a file");
             return new NativeLib(Path.of(explicit));
         }
+        // the backend's own loader (it also extracts the copy packed in the jar)
+        var status = io.genten.backend.cuda.NativeLibrary.status();
+        if (status.loaded() && status.path() != null) return new NativeLib(status.path());
         var path = System.getProperty("java.library.path", "");
         for (var dir : path.split(java.io.File.pathSeparator)) {
             if (dir.isEmpty()) continue;

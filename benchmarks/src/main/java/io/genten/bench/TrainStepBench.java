@@ -42,7 +42,8 @@ public class TrainStepBench {
     @Param({"TF32", "FP32", "FP32_3XTF32"})
     public String math;
 
-    @Param({"eager", "graph"})
+    /** eager: the capturable step op by op; graph: it captured once and replayed (CUDA); trainer: VaeTrainer/GanTrainer.step, which read the losses back each step. */
+    @Param({"eager", "graph", "trainer"})
     public String exec;
 
     @Param({"64"})
@@ -58,12 +59,12 @@ public class TrainStepBench {
         var config = BackendConfig.of(backend, math, "CUDNN", "CUDNN");
         if (config.isCpu()) {
             Skip.unless(batch <= maxCpuBatch, "cpu runs batches up to " + maxCpuBatch + " (-p maxCpuBatch=N for more), not " + batch);
-            Skip.unless(exec.equals("eager"), "cpu has no graphs");
+            Skip.unless(!exec.equals("graph"), "cpu has no graphs");
             config = BackendConfig.of(backend, math, "NATIVE", "NATIVE");
         }
-        Skip.unless(exec.equals("eager") || exec.equals("graph"), "exec must be eager or graph, not " + exec);
+        Skip.unless(exec.equals("eager") || exec.equals("graph") || exec.equals("trainer"), "exec must be eager, graph or trainer, not " + exec);
         b = config.open();
-        step = TrainSteps.create(model, b, batch, 42);
+        step = TrainSteps.create(model, exec, b, batch, 42);
         // warm the allocator and the algorithm caches before any capture
         for (int i = 0; i < 3; i++) runEager();
         if (exec.equals("graph")) graph = Cuda.capture(b, step::step);
