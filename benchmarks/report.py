@@ -62,7 +62,11 @@ def us_of(entry):
     scale = {"ns/op": 1e-3, "us/op": 1.0, "ms/op": 1e3, "s/op": 1e6}.get(m["scoreUnit"])
     if scale is None:
         raise ValueError("unexpected JMH unit " + m["scoreUnit"])
-    return m["score"] * scale, (m.get("scoreError") or 0) * scale
+    try:
+        err = float(m.get("scoreError") or 0)  # JMH writes "NaN" for a single iteration
+    except (TypeError, ValueError):
+        err = float("nan")
+    return float(m["score"]) * scale, err * scale
 
 
 def fmt(x, digits=1):
@@ -146,7 +150,7 @@ def conv_section(jmh, ref):
         gi, pi = g.get(key, {}), pt.get(key, {})
         native, cudnn, cpu, torch_us = gi.get("NATIVE"), gi.get("CUDNN"), gi.get("cpu"), pi.get("pytorch")
         best = min([v for v in (native, cudnn, cpu) if v is not None], default=None)
-        tf = lambda us: fmt(flops / us / 1e6, 2) if us else "-"
+        tf = lambda us: f"{flops / us / 1e6:.3g}" if us else "-"
         rows.append([method, shape, math, fmt(native), tf(native), fmt(cudnn), tf(cudnn), fmt(cpu), tf(cpu),
                      fmt(torch_us), tf(torch_us), fmt(pi.get("jax")), ratio(cudnn, native), ratio(torch_us, best)])
     return ["## Convolution (us per call; TFLOP/s beside)", "",
@@ -175,8 +179,9 @@ def bandwidth_section(jmh, ref, cls, title, prefix, bytes_of):
         gi, pi = g.get(key, {}), pt.get(key, {})
         best = min([v for v in gi.values()], default=None)
         torch_best = min([v for v in pi.values()], default=None)
-        rows.append([method, shape] + [f"{fmt(gi.get(k))} ({gbps(gi.get(k))})" for k in ("NATIVE", "CUDNN", "cpu")]
-                    + [f"{fmt(v)} ({gbps(v)}) {k}" for k, v in sorted(pi.items())][:2] + [""] * (2 - min(2, len(pi)))
+        cell = lambda us: f"{fmt(us)} ({gbps(us)})" if us else "-"
+        rows.append([method, shape] + [cell(gi.get(k)) for k in ("NATIVE", "CUDNN", "cpu")]
+                    + [f"{cell(v)} {k}" for k, v in sorted(pi.items())][:2] + ["-"] * (2 - min(2, len(pi)))
                     + [ratio(torch_best, best)])
     return [f"## {title} (us per call, GB/s of the ideal traffic in brackets)", ""] + table(
         ["pass", "shape", "Genten NATIVE", "Genten cuDNN", "Genten CPU", "PyTorch", "PyTorch", "Genten best vs PyTorch"], rows) + [""]
@@ -203,7 +208,7 @@ def other_section(jmh):
         if cls not in ("AdamBench", "OverheadBench"):
             continue
         us, err = us_of(e)
-        rows.append([cls, method, ", ".join(f"{k}={v}" for k, v in sorted(p.items())), f"{us * 1000:,.1f} ns" if us < 10 else f"{us:,.1f} us", f"± {err * 1000:,.1f} ns" if us < 10 else f"± {err:,.1f} us"])
+        rows.append([cls, method, ", ".join(f"{k}={v}" for k, v in sorted(p.items())), f"{us * 1000:,.1f} ns" if us < 10 else f"{us:,.1f} us", ("-" if err != err else f"± {err * 1000:,.1f} ns" if us < 10 else f"± {err:,.1f} us")])
     rows.sort()
     return ["## Optimizer and call overheads", "",
             "DESIGN.md: empty FFM downcall ~25 ns, tiny kernel launch through FFM ~4.8 us, one tiny PyTorch op ~11.5 us.", ""] + table(
