@@ -113,7 +113,7 @@ def train_section(jmh, ref):
         ips = batch * 1e6 / us
         backend, model, math, exec_ = p["backend"], p["model"], p["math"], p["exec"]
         math_key = "FP32" if backend == "cpu" else math
-        pt = torch.get((backend, model, batch, math_key, exec_))
+        pt = torch.get((backend, model, batch, math_key, "eager" if exec_ == "trainer" else exec_))
         pt_graph = torch.get((backend, model, batch, math_key, "graph"))
         if backend == "cpu":
             anchor = (CPU_ANCHORS.get(model), "PyTorch CPU 2 threads") if batch == 64 else None
@@ -123,9 +123,16 @@ def train_section(jmh, ref):
                      fmt(pt_graph) if exec_ == "eager" and backend != "cpu" else "-",
                      f"{fmt(anchor[0])} ({anchor[1]})" if anchor and anchor[0] else "-", ratio(ips, anchor[0] if anchor else None)])
     rows.sort(key=lambda r: (r[0], r[1], r[2], r[3], r[4]))
-    return ["## Training steps (images/s; higher is better)", ""] + table(
+    ref_rows = sorted(([r["model"], r["batch"], r.get("device", "?"), r["math"], r["mode"],
+                        fmt(r.get("images_per_s")) if "images_per_s" in r else "failed: " + r.get("error", "?")[:120],
+                        f"{r['setup_s']:.1f}" if "setup_s" in r else "-")
+                       for r in ref if r.get("kind") == "train"), key=lambda r: (r[0], r[1], r[3], r[4]))
+    ref_table = (["", "Reference training steps measured in this run:", ""]
+                 + table(["model", "batch", "device", "math", "mode", "images/s", "setup s (compile, capture)"], ref_rows)) if ref_rows else []
+    return ["## Training steps (images/s; higher is better)", "",
+            "Genten's trainer rows (which read the losses back each step) are compared with PyTorch eager (which does not).", ""] + table(
         ["model", "batch", "backend", "math", "exec", "Genten", "PyTorch same mode (this run)", "Genten/PyTorch",
-         "PyTorch graph (this run)", "best anchor (DESIGN.md)", "Genten/anchor"], rows) + [""]
+         "PyTorch graph (this run)", "best anchor (DESIGN.md)", "Genten/anchor"], rows) + ref_table + [""]
 
 
 def conv_section(jmh, ref):
