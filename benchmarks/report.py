@@ -125,7 +125,7 @@ def train_section(jmh, ref):
     rows.sort(key=lambda r: (r[0], r[1], r[2], r[3], r[4]))
     ref_rows = sorted(([r["model"], r["batch"], r.get("device", "?"), r["math"], r["mode"],
                         fmt(r.get("images_per_s")) if "images_per_s" in r else "failed: " + r.get("error", "?")[:120],
-                        f"{r['setup_s']:.1f}" if "setup_s" in r else "-")
+                        f"{r['setup_s']:.1f}" if "setup_s" in r else "-"]
                        for r in ref if r.get("kind") == "train"), key=lambda r: (r[0], r[1], r[3], r[4]))
     ref_table = (["", "Reference training steps measured in this run:", ""]
                  + table(["model", "batch", "device", "math", "mode", "images/s", "setup s (compile, capture)"], ref_rows)) if ref_rows else []
