@@ -5,6 +5,7 @@ import io.genten.backend.Reduction;
 import io.genten.models.ConvVae;
 import io.genten.models.Dcgan;
 import io.genten.models.GanTrainer;
+import io.genten.models.GenerativeModel;
 import io.genten.models.VaeTrainer;
 import io.genten.nn.Adam;
 import io.genten.nn.Module;
@@ -43,6 +44,11 @@ final class TrainSteps {
         };
     }
 
+    /** Frees a model's weights and buffers (its state dict holds the live tensors). */
+    private static void closeState(GenerativeModel model) {
+        model.stateDict().values().forEach(Tensor::close);
+    }
+
     /** Uniform [0, 1) images for the VAE, or scaled to [-1, 1) for the GAN, on the backend. */
     private static Tensor images(Backend backend, int batch, long seed, boolean symmetric) {
         try (var host = Tensor.rand(seed, 0, batch, 1, 28, 28)) {
@@ -56,26 +62,30 @@ final class TrainSteps {
 
     private static TrainStep vaeTrainer(Backend backend, int batch, long seed) {
         var images = images(backend, batch, seed, false);
-        var trainer = new VaeTrainer(new ConvVae(backend, seed));
+        var vae = new ConvVae(backend, seed);
+        var trainer = new VaeTrainer(vae);
         return new TrainStep() {
             @Override public void step() { trainer.step(images); }
 
             @Override public void close() {
                 trainer.close();
                 images.close();
+                closeState(vae);
             }
         };
     }
 
     private static TrainStep ganTrainer(Backend backend, int batch, long seed) {
         var images = images(backend, batch, seed, true);
-        var trainer = new GanTrainer(new Dcgan(backend, seed), seed);
+        var gan = new Dcgan(backend, seed);
+        var trainer = new GanTrainer(gan, seed);
         return new TrainStep() {
             @Override public void step() { trainer.step(images); }
 
             @Override public void close() {
                 trainer.close();
                 images.close();
+                closeState(gan);
             }
         };
     }
@@ -104,6 +114,7 @@ final class TrainSteps {
             @Override public void close() {
                 adam.close();
                 images.close();
+                closeState(vae);
             }
         };
     }
@@ -154,6 +165,7 @@ final class TrainSteps {
                 adamG.close();
                 adamD.close();
                 for (var t : new Tensor[] {images, z, realTarget, zeros, ones}) t.close();
+                closeState(gan);
             }
         };
     }
