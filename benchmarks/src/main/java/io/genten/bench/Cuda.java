@@ -40,10 +40,21 @@ final class Cuda {
         @Override void close();
     }
 
-    /** Captures {@code step} on the backend's stream; the step must have run eagerly before (warm caches). */
+    /** Philox offsets one replay moves on: far apart, so that no two replays share noise. */
+    static final long OFFSET_STRIDE = 1L << 32;
+
+    /**
+     * Captures {@code step} on the backend's stream; the step must have run eagerly before (warm
+     * caches). Each replay first advances the device-side Philox offset, so that the VAE's noise
+     * and the GAN's dropout masks are fresh on every replay, as in an eager run (and in PyTorch's
+     * captured step).
+     */
     static StepGraph capture(Backend backend, Runnable step) {
         if (!(backend instanceof CudaBackend cuda)) throw Skip.because(backend.name() + " has no graphs");
-        var graph = CudaGraph.capture(cuda, step);
+        var graph = CudaGraph.capture(cuda, () -> {
+            cuda.advanceRandomOffset(OFFSET_STRIDE);
+            step.run();
+        });
         return new StepGraph() {
             @Override public void replay() { graph.replay(); }
 

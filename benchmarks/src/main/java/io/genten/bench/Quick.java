@@ -77,7 +77,8 @@ public final class Quick {
                     b.synchronize();
                 }
             };
-            for (int i = 0; i < warmup; i++) eager.run();
+            // a capture needs every block and algorithm cached by an eager run first
+            for (int i = 0; i < (exec.equals("graph") ? Math.max(1, warmup) : warmup); i++) eager.run();
             Runnable run = eager;
             Cuda.StepGraph graph = null;
             if (exec.equals("graph")) {
