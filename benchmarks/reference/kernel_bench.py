@@ -36,10 +36,10 @@ def timer(device, iters, warmup):
     return measure
 
 
-def conv_cases(device, measure, math):
+def conv_cases(device, measure, math, shapes):
     torch.backends.cuda.matmul.allow_tf32 = math == "tf32"
     torch.backends.cudnn.allow_tf32 = math == "tf32"
-    for shape in CONV_SHAPES:
+    for shape in shapes:
         c = conv_case(shape)
         if device == "cpu" and c["n"] > 64:
             continue
@@ -108,7 +108,7 @@ def reparam_cases(device, measure):
             yield {"kind": "kernel", "op": "reparam." + name, "shape": shape, "us": us, "gbps": 4 * arrays * numel / us / 1e3}
 
 
-def jax_cases(iters, maths):
+def jax_cases(iters, maths, shapes):
     """XLA's conv at the same shapes, if JAX with a GPU is importable (wall clock around block_until_ready)."""
     try:
         import jax
@@ -119,7 +119,7 @@ def jax_cases(iters, maths):
         return
     for math in maths:
         precision = jax.lax.Precision.HIGHEST if math == "fp32" else jax.lax.Precision.DEFAULT
-        for shape in CONV_SHAPES:
+        for shape in shapes:
             c = conv_case(shape)
             key = jax.random.PRNGKey(0)
             x = jax.random.normal(key, (c["n"], c["cin"], c["h"], c["w"]), jnp.float32)
@@ -142,6 +142,7 @@ def main():
     p.add_argument("--iters", type=int, default=50)
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--no-jax", action="store_true")
+    p.add_argument("--conv-shapes", default=",".join(CONV_SHAPES), help="name@N list (shapes.py)")
     p.add_argument("--cpu-threads", type=int, default=2)
     p.add_argument("--out", default="-")
     args = p.parse_args()
@@ -159,14 +160,14 @@ def main():
 
     maths = args.math.split(",") if device == "cuda" else ["fp32"]
     for math in maths:
-        for row in conv_cases(device, measure, math):
+        for row in conv_cases(device, measure, math, args.conv_shapes.split(",")):
             emit(row)
     for row in batchnorm_cases(device, measure):
         emit(row)
     for row in reparam_cases(device, measure):
         emit(row)
     if not args.no_jax and device == "cuda":
-        for row in jax_cases(args.iters, maths):
+        for row in jax_cases(args.iters, maths, args.conv_shapes.split(",")):
             emit(row)
 
 
