@@ -20,8 +20,12 @@ import java.util.Arrays;
 final class CpuConv {
     private CpuConv() {}
 
-    /** Columns per GEMM worth aiming for; measured: 7x7 maps in groups of 11 run 2-3x faster than one image at a time. */
-    private static final int TARGET_COLUMNS = 512;
+    /**
+     * Columns per GEMM worth aiming for. Measured at batch 64 on 2 cores: grouping took the 7x7
+     * layers from ~35 to 60-170 GFLOP/s over one image per GEMM; 256 and 512 were equal within
+     * noise, 1024 slower (bigger scratch, worse cache use).
+     */
+    private static final int TARGET_COLUMNS = 256;
 
     /** The sizes of one conv: x (n, cin, h, w), weight (cout, cin, k, k), output (n, cout, oh, ow). */
     private record Geometry(int n, int cin, int h, int w, int cout, int k, int oh, int ow, int stride, int pad) {
@@ -37,6 +41,7 @@ final class CpuConv {
         long flopsPerImage() { return 2L * cout * ckk() * plane(); }
         /** Few output channels: direct loops instead of a matrix-vector-shaped GEMM. */
         boolean direct() { return cout <= DirectConv.MAX_COUT; }
+        DirectConv.Stride1Scratch stride1Scratch() { return DirectConv.Stride1Scratch.of(cin, h, w, cout, k, pad, oh); }
         int group() { return Math.max(1, Math.min(n, Math.ceilDiv(TARGET_COLUMNS, Math.max(1, plane())))); }
 
         /** Unfolds images [i0, i0+gs) of x into col, side by side. */
@@ -75,10 +80,15 @@ final class CpuConv {
         int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group();
         if (g.direct()) {
             overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
+                var scratch = g.stride() == 1 ? g.stride1Scratch() : null;
                 for (int i = from; i < to; i++) {
                     int yOff = i * g.yImage();
                     if (bs != null) for (int c = 0; c < cout; c++) Arrays.fill(y, yOff + c * p, yOff + (c + 1) * p, bs[c]);
-                    DirectConv.forward(xs, i * g.xImage(), ws, y, yOff, g.cin(), g.h(), g.w(), cout, g.k(), g.stride(), g.pad(), g.oh(), g.ow());
+                    if (scratch != null) {
+                        DirectConv.forwardStride1(xs, i * g.xImage(), ws, y, yOff, g.cin(), g.h(), g.w(), cout, g.k(), g.pad(), g.oh(), g.ow(), scratch);
+                    } else {
+                        DirectConv.forward(xs, i * g.xImage(), ws, y, yOff, g.cin(), g.h(), g.w(), cout, g.k(), g.stride(), g.pad(), g.oh(), g.ow());
+                    }
                 }
             });
             return Tensor.wrap(y, yShape);
@@ -123,9 +133,15 @@ final class CpuConv {
         int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group();
         if (g.direct()) {
             overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
+                var scratch = g.stride() == 1 ? g.stride1Scratch() : null;
                 for (int i = from; i < to; i++) {
-                    DirectConv.backwardData(dys, i * g.yImage(), ws, dx, i * g.xImage(), g.cin(), g.h(), g.w(), cout, g.k(),
-                            g.stride(), g.pad(), g.oh(), g.ow());
+                    if (scratch != null) {
+                        DirectConv.backwardDataStride1(dys, i * g.yImage(), ws, dx, i * g.xImage(), g.cin(), g.h(), g.w(), cout, g.k(),
+                                g.pad(), g.oh(), g.ow(), scratch);
+                    } else {
+                        DirectConv.backwardData(dys, i * g.yImage(), ws, dx, i * g.xImage(), g.cin(), g.h(), g.w(), cout, g.k(),
+                                g.stride(), g.pad(), g.oh(), g.ow());
+                    }
                 }
             });
             return Tensor.wrap(dx, xShape);
@@ -167,9 +183,15 @@ final class CpuConv {
             float[] dw = new float[wSize];
             partials[chunk] = dw;
             if (g.direct()) {
+                var scratch = g.stride() == 1 ? g.stride1Scratch() : null;
                 for (int i = from; i < to; i++) {
-                    DirectConv.backwardFilter(dys, i * g.yImage(), xs, i * g.xImage(), dw, g.cin(), g.h(), g.w(), cout, g.k(),
-                            g.stride(), g.pad(), g.oh(), g.ow());
+                    if (scratch != null) {
+                        DirectConv.backwardFilterStride1(dys, i * g.yImage(), xs, i * g.xImage(), dw, g.cin(), g.h(), g.w(), cout, g.k(),
+                                g.pad(), g.oh(), g.ow(), scratch);
+                    } else {
+                        DirectConv.backwardFilter(dys, i * g.yImage(), xs, i * g.xImage(), dw, g.cin(), g.h(), g.w(), cout, g.k(),
+                                g.stride(), g.pad(), g.oh(), g.ow());
+                    }
                 }
                 return;
             }

@@ -5,12 +5,15 @@ package io.genten.backend.cpu;
  * plain-Java {@link #sgemmReference reference}; {@code -Dgenten.cpu.blas=java} forces the latter.
  *
  * <p>Threading: OpenBLAS is set single-threaded and the callers parallelize over independent
- * work themselves (conv over the batch, {@link #sgemmParallel} over blocks of C). Measured on the
- * 2-core build machine for the DCGAN/VAE conv layers at batch 64 (see ConvBench): per-image
- * single-threaded GEMMs split over the batch were as fast or faster than one batched
- * multi-threaded GEMM, because the per-image im2col/col2im (a large part of each layer) then runs
- * in parallel too and needs only one image of scratch per thread, and OpenBLAS's own threading
- * pays only above a few hundred MFLOP per call, which most of these layers are not.
+ * work themselves (conv over chunks of the batch, {@link #sgemmParallel} over blocks of C).
+ * Measured (ConvBench, batch 64, 2 cores shared with other jobs, forward, preallocated scratch),
+ * ours vs im2col of the whole batch plus one GEMM on 2 OpenBLAS threads, over 5 runs:
+ * conv 64->128 5x5 s2 @14: 9.5-47 vs 13.5-112 ms (ours faster in every run);
+ * conv 128->256 5x5 s1 @7: 50-112 vs 48-323 ms (ours faster in 4 of 5);
+ * conv 64->32 3x3 s1 @28: 16-68 vs 28-126 ms (every run); conv 32->64 3x3 s2 @14: 1.2-3.1 vs
+ * 1.6-3.3 ms (3 of 5). Why: the im2col/col2im and gather/scatter passes
+ * (a large share of each layer) then run in parallel too, only one group of images needs
+ * scratch per thread, and the GEMMs are too small for OpenBLAS's own threading to pay.
  */
 final class Gemm {
     private Gemm() {}
@@ -91,26 +94,51 @@ final class Gemm {
         });
     }
 
+    /** Columns of C per tile in the Java path: a 4 x 256 tile of C stays in L1 while k rows of B stream past. */
+    private static final int TILE_COLUMNS = 256;
+
     private static void reference(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                                   float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
         for (int i = 0; i < m; i++) {
             int ci = cOff + i * ldc;
             for (int j = 0; j < n; j++) c[ci + j] = beta == 0f ? 0f : beta * c[ci + j]; // beta 0: NaNs in C vanish, as BLAS
-            if (alpha == 0f) continue;
-            if (!transB) {
-                // row of C += a(i,p) * row p of B: unit stride, vectorizable
+        }
+        if (alpha == 0f || k == 0 || m == 0 || n == 0) return;
+        if (transB) {
+            // op(B) copied out as k x n rows, so that the kernel below always streams unit-stride rows
+            float[] bt = new float[k * n];
+            for (int j = 0; j < n; j++)
+                for (int p = 0; p < k; p++) bt[p * n + j] = b[bOff + j * ldb + p];
+            b = bt;
+            bOff = 0;
+            ldb = n;
+        }
+        float[] ar = new float[4];
+        for (int i0 = 0; i0 < m; i0 += 4) {
+            int rows = Math.min(4, m - i0);
+            for (int j0 = 0; j0 < n; j0 += TILE_COLUMNS) {
+                int jn = Math.min(TILE_COLUMNS, n - j0);
+                int c0 = cOff + i0 * ldc + j0;
                 for (int p = 0; p < k; p++) {
-                    float aip = alpha * (transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p]);
-                    int bp = bOff + p * ldb;
-                    for (int j = 0; j < n; j++) c[ci + j] += aip * b[bp + j];
-                }
-            } else {
-                for (int j = 0; j < n; j++) {
-                    int bj = bOff + j * ldb;
-                    float s = 0f;
-                    if (transA) for (int p = 0; p < k; p++) s += a[aOff + p * lda + i] * b[bj + p];
-                    else for (int p = 0; p < k; p++) s += a[aOff + i * lda + p] * b[bj + p];
-                    c[ci + j] += alpha * s;
+                    for (int r = 0; r < rows; r++) ar[r] = alpha * (transA ? a[aOff + p * lda + i0 + r] : a[aOff + (i0 + r) * lda + p]);
+                    int bp = bOff + p * ldb + j0;
+                    if (rows == 4) {
+                        float a0 = ar[0], a1 = ar[1], a2 = ar[2], a3 = ar[3];
+                        int c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+                        for (int j = 0; j < jn; j++) {
+                            float bv = b[bp + j];
+                            c[c0 + j] += a0 * bv;
+                            c[c1 + j] += a1 * bv;
+                            c[c2 + j] += a2 * bv;
+                            c[c3 + j] += a3 * bv;
+                        }
+                    } else {
+                        for (int r = 0; r < rows; r++) {
+                            float av = ar[r];
+                            int cr = c0 + r * ldc;
+                            for (int j = 0; j < jn; j++) c[cr + j] += av * b[bp + j];
+                        }
+                    }
                 }
             }
         }

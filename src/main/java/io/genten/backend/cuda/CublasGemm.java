@@ -24,7 +24,7 @@ import org.bytedeco.javacpp.FloatPointer;
  * Row-major SGEMMs for the linear layers, through cuBLAS on the backend's stream.
  *
  * <p>cuBLAS is column-major; a row-major matrix is its column-major transpose, so each product is
- * computed as its transpose with the operands swapped (see {@link CudaBackend#linearForward}).
+ * computed as its transpose with the operands swapped (see {@link LinearGemms}).
  *
  * <p>Math modes: FP32 uses CUBLAS_DEFAULT_MATH (IEEE FP32 FMAs; cuBLAS uses TF32 there only if the
  * process sets NVIDIA_TF32_OVERRIDE=1). TF32 uses CUBLAS_TF32_TENSOR_OP_MATH. cuBLAS has no 3xTF32
@@ -66,16 +66,12 @@ final class CublasGemm implements AutoCloseable {
 
     String version() { return version; }
 
-    /**
-     * Column-major C (m x n, ldc) = op(A) op(B) with op = transpose when the flag is set; A, B and C
-     * are device addresses. Queued on the stream.
-     */
-    void sgemm(String op, boolean transA, boolean transB, int m, int n, int k, long a, int lda, long b, int ldb,
-               long c, int ldc) {
-        int status = cublasSgemm_v2(handle, transA ? CUBLAS_OP_T : CUBLAS_OP_N, transB ? CUBLAS_OP_T : CUBLAS_OP_N,
-                m, n, k, one, new FloatPointer(new DevicePointer(a)), lda, new FloatPointer(new DevicePointer(b)), ldb,
-                zero, new FloatPointer(new DevicePointer(c)), ldc);
-        check(status, op, "(cublasSgemm m=" + m + " n=" + n + " k=" + k + ")");
+    /** Queues the column-major SGEMM C = op(A) op(B) on the stream; A, B and C are device addresses. */
+    void sgemm(String op, LinearGemms.Call g) {
+        int status = cublasSgemm_v2(handle, g.transA() ? CUBLAS_OP_T : CUBLAS_OP_N, g.transB() ? CUBLAS_OP_T : CUBLAS_OP_N,
+                g.m(), g.n(), g.k(), one, new FloatPointer(new DevicePointer(g.a())), g.lda(), new FloatPointer(new DevicePointer(g.b())),
+                g.ldb(), zero, new FloatPointer(new DevicePointer(g.c())), g.ldc());
+        check(status, op, "(cublasSgemm m=" + g.m() + " n=" + g.n() + " k=" + g.k() + ")");
     }
 
     static void check(int status, String op, String detail) {

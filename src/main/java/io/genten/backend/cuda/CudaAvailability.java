@@ -43,7 +43,8 @@ public record CudaAvailability(boolean available, String reason, String libraryP
             int status = Native.deviceCount(a);
             if (status != 0) {
                 return unavailable("no usable CUDA driver or device: " + CudaStatus.errorString(status) + " (status "
-                        + status + ", from libgenten_cuda.so at " + path + ")", path);
+                        + status + ", from libgenten_cuda.so at " + path + "); check that an NVIDIA GPU and a driver for CUDA "
+                        + "13 are present (nvidia-smi)", path);
             }
             int count = a.get(JAVA_INT, 0);
             if (count == 0) return unavailable("the CUDA driver reports no device", path);

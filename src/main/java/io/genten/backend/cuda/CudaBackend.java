@@ -371,7 +371,7 @@ public final class CudaBackend implements Backend {
         if (options.batchNorm() == BatchNormImpl.CUDNN) {
             // eps only validates here: cuDNN uses the saved mean and inverse std of the forward
             cudnn.batchNormBackward(op, x.shape(), address(x), address(dy), address(dx), address(gamma), address(dgamma), address(dbeta),
-                    address(saveMean), address(saveInvStd), CudnnOps.minEpsilon());
+                    address(saveMean), address(saveInvStd), Math.max(CudnnOps.minEpsilon(), 1e-5));
         } else {
             check(Native.batchnormBackward(p(dy), p(x), p(gamma), p(saveMean), p(saveInvStd), p(dx), p(dgamma), p(dbeta),
                     d[0], d[1], d[2], stream), op, dy, x);
@@ -396,12 +396,9 @@ public final class CudaBackend implements Backend {
         return y;
     }
 
-    // ---- linear (cuBLAS, column-major: every row-major product is computed transposed) -------
+    // ---- linear (cuBLAS) ------------------------------------------------------------------
 
-    /**
-     * y (N,out) = x w^T + b. Column-major y^T (out x N, ld out) = A^T B where A = w seen as in x out
-     * (ld in) and B = x seen as in x N (ld in).
-     */
+    /** y (N,out) = x w^T + b (the GEMM layouts: {@link LinearGemms}). */
     @Override public Tensor linearForward(Tensor x, Tensor w, Tensor bias) {
         String op = "linearForward";
         Checks.on(op, device, x, w, bias);
@@ -413,12 +410,12 @@ public final class CudaBackend implements Backend {
         var y = alloc(Shape.of(n, out));
         if (y.numel() == 0) return y;
         if (in == 0) fill(y, 0f);
-        else gemm.sgemm(op + " " + shapes(x, w), true, false, out, n, in, address(w), in, address(x), in, address(y), out);
+        else gemm.sgemm(op + " " + shapes(x, w), LinearGemms.forward(n, in, out, address(x), address(w), address(y)));
         if (bias != null) check(Native.biasActivation(p(y), p(bias), n, out, 1, ACT_IDENTITY, 0f, stream), op, x, w, bias);
         return y;
     }
 
-    /** dx (N,in) = dy w: column-major dx^T (in x N) = W (in x out, ld in) dy^T (out x N, ld out). */
+    /** dx (N,in) = dy w. */
     @Override public Tensor linearBackwardData(Tensor dy, Tensor w) {
         String op = "linearBackwardData";
         Checks.on(op, device, dy, w);
@@ -429,11 +426,11 @@ public final class CudaBackend implements Backend {
         var dx = alloc(Shape.of(n, in));
         if (dx.numel() == 0) return dx;
         if (out == 0) fill(dx, 0f);
-        else gemm.sgemm(op + " " + shapes(dy, w), false, false, in, n, out, address(w), in, address(dy), out, address(dx), in);
+        else gemm.sgemm(op + " " + shapes(dy, w), LinearGemms.backwardData(n, in, out, address(dy), address(w), address(dx)));
         return dx;
     }
 
-    /** dw (out,in) = dy^T x: column-major dw^T (in x out, ld in) = A B^T where A = x seen as in x N (ld in), B = dy seen as out x N (ld out). */
+    /** dw (out,in) = dy^T x. */
     @Override public Tensor linearBackwardWeight(Tensor dy, Tensor x) {
         String op = "linearBackwardWeight";
         Checks.on(op, device, dy, x);
@@ -444,7 +441,7 @@ public final class CudaBackend implements Backend {
         var dw = alloc(Shape.of(out, in));
         if (dw.numel() == 0) return dw;
         if (n == 0) fill(dw, 0f);
-        else gemm.sgemm(op + " " + shapes(dy, x), false, true, in, out, n, address(x), in, address(dy), out, address(dw), in);
+        else gemm.sgemm(op + " " + shapes(dy, x), LinearGemms.backwardWeight(n, in, out, address(dy), address(x), address(dw)));
         return dw;
     }
 
@@ -677,7 +674,7 @@ public final class CudaBackend implements Backend {
         if (closed) return;
         closed = true;
         RuntimeException first = null;
-        if (!stream.equals(MemorySegment.NULL)) {
+        if (stream.address() != 0) {
             try { synchronize(); } catch (RuntimeException e) { first = e; }
         }
         try {
@@ -689,7 +686,7 @@ public final class CudaBackend implements Backend {
         } catch (RuntimeException e) {
             if (first == null) first = e;
         }
-        if (!stream.equals(MemorySegment.NULL)) {
+        if (stream.address() != 0) {
             int status = Native.streamDestroy(stream);
             if (status != 0 && first == null) first = new CudaException("cuda backend close: " + CudaStatus.errorString(status), status);
         }

@@ -57,7 +57,7 @@ public final class CudaGraph implements AutoCloseable {
         var pool = allocator.endCapture();
         backend.afterCapture();
         if (failure != null || end != 0) {
-            if (end == 0 && !exec.equals(MemorySegment.NULL)) Native.graphDestroy(exec);
+            if (end == 0 && exec.address() != 0) Native.graphDestroy(exec);
             allocator.releaseGraph(pool);
             if (failure instanceof RuntimeException r) throw r;
             if (failure instanceof Error e) throw e;

@@ -14,7 +14,7 @@ final class CudaStatus {
     /** genten_error_string(status): names CUDA errors and genten codes alike. */
     static String errorString(int status) {
         MemorySegment s = Native.errorString(status);
-        if (s.equals(MemorySegment.NULL)) return "unknown status " + status;
+        if (s.address() == 0) return "unknown status " + status;
         return s.reinterpret(4096).getString(0);
     }
 

@@ -37,7 +37,7 @@ public final class CudaTimer {
                 return new Timing(iterations, ms.get(JAVA_FLOAT, 0));
             } finally {
                 Native.eventDestroy(start);
-                if (!end.equals(MemorySegment.NULL)) Native.eventDestroy(end);
+                if (end.address() != 0) Native.eventDestroy(end);
             }
         }
     }

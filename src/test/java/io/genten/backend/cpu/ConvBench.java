@@ -35,6 +35,10 @@ public final class ConvBench {
         System.out.printf("%-40s %9s %9s %9s   %s%n", "layer (GFLOP/s)", "fwd", "bwd-data", "bwd-filt", "ms fwd/bd/bf");
         for (var l : layers) total += run(cpu, l, n);
         System.out.printf("sum of the three passes over all layers: %.1f ms per batch of %d%n", total, n);
+        linear(cpu, n, 100, 12544, "DCGAN G fc 100->12544");
+        linear(cpu, n, 6272, 1, "DCGAN D fc 6272->1");
+        linear(cpu, n, 3136, 32, "VAE mu fc 3136->32");
+        linear(cpu, n, 32, 3136, "VAE dec0 fc 32->3136");
         if (Gemm.usesBlas()) compareStrategies(n);
     }
 
@@ -75,6 +79,17 @@ public final class ConvBench {
         return tf + td + tw;
     }
 
+    private static void linear(CpuBackend cpu, int n, int in, int out, String name) {
+        try (var x = Tensor.randn(1, 0, n, in); var w = Tensor.randn(2, 0, out, in); var b = Tensor.randn(3, 0, out);
+             var dy = Tensor.randn(4, 0, n, out)) {
+            double flops = 2.0 * n * in * out;
+            double tf = time(() -> cpu.linearForward(x, w, b).close());
+            double td = time(() -> cpu.linearBackwardData(dy, w).close());
+            double tw = time(() -> cpu.linearBackwardWeight(dy, x).close());
+            System.out.printf("%-40s %9.1f %9.1f %9.1f   %.2f/%.2f/%.2f%n", name, flops / tf / 1e6, flops / td / 1e6, flops / tw / 1e6, tf, td, tw);
+        }
+    }
+
     /**
      * The alternative threading strategy, for the forward of a conv: im2col of the whole batch
      * into one (Cin*K*K) x (N*P) matrix, one GEMM with OpenBLAS on all threads, scatter to NCHW.
@@ -90,8 +105,9 @@ public final class ConvBench {
                 int oh = (h + 2 * pad - k) / stride + 1, p = oh * oh, ckk = cin * k * k;
                 double ours = time(() -> CpuBackend.get().conv2dForward(x, w, null, spec).close());
                 float[] xs = x.hostArray(), ws = w.hostArray();
+                // scratch allocated once, so that only im2col, the GEMM and the scatter are timed
+                float[] col = new float[ckk * n * p], buf = new float[cout * n * p], y = new float[n * cout * p];
                 Runnable batched = () -> {
-                    float[] col = new float[ckk * n * p], buf = new float[cout * n * p], y = new float[n * cout * p];
                     for (int i = 0; i < n; i++) Im2col.im2col(xs, i * cin * h * h, cin, h, h, k, stride, pad, oh, oh, col, i * p, n * p);
                     Gemm.sgemm(false, false, cout, n * p, ckk, 1f, ws, 0, ckk, col, 0, n * p, 0f, buf, 0, n * p);
                     for (int i = 0; i < n; i++)

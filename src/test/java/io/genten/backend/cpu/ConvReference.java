@@ -26,6 +26,42 @@ final class ConvReference {
         return y;
     }
 
+    /** The adjoint of forward for x (n,cin,h,wd): dx, with dy (n,cout,oh,ow) of the conv of that x. */
+    static double[] backwardData(double[] dy, double[] w, int n, int cin, int h, int wd, int cout, int k, int stride, int pad) {
+        int oh = (h + 2 * pad - k) / stride + 1, ow = (wd + 2 * pad - k) / stride + 1;
+        double[] dx = new double[n * cin * h * wd];
+        for (int i = 0; i < n; i++)
+            for (int co = 0; co < cout; co++)
+                for (int r = 0; r < oh; r++)
+                    for (int c = 0; c < ow; c++)
+                        for (int ci = 0; ci < cin; ci++)
+                            for (int ki = 0; ki < k; ki++)
+                                for (int kj = 0; kj < k; kj++) {
+                                    int ih = r * stride - pad + ki, iw = c * stride - pad + kj;
+                                    if (ih < 0 || ih >= h || iw < 0 || iw >= wd) continue;
+                                    dx[((i * cin + ci) * h + ih) * wd + iw] += dy[((i * cout + co) * oh + r) * ow + c] * w[((co * cin + ci) * k + ki) * k + kj];
+                                }
+        return dx;
+    }
+
+    /** The filter gradient: dw (cout,cin,k,k) from dy (n,cout,oh,ow) and x (n,cin,h,wd). */
+    static double[] backwardFilter(double[] dy, double[] x, int n, int cin, int h, int wd, int cout, int k, int stride, int pad) {
+        int oh = (h + 2 * pad - k) / stride + 1, ow = (wd + 2 * pad - k) / stride + 1;
+        double[] dw = new double[cout * cin * k * k];
+        for (int i = 0; i < n; i++)
+            for (int co = 0; co < cout; co++)
+                for (int r = 0; r < oh; r++)
+                    for (int c = 0; c < ow; c++)
+                        for (int ci = 0; ci < cin; ci++)
+                            for (int ki = 0; ki < k; ki++)
+                                for (int kj = 0; kj < k; kj++) {
+                                    int ih = r * stride - pad + ki, iw = c * stride - pad + kj;
+                                    if (ih < 0 || ih >= h || iw < 0 || iw >= wd) continue;
+                                    dw[((co * cin + ci) * k + ki) * k + kj] += dy[((i * cout + co) * oh + r) * ow + c] * x[((i * cin + ci) * h + ih) * wd + iw];
+                                }
+        return dw;
+    }
+
     static double dot(double[] a, double[] b) {
         double s = 0;
         for (int i = 0; i < a.length; i++) s += a[i] * b[i];

@@ -111,6 +111,30 @@ class ConvTest {
         }
     }
 
+    /**
+     * A batch big enough that every thread's chunk holds several images, so the grouped GEMMs
+     * (images side by side in one column matrix) run, whatever the thread count up to 12.
+     * Checked against the direct adjoint loops (themselves checked by finite differences above).
+     */
+    @Test void largeBatchGroupedGemmsMatchDirectLoops() {
+        int n = 24, cin = 3, cout = 6, k = 3, stride = 2, pad = 1;
+        for (int[] hw : new int[][] {{7, 7}, {8, 8}, {9, 6}}) {
+            int h = hw[0], w = hw[1];
+            var spec = new Conv2dSpec(stride, pad);
+            try (var x = randn(n, cin, h, w); var wt = randn(cout, cin, k, k); var b = randn(cout)) {
+                var yShape = spec.outputShape("test", x.shape(), wt.shape());
+                try (var dy = randn(yShape.dims()); var y = cpu.conv2dForward(x, wt, b, spec);
+                     var dx = cpu.conv2dBackwardData(dy, wt, x.shape(), spec); var dw = cpu.conv2dBackwardFilter(dy, x, wt.shape(), spec)) {
+                    double[] xd = toDouble(x.toArray()), wd = toDouble(wt.toArray()), dyd = toDouble(dy.toArray());
+                    String what = "batch " + n + " " + h + "x" + w;
+                    Assertions2.assertClose(what + " y", y.toArray(), toFloat(ConvReference.forward(xd, wd, toDouble(b.toArray()), n, cin, h, w, cout, k, stride, pad)), 1e-5);
+                    Assertions2.assertClose(what + " dx", dx.toArray(), toFloat(ConvReference.backwardData(dyd, wd, n, cin, h, w, cout, k, stride, pad)), 1e-5);
+                    Assertions2.assertClose(what + " dw", dw.toArray(), toFloat(ConvReference.backwardFilter(dyd, xd, n, cin, h, w, cout, k, stride, pad)), 1e-5);
+                }
+            }
+        }
+    }
+
     @Test void biasGradientOfRank2SumsOverTheBatch() {
         try (var dy = randn(5, 3); var db = cpu.biasGradient(dy)) {
             float[] d = dy.toArray();

@@ -1,0 +1,799 @@
+// Implicit-GEMM convolution, NCHW, w (K, C, R, R); no im2col buffer. One block computes a
+// 64 x 64 tile of C = A * B with a 16-deep k-slice per step, operands gathered straight from
+// x / dy / w into shared memory (double buffered through registers: the next slice's global
+// loads are in flight while the current slice is multiplied). Three GEMMs:
+//
+//   forward          M = N*OH*OW  (output positions)   N = K   Kd = C*R*R
+//   backward-data    M = N*H*W    (dx positions)       N = C   Kd = K*R*R, split by stride phase
+//   backward-filter  M = K                             N = C*R*R   Kd = N*OH*OW, split-K
+//
+// Math modes: FP32 = SIMT FMAs, each thread a 4x4 register micro-tile; TF32 = tensor cores,
+// mma.sync m16n8k8 (each warp a 32x16 sub-tile), operands rounded with cvt.rna.tf32; 3xTF32 =
+// the same MMAs on big = tf32(x) and small = tf32(x - big), acc += small*big + big*small +
+// big*big (the small*small term is below FP32 rounding).
+//
+// Every gather is bounds checked (partial tiles, padding, stride phases), so any shape with
+// tensors under 2^31 elements is handled; larger ones return GENTEN_ERR_UNSUPPORTED.
+//
+// Expected bottlenecks (H100, DESIGN.md shapes): FP32 mode is bound by shared-memory bandwidth
+// of the 4x4 micro-tile (2 LDS.128 per 16 FFMA) and the gather's integer work, so expect well
+// under the 51 TFLOP/s peak (~40-60% on large shapes). TF32 / 3xTF32 modes are bound by the
+// gather and the synchronous global->register->shared pipeline (no cp.async, no ldmatrix), not
+// by the tensor cores. Narrow GEMMs (K = 1 output channel, or C = 1 input channel in
+// backward-data) waste most of a 64-wide tile; they are small in FLOPs but not in time.
+#include "common.cuh"
+
+using namespace genten;
+
+namespace {
+
+constexpr int BM = 64;        // tile rows (M)
+constexpr int BN = 64;        // tile columns (N)
+constexpr int BK = 16;        // k-slice per step
+constexpr int LDS = BM + 8;   // padded row: conflict-free MMA fragment reads, 16-byte aligned rows
+constexpr int NT = 256;       // threads per block: 8 warps
+static_assert(BM == BN, "the loaders assume square tiles");
+
+struct ConvShape {
+    int n, c, h, w, k, r, stride, pad, oh, ow;
+};
+
+// ---- operand staging: registers -> shared memory, rounded per math mode ---------------------
+
+__device__ __forceinline__ uint32_t to_tf32(float x) {
+    uint32_t t;
+    asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(t) : "f"(x));
+    return t;
+}
+
+// Thread -> element mapping of a 64 x 16 operand slice (4 elements per thread):
+// M-fast: 64 consecutive threads walk m (coalesced when m is contiguous in memory);
+// K-fast: 16 consecutive threads walk k (coalesced when k is contiguous in memory).
+template <bool MFAST>
+struct Map {
+    __device__ static int k(int tid, int j) { return MFAST ? (tid >> 6) + 4 * j : (tid & 15); }
+    __device__ static int m(int tid, int j) { return MFAST ? (tid & 63) : (tid >> 4) + 16 * j; }
+};
+
+template <int MODE, bool MFAST>
+__device__ __forceinline__ void stage(uint32_t (*hi)[LDS], uint32_t (*lo)[LDS], const float (&v)[4], int tid) {
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+        const int kk = Map<MFAST>::k(tid, j), mm = Map<MFAST>::m(tid, j);
+        if (MODE == GENTEN_MATH_FP32) {
+            hi[kk][mm] = __float_as_uint(v[j]);
+        } else if (MODE == GENTEN_MATH_TF32) {
+            hi[kk][mm] = to_tf32(v[j]);
+        } else {
+            const uint32_t big = to_tf32(v[j]);
+            hi[kk][mm] = big;
+            lo[kk][mm] = to_tf32(v[j] - __uint_as_float(big));
+        }
+    }
+}
+
+// ---- the inner products --------------------------------------------------------------------
+
+__device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile(
+        "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#else
+    __trap();  // the library is built for sm_80+ only
+#endif
+}
+
+// SIMT: thread (tm, tn) = (tid % 16, tid / 16) owns rows tm*4.. and columns tn*4..;
+// acc[i*4 + j] is (m = tm*4 + i, n = tn*4 + j).
+__device__ __forceinline__ void compute_fp32(const uint32_t (*a)[LDS], const uint32_t (*b)[LDS], float (&acc)[16],
+                                             int tid) {
+    const int tm = tid & 15, tn = tid >> 4;
+#pragma unroll
+    for (int kk = 0; kk < BK; ++kk) {
+        const float4 av = *reinterpret_cast<const float4*>(&a[kk][tm * 4]);
+        const float4 bv = *reinterpret_cast<const float4*>(&b[kk][tn * 4]);
+        const float ar[4] = {av.x, av.y, av.z, av.w};
+        const float br[4] = {bv.x, bv.y, bv.z, bv.w};
+#pragma unroll
+        for (int i = 0; i < 4; ++i)
+#pragma unroll
+            for (int j = 0; j < 4; ++j) acc[i * 4 + j] = fmaf(ar[i], br[j], acc[i * 4 + j]);
+    }
+}
+
+// Tensor cores: warp (wm, wn) = (warp % 2, warp / 2) owns rows wm*32.. (two m16 tiles) and
+// columns wn*16.. (two n8 tiles); acc[(mi*2 + ni)*4 + q] is the m16n8 accumulator fragment q.
+template <int MODE>
+__device__ __forceinline__ void compute_mma(const uint32_t (*a)[LDS], const uint32_t (*b)[LDS],
+                                            const uint32_t (*al)[LDS], const uint32_t (*bl)[LDS],
+                                            float (&acc)[16], int tid) {
+    const int warp = tid >> 5, lane = tid & 31;
+    const int wm = warp & 1, wn = warp >> 1, g = lane >> 2, t = lane & 3;
+#pragma unroll
+    for (int ks = 0; ks < BK; ks += 8) {
+        uint32_t fa[2][4], fb[2][2], fal[2][4], fbl[2][2];
+#pragma unroll
+        for (int mi = 0; mi < 2; ++mi) {
+            const int row = wm * 32 + mi * 16 + g;
+            fa[mi][0] = a[ks + t][row];
+            fa[mi][1] = a[ks + t][row + 8];
+            fa[mi][2] = a[ks + t + 4][row];
+            fa[mi][3] = a[ks + t + 4][row + 8];
+            if (MODE == GENTEN_MATH_3XTF32) {
+                fal[mi][0] = al[ks + t][row];
+                fal[mi][1] = al[ks + t][row + 8];
+                fal[mi][2] = al[ks + t + 4][row];
+                fal[mi][3] = al[ks + t + 4][row + 8];
+            }
+        }
+#pragma unroll
+        for (int ni = 0; ni < 2; ++ni) {
+            const int col = wn * 16 + ni * 8 + g;
+            fb[ni][0] = b[ks + t][col];
+            fb[ni][1] = b[ks + t + 4][col];
+            if (MODE == GENTEN_MATH_3XTF32) {
+                fbl[ni][0] = bl[ks + t][col];
+                fbl[ni][1] = bl[ks + t + 4][col];
+            }
+        }
+#pragma unroll
+        for (int mi = 0; mi < 2; ++mi)
+#pragma unroll
+            for (int ni = 0; ni < 2; ++ni) {
+                const int o = (mi * 2 + ni) * 4;
+                float c[4] = {acc[o], acc[o + 1], acc[o + 2], acc[o + 3]};
+                if (MODE == GENTEN_MATH_3XTF32) {
+                    mma_tf32(c, fal[mi], fb[ni]);  // small terms first: less rounding of them
+                    mma_tf32(c, fa[mi], fbl[ni]);
+                }
+                mma_tf32(c, fa[mi], fb[ni]);
+#pragma unroll
+                for (int q = 0; q < 4; ++q) acc[o + q] = c[q];
+            }
+    }
+}
+
+// Tile-local coordinates of accumulator element e (see compute_fp32 / compute_mma).
+template <int MODE>
+__device__ __forceinline__ void acc_coord(int tid, int e, int& ml, int& nl) {
+    if (MODE == GENTEN_MATH_FP32) {
+        ml = (tid & 15) * 4 + (e >> 2);
+        nl = (tid >> 4) * 4 + (e & 3);
+    } else {
+        const int warp = tid >> 5, lane = tid & 31;
+        const int frag = e >> 2, q = e & 3, mi = frag >> 1, ni = frag & 1;
+        ml = (warp & 1) * 32 + mi * 16 + (lane >> 2) + ((q & 2) ? 8 : 0);
+        nl = (warp >> 1) * 16 + ni * 8 + (lane & 3) * 2 + (q & 1);
+    }
+}
+
+// ---- the main loop, shared by the three GEMMs ------------------------------------------------
+// LA / LB: load(k0, kend, v) fills this thread's 4 elements of the A (resp. B) slice starting at
+// k0 (zero where k >= kend or the gather falls outside the tensor).
+template <int MODE, bool A_MFAST, bool B_MFAST, class LA, class LB>
+__device__ __forceinline__ void mainloop(const LA& la, const LB& lb, int kbeg, int kend, float (&acc)[16]) {
+    constexpr int LO = MODE == GENTEN_MATH_3XTF32 ? 2 : 1;
+    __shared__ __align__(16) uint32_t sa[2][BK][LDS];
+    __shared__ __align__(16) uint32_t sb[2][BK][LDS];
+    __shared__ __align__(16) uint32_t sal[LO][BK][LDS];
+    __shared__ __align__(16) uint32_t sbl[LO][BK][LDS];
+    const int tid = threadIdx.x;
+#pragma unroll
+    for (int i = 0; i < 16; ++i) acc[i] = 0.0f;
+    const int tiles = kend > kbeg ? (kend - kbeg + BK - 1) / BK : 0;
+    if (tiles == 0) return;  // uniform over the block
+    float ra[4], rb[4];
+    la.load(kbeg, kend, ra);
+    lb.load(kbeg, kend, rb);
+    stage<MODE, A_MFAST>(sa[0], sal[0], ra, tid);
+    stage<MODE, B_MFAST>(sb[0], sbl[0], rb, tid);
+    __syncthreads();
+    for (int t = 0; t < tiles; ++t) {
+        const int cur = t & 1, nxt = cur ^ 1;
+        const bool more = t + 1 < tiles;
+        if (more) {
+            la.load(kbeg + (t + 1) * BK, kend, ra);
+            lb.load(kbeg + (t + 1) * BK, kend, rb);
+        }
+        if (MODE == GENTEN_MATH_FP32)
+            compute_fp32(sa[cur], sb[cur], acc, tid);
+        else
+            compute_mma<MODE>(sa[cur], sb[cur], sal[LO == 2 ? cur : 0], sbl[LO == 2 ? cur : 0], acc, tid);
+        if (more) {
+            stage<MODE, A_MFAST>(sa[nxt], sal[LO == 2 ? nxt : 0], ra, tid);
+            stage<MODE, B_MFAST>(sb[nxt], sbl[LO == 2 ? nxt : 0], rb, tid);
+        }
+        // one barrier per step: buffer nxt was last read in step t-1, before the previous barrier
+        __syncthreads();
+    }
+}
+
+// ---- forward ---------------------------------------------------------------------------------
+
+struct FwdParams {
+    const float* x;
+    const float* w;
+    const float* bias;
+    float* y;
+    ConvShape s;
+    int M, Kd, act;
+    float alpha;
+    FastDiv ohw, ow, rr, r;
+};
+
+// A[m][kd] = x[img, c, oh*stride - pad + r, ow*stride - pad + s] (M-fast: ow is contiguous).
+struct FwdA {
+    const FwdParams* p;
+    const float* base;
+    int ih0, iw0;
+    bool mvalid;
+    __device__ FwdA(const FwdParams& pp, int m0) : p(&pp) {
+        const int m = m0 + (threadIdx.x & 63);
+        mvalid = m < pp.M;
+        int img, pos, oh, ow;
+        pp.ohw.divmod(mvalid ? m : 0, img, pos);
+        pp.ow.divmod(pos, oh, ow);
+        base = pp.x + (int64_t)img * pp.s.c * pp.s.h * pp.s.w;
+        ih0 = oh * pp.s.stride - pp.s.pad;
+        iw0 = ow * pp.s.stride - pp.s.pad;
+    }
+    __device__ __forceinline__ void load(int k0, int kend, float (&v)[4]) const {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            const int kd = k0 + Map<true>::k(threadIdx.x, j);
+            float val = 0.0f;
+            if (mvalid && kd < kend) {
+                int c, rs, r, s;
+                p->rr.divmod(kd, c, rs);
+                p->r.divmod(rs, r, s);
+                const int ih = ih0 + r, iw = iw0 + s;
+                if ((unsigned)ih < (unsigned)p->s.h && (unsigned)iw < (unsigned)p->s.w)
+                    val = __ldg(base + (c * p->s.h + ih) * p->s.w + iw);
+            }
+            v[j] = val;
+        }
+    }
+};
+
+// B[kd][kout] = w[kout * Kd + kd] (K-fast: kd is contiguous).
+struct FwdB {
+    const FwdParams* p;
+    int n0;
+    __device__ FwdB(const FwdParams& pp, int n0_) : p(&pp), n0(n0_) {}
+    __device__ __forceinline__ void load(int k0, int kend, float (&v)[4]) const {
+        const int kd = k0 + Map<false>::k(threadIdx.x, 0);
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            const int kout = n0 + Map<false>::m(threadIdx.x, j);
+            v[j] = (kd < kend && kout < p->s.k) ? __ldg(p->w + (int64_t)kout * p->Kd + kd) : 0.0f;
+        }
+    }
+};
+
+template <int MODE>
+__global__ void __launch_bounds__(NT) conv_fwd_kernel(const __grid_constant__ FwdParams p) {
+    const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
+    if (m0 >= p.M) return;
+    float acc[16];
+    mainloop<MODE, true, false>(FwdA(p, m0), FwdB(p, n0), 0, p.Kd, acc);
+    const int ohw = p.s.oh * p.s.ow;
+#pragma unroll
+    for (int e = 0; e < 16; ++e) {
+        int ml, nl;
+        acc_coord<MODE>(threadIdx.x, e, ml, nl);
+        const int m = m0 + ml, kout = n0 + nl;
+        if (m < p.M && kout < p.s.k) {
+            float v = acc[e];
+            if (p.bias) v += __ldg(p.bias + kout);
+            int img, pos;
+            p.ohw.divmod(m, img, pos);
+            p.y[((int64_t)img * p.s.k + kout) * ohw + pos] = act_forward(p.act, v, p.alpha);
+        }
+    }
+}
+
+// ---- backward-data ---------------------------------------------------------------------------
+// dx[img, c, h, w] = sum over (k, r, s) with h + pad - r = oh * stride (oh in range) of
+// dy[img, k, oh, ow] * w[k, c, r, s]. Positions with the same phase ((h + pad) % stride,
+// (w + pad) % stride) use the same taps r = phase + stride * j, so blockIdx.z = phase and each
+// phase is a dense GEMM over its positions and its ceil((R - phase) / stride)^2 taps: no work is
+// spent on the (stride^2 - 1) / stride^2 of taps that do not align. A phase with no taps (phase
+// >= R) still runs its tiles, with zero k-steps, and writes zeros.
+
+struct BwdDataParams {
+    const float* dy;
+    const float* w;
+    float* dx;
+    ConvShape s;
+};
+
+struct Phase {
+    int ph, pw;     // phase of (h + pad), (w + pad) modulo stride
+    int h0, w0;     // first dx row / column of the phase
+    int hq, wq;     // rows / columns of the phase
+    int rh, rw;     // taps of the phase
+    int bh, bw;     // (h0 + pad - ph) / stride: oh of tap 0 at the first row
+    int M, Kd;
+};
+
+__device__ __forceinline__ Phase make_phase(const ConvShape& s, int z) {
+    Phase q;
+    const int st = s.stride;
+    q.ph = z / st;
+    q.pw = z - q.ph * st;
+    q.h0 = ((q.ph - s.pad) % st + st) % st;
+    q.w0 = ((q.pw - s.pad) % st + st) % st;
+    q.hq = q.h0 < s.h ? (s.h - q.h0 + st - 1) / st : 0;
+    q.wq = q.w0 < s.w ? (s.w - q.w0 + st - 1) / st : 0;
+    q.rh = q.ph < s.r ? (s.r - q.ph + st - 1) / st : 0;
+    q.rw = q.pw < s.r ? (s.r - q.pw + st - 1) / st : 0;
+    q.bh = (q.h0 + s.pad - q.ph) / st;  // exact and >= 0: h0 + pad = ph (mod stride)
+    q.bw = (q.w0 + s.pad - q.pw) / st;
+    q.M = s.n * q.hq * q.wq;
+    q.Kd = s.k * q.rh * q.rw;
+    return q;
+}
+
+// A[m][kd] = dy[img, k, bh + hq - jh, bw + wq - jw] for m = (img, hq, wq), kd = (k, jh, jw).
+struct BdA {
+    const BwdDataParams* p;
+    FastDiv taps, rw;
+    const float* base;
+    int oh0, ow0;
+    bool mvalid;
+    __device__ BdA(const BwdDataParams& pp, const Phase& qq, int m0) : p(&pp), taps(qq.rh * qq.rw), rw(qq.rw) {
+        const int m = m0 + (threadIdx.x & 63);
+        mvalid = m < qq.M;
+        const FastDiv pos_div(qq.hq * qq.wq), wq_div(qq.wq);
+        int img, pos, hq, wq;
+        pos_div.divmod(mvalid ? m : 0, img, pos);
+        wq_div.divmod(pos, hq, wq);
+        base = pp.dy + (int64_t)img * pp.s.k * pp.s.oh * pp.s.ow;
+        oh0 = qq.bh + hq;
+        ow0 = qq.bw + wq;
+    }
+    __device__ __forceinline__ void load(int k0, int kend, float (&v)[4]) const {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            const int kd = k0 + Map<true>::k(threadIdx.x, j);
+            float val = 0.0f;
+            if (mvalid && kd < kend) {
+                int k, t, jh, jw;
+                taps.divmod(kd, k, t);
+                rw.divmod(t, jh, jw);
+                const int oh = oh0 - jh, ow = ow0 - jw;
+                if ((unsigned)oh < (unsigned)p->s.oh && (unsigned)ow < (unsigned)p->s.ow)
+                    val = __ldg(base + (k * p->s.oh + oh) * p->s.ow + ow);
+            }
+            v[j] = val;
+        }
+    }
+};
+
+// B[kd][c] = w[k, c, ph + stride*jh, pw + stride*jw].
+struct BdB {
+    const BwdDataParams* p;
+    FastDiv taps, rw;
+    int ph, pw, n0;
+    __device__ BdB(const BwdDataParams& pp, const Phase& qq, int n0_)
+        : p(&pp), taps(qq.rh * qq.rw), rw(qq.rw), ph(qq.ph), pw(qq.pw), n0(n0_) {}
+    __device__ __forceinline__ void load(int k0, int kend, float (&v)[4]) const {
+        const int kd = k0 + Map<false>::k(threadIdx.x, 0);
+        const bool kvalid = kd < kend;
+        int k = 0, t, jh = 0, jw = 0;
+        if (kvalid) {
+            taps.divmod(kd, k, t);
+            rw.divmod(t, jh, jw);
+        }
+        const int r = ph + p->s.stride * jh, s = pw + p->s.stride * jw;
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            const int c = n0 + Map<false>::m(threadIdx.x, j);
+            v[j] = (kvalid && c < p->s.c) ? __ldg(p->w + (((int64_t)k * p->s.c + c) * p->s.r + r) * p->s.r + s) : 0.0f;
+        }
+    }
+};
+
+template <int MODE>
+__global__ void __launch_bounds__(NT) conv_bwd_data_kernel(const __grid_constant__ BwdDataParams p) {
+    const Phase q = make_phase(p.s, blockIdx.z);
+    const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
+    if (m0 >= q.M) return;
+    float acc[16];
+    mainloop<MODE, true, false>(BdA(p, q, m0), BdB(p, q, n0), 0, q.Kd, acc);
+    const FastDiv pos_div(q.hq * q.wq), wq_div(q.wq);
+#pragma unroll
+    for (int e = 0; e < 16; ++e) {
+        int ml, nl;
+        acc_coord<MODE>(threadIdx.x, e, ml, nl);
+        const int m = m0 + ml, c = n0 + nl;
+        if (m < q.M && c < p.s.c) {
+            int img, pos, hq, wq;
+            pos_div.divmod(m, img, pos);
+            wq_div.divmod(pos, hq, wq);
+            const int h = q.h0 + hq * p.s.stride, w = q.w0 + wq * p.s.stride;
+            p.dx[(((int64_t)img * p.s.c + c) * p.s.h + h) * p.s.w + w] = acc[e];
+        }
+    }
+}
+
+// ---- backward-filter -------------------------------------------------------------------------
+// dw[k][crs] = sum over kd = (img, oh, ow) of dy[img, k, oh, ow] * x[img, c, oh*st - pad + r, ...].
+// The reduction (N*OH*OW, up to ~800k) dwarfs M and N, so it is split over blockIdx.z: each
+// split writes its partial tile to a workspace and a second kernel adds the splits in a fixed
+// order. Deterministic (no atomics); the split count depends only on the shape.
+
+struct BwdFilterParams {
+    const float* dy;
+    const float* x;
+    float* out;  // dw when splits == 1, else the workspace [splits][K][C*R*R]
+    ConvShape s;
+    int N, Kd, per_split;
+    FastDiv ohw, ow, rr, r;
+};
+
+// A[kout][kd] = dy[img, kout, pos] (K-fast: pos is contiguous).
+struct BfA {
+    const BwdFilterParams* p;
+    int m0;
+    __device__ BfA(const BwdFilterParams& pp, int m0_) : p(&pp), m0(m0_) {}
+    __device__ __forceinline__ void load(int k0, int kend, float (&v)[4]) const {
+        const int kd = k0 + Map<false>::k(threadIdx.x, 0);
+        const bool kvalid = kd < kend;
+        int img = 0, pos = 0;
+        if (kvalid) p->ohw.divmod(kd, img, pos);
+        const int ohw = p->s.oh * p->s.ow;
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            const int kout = m0 + Map<false>::m(threadIdx.x, j);
+            v[j] = (kvalid && kout < p->s.k) ? __ldg(p->dy + ((int64_t)img * p->s.k + kout) * ohw + pos) : 0.0f;
+        }
+    }
+};
+
+// B[kd][crs] = x[img, c, oh*st - pad + r, ow*st - pad + s] (K-fast: ow walks x's rows).
+struct BfB {
+    const BwdFilterParams* p;
+    int c[4], r[4], s[4];
+    bool nvalid[4];
+    __device__ BfB(const BwdFilterParams& pp, int n0) : p(&pp) {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            const int crs = n0 + Map<false>::m(threadIdx.x, j);
+            nvalid[j] = crs < pp.N;
+            int rs;
+            pp.rr.divmod(nvalid[j] ? crs : 0, c[j], rs);
+            pp.r.divmod(rs, r[j], s[j]);
+        }
+    }
+    __device__ __forceinline__ void load(int k0, int kend, float (&v)[4]) const {
+        const int kd = k0 + Map<false>::k(threadIdx.x, 0);
+        const bool kvalid = kd < kend;
+        int img = 0, pos = 0, oh = 0, ow = 0;
+        if (kvalid) {
+            p->ohw.divmod(kd, img, pos);
+            p->ow.divmod(pos, oh, ow);
+        }
+        const int ih0 = oh * p->s.stride - p->s.pad, iw0 = ow * p->s.stride - p->s.pad;
+        const float* base = p->x + (int64_t)img * p->s.c * p->s.h * p->s.w;
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            const int ih = ih0 + r[j], iw = iw0 + s[j];
+            v[j] = (kvalid && nvalid[j] && (unsigned)ih < (unsigned)p->s.h && (unsigned)iw < (unsigned)p->s.w)
+                       ? __ldg(base + (c[j] * p->s.h + ih) * p->s.w + iw)
+                       : 0.0f;
+        }
+    }
+};
+
+template <int MODE>
+__global__ void __launch_bounds__(NT) conv_bwd_filter_kernel(const __grid_constant__ BwdFilterParams p) {
+    const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
+    const int kbeg = blockIdx.z * p.per_split;
+    const int kend = min(p.Kd, kbeg + p.per_split);
+    float acc[16];
+    mainloop<MODE, false, false>(BfA(p, m0), BfB(p, n0), kbeg, kend, acc);
+    float* out = p.out + (int64_t)blockIdx.z * p.s.k * p.N;
+#pragma unroll
+    for (int e = 0; e < 16; ++e) {
+        int ml, nl;
+        acc_coord<MODE>(threadIdx.x, e, ml, nl);
+        const int kout = m0 + ml, crs = n0 + nl;
+        if (kout < p.s.k && crs < p.N) out[(int64_t)kout * p.N + crs] = acc[e];
+    }
+}
+
+// ---- narrow GEMMs: direct kernels ------------------------------------------------------------
+// With 8 or fewer output channels (forward K, backward-data C) or filter rows (backward-filter
+// K), a 64-wide tile would spend >= 7/8 of its work on padding (the VAE's last conv 32->1, the
+// DCGAN generator's last transposed conv 64->1 and the discriminator's input gradient through
+// conv 1->64). These kernels compute the exact sums directly in FP32 FMAs in every math mode (TF32
+// permits, it does not require, reduced precision): one thread per output position holding all
+// <= 8 channels, each gathered input read once, weights read warp-uniformly from L1. Bound by the
+// load instructions (~1 gather + up to 8 broadcast loads per input element), far below the
+// tiled kernels' wasted FLOPs at these shapes.
+constexpr int NARROW = 8;
+
+__global__ void __launch_bounds__(kThreads) conv_fwd_narrow_kernel(const __grid_constant__ FwdParams p) {
+    const ConvShape& s = p.s;
+    const int ohw = s.oh * s.ow;
+    for (int m = blockIdx.x * blockDim.x + threadIdx.x; m < p.M; m += gridDim.x * blockDim.x) {
+        int img, pos, oh, ow;
+        p.ohw.divmod(m, img, pos);
+        p.ow.divmod(pos, oh, ow);
+        const int ih0 = oh * s.stride - s.pad, iw0 = ow * s.stride - s.pad;
+        const float* xb = p.x + (int64_t)img * s.c * s.h * s.w;
+        float acc[NARROW];
+#pragma unroll
+        for (int n = 0; n < NARROW; ++n) acc[n] = 0.0f;
+        for (int c = 0; c < s.c; ++c)
+            for (int r = 0; r < s.r; ++r) {
+                const int ih = ih0 + r;
+                if ((unsigned)ih >= (unsigned)s.h) continue;
+                for (int q = 0; q < s.r; ++q) {
+                    const int iw = iw0 + q;
+                    if ((unsigned)iw >= (unsigned)s.w) continue;
+                    const float a = __ldg(xb + (c * s.h + ih) * s.w + iw);
+                    const int kd = (c * s.r + r) * s.r + q;
+#pragma unroll
+                    for (int n = 0; n < NARROW; ++n)
+                        if (n < s.k) acc[n] = fmaf(a, __ldg(p.w + n * p.Kd + kd), acc[n]);
+                }
+            }
+#pragma unroll
+        for (int n = 0; n < NARROW; ++n)
+            if (n < s.k) {
+                float v = acc[n];
+                if (p.bias) v += __ldg(p.bias + n);
+                p.y[((int64_t)img * s.k + n) * ohw + pos] = act_forward(p.act, v, p.alpha);
+            }
+    }
+}
+
+// dx[img, c, h, w] gathers dy[img, k, oh, ow] over taps r = (h + pad) % stride + j * stride with
+// oh = (h + pad - r) / stride in range (likewise s / ow).
+__global__ void __launch_bounds__(kThreads) conv_bwd_data_narrow_kernel(const __grid_constant__ BwdDataParams p,
+                                                                        FastDiv hw_div, FastDiv w_div) {
+    const ConvShape& s = p.s;
+    const int total = s.n * s.h * s.w;
+    for (int m = blockIdx.x * blockDim.x + threadIdx.x; m < total; m += gridDim.x * blockDim.x) {
+        int img, pos, h, w;
+        hw_div.divmod(m, img, pos);
+        w_div.divmod(pos, h, w);
+        const int r0 = (h + s.pad) % s.stride, q0 = (w + s.pad) % s.stride;
+        float acc[NARROW];
+#pragma unroll
+        for (int c = 0; c < NARROW; ++c) acc[c] = 0.0f;
+        const float* dyb = p.dy + (int64_t)img * s.k * s.oh * s.ow;
+        for (int k = 0; k < s.k; ++k)
+            for (int r = r0; r < s.r; r += s.stride) {
+                const int oh = (h + s.pad - r) / s.stride;  // exact: h + pad - r = 0 (mod stride)
+                if (h + s.pad - r < 0) break;               // larger r only goes further out
+                if (oh >= s.oh) continue;
+                for (int q = q0; q < s.r; q += s.stride) {
+                    if (w + s.pad - q < 0) break;
+                    const int ow = (w + s.pad - q) / s.stride;
+                    if (ow >= s.ow) continue;
+                    const float a = __ldg(dyb + (k * s.oh + oh) * s.ow + ow);
+#pragma unroll
+                    for (int c = 0; c < NARROW; ++c)
+                        if (c < s.c) acc[c] = fmaf(a, __ldg(p.w + ((k * s.c + c) * s.r + r) * s.r + q), acc[c]);
+                }
+            }
+#pragma unroll
+        for (int c = 0; c < NARROW; ++c)
+            if (c < s.c) p.dx[(((int64_t)img * s.c + c) * s.h + h) * s.w + w] = acc[c];
+    }
+}
+
+// Block (crs, split) reduces its slice of N*OH*OW for every filter row k < K; partials go to the
+// split workspace (or dw) exactly as the tiled kernel's, and are summed in a fixed order.
+__global__ void __launch_bounds__(kThreads) conv_bwd_filter_narrow_kernel(const __grid_constant__ BwdFilterParams p) {
+    const ConvShape& s = p.s;
+    const int crs = blockIdx.x;
+    int c, rs, r, q;
+    p.rr.divmod(crs, c, rs);
+    p.r.divmod(rs, r, q);
+    const int kbeg = blockIdx.y * p.per_split, kend = min(p.Kd, kbeg + p.per_split);
+    const int ohw = s.oh * s.ow;
+    float acc[NARROW];
+#pragma unroll
+    for (int k = 0; k < NARROW; ++k) acc[k] = 0.0f;
+    for (int kd = kbeg + threadIdx.x; kd < kend; kd += blockDim.x) {
+        int img, pos, oh, ow;
+        p.ohw.divmod(kd, img, pos);
+        p.ow.divmod(pos, oh, ow);
+        const int ih = oh * s.stride - s.pad + r, iw = ow * s.stride - s.pad + q;
+        if ((unsigned)ih >= (unsigned)s.h || (unsigned)iw >= (unsigned)s.w) continue;
+        const float xv = __ldg(p.x + (((int64_t)img * s.c + c) * s.h + ih) * s.w + iw);
+        const float* dyb = p.dy + (int64_t)img * s.k * ohw + pos;
+#pragma unroll
+        for (int k = 0; k < NARROW; ++k)
+            if (k < s.k) acc[k] = fmaf(__ldg(dyb + k * ohw), xv, acc[k]);
+    }
+    float* out = p.out + (int64_t)blockIdx.y * s.k * p.N;
+#pragma unroll
+    for (int k = 0; k < NARROW; ++k)
+        if (k < s.k) {  // uniform over the block
+            const double v = block_sum((double)acc[k]);
+            if (threadIdx.x == 0) out[(int64_t)k * p.N + crs] = (float)v;
+        }
+}
+
+__global__ void split_reduce_kernel(const float* ws, float* dw, int64_t total, int splits) {
+    const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
+        double s = 0.0;
+        for (int z = 0; z < splits; ++z) s += ws[z * total + i];
+        dw[i] = (float)s;
+    }
+}
+
+// ---- host side -------------------------------------------------------------------------------
+
+int check_shape(const ConvShape& s, int math_mode) {
+    GT_REQUIRE(s.n > 0 && s.c > 0 && s.h > 0 && s.w > 0 && s.k > 0 && s.r > 0 && s.stride > 0 && s.pad >= 0 &&
+               s.oh > 0 && s.ow > 0);
+    GT_REQUIRE(valid_math(math_mode));
+    GT_REQUIRE((int64_t)s.h + 2 * (int64_t)s.pad >= s.r && (int64_t)s.w + 2 * (int64_t)s.pad >= s.r);
+    // the forward relation; it also holds for a transposed conv's output padding (< stride)
+    GT_REQUIRE(s.stride <= 255 && s.pad <= (1 << 20));  // stride^2 phases on gridDim.z
+    GT_REQUIRE(s.oh == (s.h + 2 * s.pad - s.r) / s.stride + 1 && s.ow == (s.w + 2 * s.pad - s.r) / s.stride + 1);
+    GT_SUPPORTED((int64_t)s.n * s.c * s.h * s.w <= INT_MAX);
+    GT_SUPPORTED((int64_t)s.n * s.k * s.oh * s.ow <= INT_MAX);
+    GT_SUPPORTED((int64_t)s.k * s.c * s.r * s.r <= INT_MAX);
+    return 0;
+}
+
+template <template <int> class Launch, class... Args>
+int dispatch(int mode, Args&&... args) {
+    switch (mode) {
+        case GENTEN_MATH_FP32: return Launch<GENTEN_MATH_FP32>::run(args...);
+        case GENTEN_MATH_TF32: return Launch<GENTEN_MATH_TF32>::run(args...);
+        default: return Launch<GENTEN_MATH_3XTF32>::run(args...);
+    }
+}
+
+template <int MODE>
+struct LaunchFwd {
+    static int run(const FwdParams& p, dim3 grid, cudaStream_t st) {
+        conv_fwd_kernel<MODE><<<grid, NT, 0, st>>>(p);
+        GT_CHECK_LAUNCH();
+        return 0;
+    }
+};
+
+template <int MODE>
+struct LaunchBwdData {
+    static int run(const BwdDataParams& p, dim3 grid, cudaStream_t st) {
+        conv_bwd_data_kernel<MODE><<<grid, NT, 0, st>>>(p);
+        GT_CHECK_LAUNCH();
+        return 0;
+    }
+};
+
+template <int MODE>
+struct LaunchBwdFilter {
+    static int run(const BwdFilterParams& p, dim3 grid, cudaStream_t st) {
+        conv_bwd_filter_kernel<MODE><<<grid, NT, 0, st>>>(p);
+        GT_CHECK_LAUNCH();
+        return 0;
+    }
+};
+
+unsigned cdiv(int64_t a, int64_t b) { return (unsigned)((a + b - 1) / b); }
+
+}  // namespace
+
+extern "C" {
+
+int genten_conv2d_forward(const float* x, const float* w, const float* bias, float* y, int n, int c, int h, int w_,
+                          int k, int r, int stride, int pad, int oh, int ow, int math_mode, int act, float alpha,
+                          void* stream) {
+    GT_REQUIRE(x != nullptr && w != nullptr && y != nullptr && valid_act(act));
+    const ConvShape s{n, c, h, w_, k, r, stride, pad, oh, ow};
+    if (int e = check_shape(s, math_mode)) return e;
+    FwdParams p;
+    p.x = x;
+    p.w = w;
+    p.bias = bias;
+    p.y = y;
+    p.s = s;
+    p.M = n * oh * ow;
+    p.Kd = c * r * r;
+    p.act = act;
+    p.alpha = alpha;
+    p.ohw = FastDiv(oh * ow);
+    p.ow = FastDiv(ow);
+    p.rr = FastDiv(r * r);
+    p.r = FastDiv(r);
+    if (k <= NARROW) {
+        conv_fwd_narrow_kernel<<<grid_for(p.M), kThreads, 0, as_stream(stream)>>>(p);
+        GT_CHECK_LAUNCH();
+        return 0;
+    }
+    const dim3 grid(cdiv(p.M, BM), cdiv(k, BN));
+    GT_SUPPORTED(grid.y <= 65535);
+    return dispatch<LaunchFwd>(math_mode, p, grid, as_stream(stream));
+}
+
+int genten_conv2d_backward_data(const float* dy, const float* w, float* dx, int n, int c, int h, int w_, int k, int r,
+                                int stride, int pad, int oh, int ow, int math_mode, void* stream) {
+    GT_REQUIRE(dy != nullptr && w != nullptr && dx != nullptr);
+    const ConvShape s{n, c, h, w_, k, r, stride, pad, oh, ow};
+    if (int e = check_shape(s, math_mode)) return e;
+    BwdDataParams p;
+    p.dy = dy;
+    p.w = w;
+    p.dx = dx;
+    p.s = s;
+    if (c <= NARROW) {
+        const int64_t total = (int64_t)n * h * w_;
+        conv_bwd_data_narrow_kernel<<<grid_for(total), kThreads, 0, as_stream(stream)>>>(p, FastDiv(h * w_),
+                                                                                         FastDiv(w_));
+        GT_CHECK_LAUNCH();
+        return 0;
+    }
+    const int64_t max_m = (int64_t)n * ((h + stride - 1) / stride) * ((w_ + stride - 1) / stride);
+    const dim3 grid(cdiv(max_m, BM), cdiv(c, BN), (unsigned)(stride * stride));
+    GT_SUPPORTED(grid.y <= 65535);
+    return dispatch<LaunchBwdData>(math_mode, p, grid, as_stream(stream));
+}
+
+int genten_conv2d_backward_filter(const float* dy, const float* x, float* dw, int n, int c, int h, int w_, int k,
+                                  int r, int stride, int pad, int oh, int ow, int math_mode, void* stream) {
+    GT_REQUIRE(dy != nullptr && x != nullptr && dw != nullptr);
+    const ConvShape s{n, c, h, w_, k, r, stride, pad, oh, ow};
+    if (int e = check_shape(s, math_mode)) return e;
+    BwdFilterParams p;
+    p.dy = dy;
+    p.x = x;
+    p.s = s;
+    p.N = c * r * r;
+    p.Kd = n * oh * ow;
+    p.ohw = FastDiv(oh * ow);
+    p.ow = FastDiv(ow);
+    p.rr = FastDiv(r * r);
+    p.r = FastDiv(r);
+    // About two waves of an H100's 132 SMs, each split at least 16 k-steps (the narrow kernel: a
+    // block per filter column, ~4 waves, at least 2048 positions per split); a function of the
+    // shape only (not of the device), so results are identical everywhere.
+    const bool narrow = k <= NARROW;
+    const int64_t tiles = narrow ? ((int64_t)p.N + 1) / 2 : (int64_t)cdiv(k, BM) * cdiv(p.N, BN);
+    int64_t splits = (264 + tiles - 1) / tiles;
+    const int64_t min_per_split = narrow ? 2048 : 16 * BK;
+    const int64_t max_splits = (p.Kd + min_per_split - 1) / min_per_split;
+    if (splits > max_splits) splits = max_splits;
+    if (splits > 1024) splits = 1024;
+    if (splits < 1) splits = 1;
+    int64_t per_split = (p.Kd + splits - 1) / splits;
+    per_split = (per_split + BK - 1) / BK * BK;
+    splits = (p.Kd + per_split - 1) / per_split;
+    p.per_split = (int)per_split;
+    const dim3 grid = narrow ? dim3((unsigned)p.N, (unsigned)splits) : dim3(cdiv(k, BM), cdiv(p.N, BN), (unsigned)splits);
+    GT_SUPPORTED(grid.y <= 65535);
+    cudaStream_t st = as_stream(stream);
+    const int64_t total = (int64_t)k * p.N;
+    auto run = [&]() -> int {
+        if (!narrow) return dispatch<LaunchBwdFilter>(math_mode, p, grid, st);
+        conv_bwd_filter_narrow_kernel<<<grid, kThreads, 0, st>>>(p);
+        GT_CHECK_LAUNCH();
+        return 0;
+    };
+    if (splits == 1) {
+        p.out = dw;
+        return run();
+    }
+    Scratch ws(st);
+    GT_CHECK(ws.alloc((size_t)splits * total * sizeof(float)));
+    p.out = static_cast<float*>(ws.ptr);
+    if (int e = run()) return e;
+    split_reduce_kernel<<<grid_for(total), kThreads, 0, st>>>(p.out, dw, total, (int)splits);
+    GT_CHECK_LAUNCH();
+    return 0;
+}
+
+}  // extern "C"
