@@ -13,6 +13,23 @@ class PhiloxTest {
 
     /** Random123's known-answer vectors for philox4x32-10 (kat_vectors). */
     @Test
+    void vectorizedWordsEqualTheBlockByBlockGenerator() {
+        long[][] keys = {{0, 0}, {42, 7}, {-1L, -1L}, {0x123456789ABCDEFL, 1L << 40}};
+        long[] starts = {0, 1, 999, (1L << 32) - 3}; // the last crosses the counter's 32-bit word
+        for (long[] key : keys) {
+            for (long start : starts) {
+                int blocks = 13;
+                var w = new int[4 * blocks];
+                Philox.words(key[0], key[1], start, blocks, w);
+                for (int j = 0; j < blocks; j++) {
+                    assertArrayEquals(Philox.streamBlock(key[0], key[1], start + j), Arrays.copyOfRange(w, 4 * j, 4 * j + 4),
+                            "block " + (start + j) + " of stream " + Arrays.toString(key));
+                }
+            }
+        }
+    }
+
+    @Test
     void knownAnswerVectors() {
         assertArrayEquals(words(0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8), Philox.block(0, 0, 0, 0, 0, 0));
         int f = 0xffffffff;
