@@ -38,6 +38,8 @@ import picocli.CommandLine.Parameters;
 final class TrainCommand implements Callable<Integer> {
     enum ModelKind { VAE, GAN }
 
+    private static final int BAR_WIDTH = 150;
+
     @Parameters(index = "0", description = "vae | gan")
     ModelKind model;
 
@@ -108,7 +110,7 @@ final class TrainCommand implements Callable<Integer> {
                             last = losses;
                             if (bar != null) {
                                 bar.stepBy(batch);
-                                bar.setExtraMessage(format(run.lossNames(), losses) + String.format(" %.0f img/s", ips));
+                                bar.setExtraMessage(" | " + format(run.lossNames(), losses));
                             }
                         }
                         double secs = (System.nanoTime() - epochStart) / 1e9;
@@ -120,7 +122,7 @@ final class TrainCommand implements Callable<Integer> {
                         String line = String.format("epoch %d/%d: %s, %.1f s, %.0f images/s", epoch + 1, epochCount,
                                 format(run.lossNames(), last), secs, batches.imagesPerEpoch() / secs);
                         if (bar == null) log.println(line);
-                        else bar.setExtraMessage(line);
+                        else System.err.print("\r" + String.format("%-" + BAR_WIDTH + "s", line) + "\n"); // over the bar's line; it redraws below
                     }
                 }
                 writeSamples(run, outDir, dataset);
@@ -135,7 +137,7 @@ final class TrainCommand implements Callable<Integer> {
         if (noProgress) return null;
         return new ProgressBarBuilder().setTaskName("train " + task).setInitialMax(total).setUnit(" img", 1)
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).showSpeed()
-                .setConsumer(new ConsoleProgressBarConsumer(System.err, 150)).build();
+                .setConsumer(new ConsoleProgressBarConsumer(System.err, BAR_WIDTH)).build();
     }
 
     private void writeSamples(TrainingRun run, Path outDir, Dataset dataset) throws Exception {
