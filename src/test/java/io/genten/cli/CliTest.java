@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,6 +54,12 @@ class CliTest {
         err = captureErr(() -> assertNotEquals(0, Main.run("sample", "--checkpoint", dir.resolve("missing.safetensors").toString(), "--device", "cpu")));
         assertTrue(err.contains("missing.safetensors"), err);
         assertNotEquals(0, Main.run("train", "nonsense"));
+    }
+
+    @Test void deviceCudaFailsLoudlyWhereNoGpuIsUsable() {
+        Assumptions.assumeFalse(io.genten.backend.cuda.CudaAvailability.get().available(), "a GPU is usable here");
+        var err = captureErr(() -> assertNotEquals(0, Main.run("train", "vae", "--device", "cuda", "--epochs", "1", "--limit", "64", "--out", dir.toString())));
+        assertTrue(err.contains("--device cuda") && err.contains("unavailable"), err);
     }
 
     @Test void infoNamesEveryBackend() {
