@@ -1,6 +1,8 @@
 package io.genten.cli;
 
+import io.genten.backend.AdamConfig;
 import io.genten.backend.Backend;
+import io.genten.models.GanTrainer;
 import io.genten.tensor.Tensor;
 import io.genten.tensor.TensorScope;
 import java.lang.management.ManagementFactory;
@@ -39,7 +41,8 @@ final class BenchCommand implements Callable<Integer> {
         try (Backend backend = Backends.open(deviceOptions, System.out)) {
             if (graph && !backend.device().isCuda()) throw new IllegalArgumentException("--graph needs --device cuda (running on " + backend.device() + ")");
             TrainCommand.TrainingRun run = model == TrainCommand.ModelKind.VAE
-                    ? new TrainCommand.VaeRun(backend, 42, null) : new TrainCommand.GanRun(backend, 42, null, 0.9f);
+                    ? new TrainCommand.VaeRun(backend, 42, AdamConfig.of(1e-3f, 0.9f, 0.999f))
+                    : new TrainCommand.GanRun(backend, 42, GanTrainer.DEFAULT_ADAM, 0.9f);
             try (run; var host = syntheticImages(); var images = backend.copyOf(host)) {
                 long t0;
                 if (graph) {
