@@ -16,7 +16,9 @@ fi
 [ -f "$root/CMakeLists.txt" ] || { echo "genten: no CMakeLists.txt"; exit 0; }
 build="$target/native-build"
 mkdir -p "$build" "$target/classes/native/linux-x86_64"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_COMPILER="$nvcc_bin" > "$target/native-build.log" 2>&1
+# appended, so an incremental rebuild ("nothing to do") keeps the ptxas report of the build before it
+echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) ==" >> "$target/native-build.log"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_COMPILER="$nvcc_bin" >> "$target/native-build.log" 2>&1
 cmake --build "$build" -j2 >> "$target/native-build.log" 2>&1 || { tail -40 "$target/native-build.log"; exit 1; }
 cp "$build/libgenten_cuda.so" "$target/classes/native/linux-x86_64/"
 echo "genten: built libgenten_cuda.so (log with the ptxas resource report: $target/native-build.log)"
