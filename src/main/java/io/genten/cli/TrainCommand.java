@@ -14,6 +14,7 @@ import io.genten.models.Dcgan;
 import io.genten.models.GanTrainer;
 import io.genten.models.GenerativeModel;
 import io.genten.models.GraphedStep;
+import io.genten.models.TrainingState;
 import io.genten.models.VaeTrainer;
 import io.genten.tensor.Tensor;
 import io.genten.tensor.TensorScope;
@@ -70,6 +71,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--real-label", defaultValue = "0.9", description = "GAN: label of real images, smoothing below 1 (default: ${DEFAULT-VALUE})")
     float realLabel;
 
+    @Option(names = "--resume", description = "continue the run saved in --out (weights, Adam state, epochs done) up to --epochs in all")
+    boolean resume;
+
     @Option(names = "--no-progress", description = "log a line per epoch instead of a progress bar")
     boolean noProgress;
 
@@ -91,13 +95,16 @@ final class TrainCommand implements Callable<Integer> {
             }
             log.printf("data: %d images %dx%d from %s%n", dataset.count(), dataset.rows(), dataset.cols(), data == null ? "the embedded digits" : data);
             var batches = Batches.forTraining(dataset, batch, seed);
+            if (!resume) Files.deleteIfExists(outDir.resolve("losses.csv")); // a new run starts a new log; --resume appends
             var run = model == ModelKind.VAE ? new VaeRun(backend, seed, adam(1e-3f, 0.9f)) : new GanRun(backend, seed, adam(2e-4f, 0.5f), realLabel);
             try (run; var csv = CsvLog.open(outDir.resolve("losses.csv"), run.lossNames())) {
                 var checkpoint = outDir.resolve(run.model().kind() + ".safetensors");
-                long step = 0;
-                long total = (long) epochCount * batches.batchesPerEpoch() * batch;
+                var state = TrainingState.besides(checkpoint);
+                int firstEpoch = resume ? resumeFrom(run, checkpoint, state, log) : 0;
+                long step = run.steps();
+                long total = (long) Math.max(0, epochCount - firstEpoch) * batches.batchesPerEpoch() * batch;
                 try (var bar = progressBar(model.name().toLowerCase(), total)) {
-                    for (int epoch = 0; epoch < epochCount; epoch++) {
+                    for (int epoch = firstEpoch; epoch < epochCount; epoch++) {
                         long epochStart = System.nanoTime();
                         float[] last = null;
                         var it = batches.epoch(epoch);
@@ -122,6 +129,7 @@ final class TrainCommand implements Callable<Integer> {
                         meta.put("step", Long.toString(step));
                         meta.put("seed", Long.toString(seed));
                         Checkpoint.save(checkpoint, run.model(), meta);
+                        run.saveState(state, epoch + 1);
                         String line = String.format("epoch %d/%d: %s, %.1f s, %.0f images/s", epoch + 1, epochCount,
                                 format(run.lossNames(), last), secs, batches.imagesPerEpoch() / secs);
                         if (bar == null) log.println(line);
@@ -134,6 +142,17 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Loads the checkpoint and training state of an earlier run; returns the epochs it had done. */
+    private static int resumeFrom(TrainingRun run, Path checkpoint, Path state, java.io.PrintStream log) throws java.io.IOException {
+        if (!Files.isRegularFile(checkpoint) || !Files.isRegularFile(state)) {
+            throw new IllegalArgumentException("--resume: no earlier run to continue: " + checkpoint + " and " + state + " must both exist");
+        }
+        Checkpoint.loadInto(checkpoint, run.model());
+        int done = run.restoreState(state);
+        log.printf("resumed: %d epochs (%d steps) done, from %s%n", done, run.steps(), checkpoint);
+        return done;
     }
 
     /**
@@ -204,6 +223,14 @@ final class TrainCommand implements Callable<Integer> {
         /** Captures a step on {@code staticInput} as a CUDA graph (after one eager warm-up step). */
         GraphedStep<?> captureGraph(Tensor staticInput);
 
+        /** Training steps taken (including those of a resumed run). */
+        long steps();
+
+        void saveState(Path file, int epochsDone) throws java.io.IOException;
+
+        /** Restores the trainer from a state file; returns the epochs done. */
+        int restoreState(Path file) throws java.io.IOException;
+
         @Override void close();
     }
 
@@ -229,6 +256,12 @@ final class TrainCommand implements Callable<Integer> {
 
         @Override public GraphedStep<?> captureGraph(Tensor staticInput) { return GraphedStep.capture(trainer, staticInput); }
 
+        @Override public long steps() { return trainer.stepCount(); }
+
+        @Override public void saveState(Path file, int epochsDone) throws java.io.IOException { TrainingState.save(file, trainer, epochsDone); }
+
+        @Override public int restoreState(Path file) throws java.io.IOException { return TrainingState.restore(file, trainer); }
+
         @Override public void close() { trainer.close(); }
     }
 
@@ -253,6 +286,12 @@ final class TrainCommand implements Callable<Integer> {
         @Override public void stepOnDevice(Tensor deviceImages) { trainer.stepOnDevice(deviceImages); }
 
         @Override public GraphedStep<?> captureGraph(Tensor staticInput) { return GraphedStep.capture(trainer, staticInput); }
+
+        @Override public long steps() { return trainer.stepCount(); }
+
+        @Override public void saveState(Path file, int epochsDone) throws java.io.IOException { TrainingState.save(file, trainer, epochsDone); }
+
+        @Override public int restoreState(Path file) throws java.io.IOException { return TrainingState.restore(file, trainer); }
 
         @Override public void close() { trainer.close(); }
     }

@@ -110,6 +110,20 @@ public final class GanTrainer implements AutoCloseable {
         return out;
     }
 
+    /** Both optimizers' moments, "generator."/"discriminator." prefixed (live tensors), for {@link TrainingState}. */
+    public Map<String, Tensor> optimizerState() {
+        var out = new LinkedHashMap<String, Tensor>(adamG.state(Dcgan.GENERATOR_PREFIX));
+        out.putAll(adamD.state(Dcgan.DISCRIMINATOR_PREFIX));
+        return out;
+    }
+
+    /** Continues a run after {@code steps} steps: Adam's moments and counts, and the noise and dropout offsets. */
+    public void restore(Map<String, Tensor> optimizerState, long steps) {
+        adamG.loadState(optimizerState, Dcgan.GENERATOR_PREFIX, steps);
+        adamD.loadState(optimizerState, Dcgan.DISCRIMINATOR_PREFIX, steps);
+        setStepCount(steps);
+    }
+
     private static void checkImages(Tensor realImages) {
         if (realImages.rank() != 4 || realImages.dim(1) != 1 || realImages.dim(2) != 28 || realImages.dim(3) != 28) {
             throw new IllegalArgumentException("GanTrainer.step: images " + realImages.shape() + " must be (N, 1, 28, 28)");

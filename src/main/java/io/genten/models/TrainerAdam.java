@@ -61,6 +61,35 @@ final class TrainerAdam implements AutoCloseable {
         backend.adamStep(values, grads, m, v, config, ++step);
     }
 
+    /** The moments by {@code prefix + name + ".exp_avg"} / {@code ".exp_avg_sq"} (torch.optim.Adam's names): live tensors. */
+    Map<String, Tensor> state(String prefix) {
+        var out = new LinkedHashMap<String, Tensor>();
+        int i = 0;
+        for (var name : params.keySet()) {
+            out.put(prefix + name + ".exp_avg", m.get(i));
+            out.put(prefix + name + ".exp_avg_sq", v.get(i++));
+        }
+        return out;
+    }
+
+    /** Copies moments saved by {@link #state} in; every name must be there with its shape. */
+    void loadState(Map<String, Tensor> saved, String prefix, long step) {
+        var mine = state(prefix);
+        var problems = new ArrayList<String>();
+        for (var e : mine.entrySet()) {
+            var t = saved.get(e.getKey());
+            if (t == null) problems.add("missing " + e.getKey());
+            else if (!t.shape().equals(e.getValue().shape())) problems.add(e.getKey() + " has shape " + t.shape() + ", expected " + e.getValue().shape());
+        }
+        if (!problems.isEmpty()) throw new IllegalArgumentException("Adam state: " + String.join(", ", problems));
+        for (var e : mine.entrySet()) {
+            try (var copy = backend.copyOf(saved.get(e.getKey()))) {
+                backend.copyInto(copy, e.getValue());
+            }
+        }
+        setStepCount(step);
+    }
+
     /** The gradients the last step used, by parameter name (live buffers, overwritten by the next step). */
     Map<String, Tensor> lastGradients() {
         var out = new LinkedHashMap<String, Tensor>();

@@ -89,6 +89,15 @@ public final class VaeTrainer implements AutoCloseable {
     /** The gradients the last {@link #step} applied, by parameter name: live buffers the next step overwrites. */
     public Map<String, Tensor> gradients() { return adam.lastGradients(); }
 
+    /** Adam's moments by parameter name (live tensors), for {@link TrainingState}. */
+    public Map<String, Tensor> optimizerState() { return adam.state(""); }
+
+    /** Continues a run: Adam's moments and step count, and the model's noise offset. */
+    public void restore(Map<String, Tensor> optimizerState, long steps, long noiseOffset) {
+        adam.loadState(optimizerState, "", steps);
+        vae.setNoiseOffset(noiseOffset);
+    }
+
     private static void checkImages(Tensor images) {
         if (images.rank() != 4 || images.dim(1) != 1 || images.dim(2) != 28 || images.dim(3) != 28) {
             throw new IllegalArgumentException("VaeTrainer.step: images " + images.shape() + " must be (N, 1, 28, 28)");

@@ -1,5 +1,6 @@
 package io.genten.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,6 +47,34 @@ class CliTest {
         try (var ckpt = SafeTensors.read(out.resolve("dcgan.safetensors"))) {
             assertTrue(ckpt.tensors().containsKey("generator.fc.weight") && ckpt.tensors().containsKey("discriminator.fc.bias"));
         }
+    }
+
+    @Test void resumedRunsEndBitForBitWhereUninterruptedOnesDo() throws Exception {
+        for (var model : new String[] {"vae", "gan"}) {
+            var straight = dir.resolve(model + "-straight");
+            var resumed = dir.resolve(model + "-resumed");
+            String[] common = {"--limit", "96", "--batch", "32", "--device", "cpu", "--no-progress"};
+            assertEquals(0, Main.run(concat(new String[] {"train", model, "--epochs", "2", "--out", straight.toString()}, common)));
+            assertEquals(0, Main.run(concat(new String[] {"train", model, "--epochs", "1", "--out", resumed.toString()}, common)));
+            assertEquals(0, Main.run(concat(new String[] {"train", model, "--epochs", "2", "--resume", "--out", resumed.toString()}, common)));
+            var file = (model.equals("vae") ? "vae" : "dcgan") + ".safetensors";
+            try (var a = SafeTensors.read(straight.resolve(file)); var b = SafeTensors.read(resumed.resolve(file))) {
+                assertEquals(a.tensors().keySet(), b.tensors().keySet());
+                for (var name : a.tensors().keySet()) {
+                    assertArrayEquals(a.get(name).toArray(), b.get(name).toArray(), model + " " + name);
+                }
+            }
+            var log = Files.readAllLines(resumed.resolve("losses.csv"));
+            assertEquals(Files.readAllLines(straight.resolve("losses.csv")).size(), log.size(), "one header, then every step of both epochs");
+        }
+        var err = captureErr(() -> assertNotEquals(0, Main.run("train", "vae", "--resume", "--device", "cpu", "--out", dir.resolve("nothing").toString())));
+        assertTrue(err.contains("--resume"), err);
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        var out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Test void badInputFailsWithAMessageNotACrash() {
