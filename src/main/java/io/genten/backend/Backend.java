@@ -59,6 +59,16 @@ public interface Backend extends AutoCloseable {
     Tensor conv2dForward(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec);
 
     /**
+     * {@code act(conv(x, w) + bias)} in one pass where the backend can (the CUDA kernels' epilogue).
+     * The activation's backward can then be taken from the output alone for ReLU and LeakyReLU (the
+     * output has the sign of its input): {@code activationBackward(act, y, y, dy)}.
+     */
+    default Tensor conv2dForward(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec, Activation act) {
+        var y = conv2dForward(x, w, bias, spec);
+        return act instanceof Activation.Identity ? y : activateAndFree(act, y);
+    }
+
+    /**
      * dx of conv2d: dy (N,Cout,OH,OW), w (Cout,Cin,K,K) -> dx of {@code xShape}. Also the forward
      * of a transposed conv (whose output padding shows only in {@code xShape}).
      */
@@ -82,10 +92,30 @@ public interface Backend extends AutoCloseable {
     BatchNormOutput batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta,
                                           Tensor runningMean, Tensor runningVar, float momentum, float eps);
 
+    /** {@link #batchNormTrainForward} with {@code act} applied to y, in one pass where the backend can. */
+    default BatchNormOutput batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                                  float momentum, float eps, Activation act) {
+        var out = batchNormTrainForward(x, gamma, beta, runningMean, runningVar, momentum, eps);
+        return act instanceof Activation.Identity ? out : new BatchNormOutput(activateAndFree(act, out.y()), out.saveMean(), out.saveInvStd());
+    }
+
     BatchNormGradients batchNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd);
 
     /** Inference forward with the running statistics. */
     Tensor batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float eps);
+
+    /** {@link #batchNormInference} with {@code act} applied, in one pass where the backend can. */
+    default Tensor batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float eps, Activation act) {
+        var y = batchNormInference(x, gamma, beta, runningMean, runningVar, eps);
+        return act instanceof Activation.Identity ? y : activateAndFree(act, y);
+    }
+
+    /** act(t) as a new tensor; t is closed (the unfused fallback of the fused ops). */
+    private Tensor activateAndFree(Activation act, Tensor t) {
+        try (t) {
+            return activationForward(act, t);
+        }
+    }
 
     // ---- linear: y = x w^T + b, x (N,in), w (out,in) -----------------------------------
 

@@ -53,12 +53,14 @@ public final class ConvVae extends Module implements GenerativeModel {
         encoder = new Sequential(backend)
                 .add("enc1", enc1).add("bn1", bn1).add("relu1", new ReLU(backend))
                 .add("enc2", enc2).add("bn2", bn2).add("relu2", new ReLU(backend))
-                .add("flatten", new Flatten(backend));
+                .add("flatten", new Flatten(backend))
+                .fuseActivations();
         decoder = new Sequential(backend)
                 .add("dec0", dec0).add("relu0", new ReLU(backend)).add("reshape", new Reshape(backend, 64, 7, 7))
                 .add("dec1", dec1).add("bn3", bn3).add("relu3", new ReLU(backend))
                 .add("dec2", dec2).add("bn4", bn4).add("relu4", new ReLU(backend))
-                .add("dec3", dec3);
+                .add("dec3", dec3)
+                .fuseActivations();
     }
 
     @Override public String kind() { return "vae"; }

@@ -55,7 +55,8 @@ public final class Dcgan implements GenerativeModel {
                 .add("bn2", new BatchNorm2d(backend, 64))
                 .add("act2", new LeakyReLU(backend, LEAK))
                 .add("conv3", new ConvTranspose2d(backend, 64, 1, 5, 2, 2, 1, false, init))
-                .add("tanh", new Tanh(backend));
+                .add("tanh", new Tanh(backend))
+                .fuseActivations();
         discriminator = new Sequential(backend)
                 .add("conv1", new Conv2d(backend, 1, 64, 5, 2, 2, true, init))
                 .add("act1", new LeakyReLU(backend, LEAK))
@@ -64,7 +65,8 @@ public final class Dcgan implements GenerativeModel {
                 .add("act2", new LeakyReLU(backend, LEAK))
                 .add("drop2", new Dropout(backend, dropout, init.derivedSeed()))
                 .add("flatten", new Flatten(backend))
-                .add("fc", new Linear(backend, 7 * 7 * 128, 1, true, init));
+                .add("fc", new Linear(backend, 7 * 7 * 128, 1, true, init))
+                .fuseActivations();
     }
 
     @Override public String kind() { return "dcgan"; }

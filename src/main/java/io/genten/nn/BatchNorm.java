@@ -1,5 +1,6 @@
 package io.genten.nn;
 
+import io.genten.backend.Activation;
 import io.genten.backend.Backend;
 import io.genten.backend.Checks;
 import io.genten.tensor.Shape;
@@ -20,7 +21,8 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
     private final float eps, momentum;
     private final Parameter weight, bias;
     private final Tensor runningMean, runningVar;
-    private Tensor x, saveMean, saveInvStd;
+    private Activation fused = Activation.IDENTITY; // applied in the same pass (Sequential.fuseActivations)
+    private Tensor x, y, saveMean, saveInvStd;
 
     BatchNorm(Backend backend, int channels, int rank, float eps, float momentum) {
         super(backend);
@@ -47,15 +49,21 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
 
     public Tensor runningVar() { return runningVar; }
 
+    /** Applies {@code act} (ReLU or LeakyReLU: its backward is read off the output) after normalizing, in one pass. */
+    void fuse(Activation act) { fused = FusedActivation.check(name(), act); }
+
+    public Activation fusedActivation() { return fused; }
+
     @Override public Tensor forward(Tensor x) {
         Checks.rank(name(), "x", x.shape(), rank);
         if (x.dim(1) != channels) throw new IllegalArgumentException(name() + ": input " + x.shape() + " has " + x.dim(1) + " channels");
         if (!isTraining()) {
             this.x = null;
-            return backend.batchNormInference(x, weight.value(), bias.value(), runningMean, runningVar, eps);
+            return backend.batchNormInference(x, weight.value(), bias.value(), runningMean, runningVar, eps, fused);
         }
-        var out = backend.batchNormTrainForward(x, weight.value(), bias.value(), runningMean, runningVar, momentum, eps);
+        var out = backend.batchNormTrainForward(x, weight.value(), bias.value(), runningMean, runningVar, momentum, eps, fused);
         this.x = x;
+        this.y = out.y();
         this.saveMean = out.saveMean();
         this.saveInvStd = out.saveInvStd();
         return out.y();
@@ -64,7 +72,8 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
     @Override public Tensor backward(Tensor dy) {
         if (x == null) throw noForward(name());
         Checks.sameShape(name() + ".backward", dy, x);
-        var g = backend.batchNormBackward(dy, x, weight.value(), saveMean, saveInvStd);
+        var dNormalized = FusedActivation.backward(backend, fused, y, dy);
+        var g = backend.batchNormBackward(dNormalized, x, weight.value(), saveMean, saveInvStd);
         if (weight.requiresGrad()) accumulate(weight, g.dgamma()); else g.dgamma().close();
         if (bias.requiresGrad()) accumulate(bias, g.dbeta()); else g.dbeta().close();
         return g.dx();

@@ -1,5 +1,6 @@
 package io.genten.nn;
 
+import io.genten.backend.Activation;
 import io.genten.backend.Backend;
 import io.genten.backend.Conv2dSpec;
 import io.genten.tensor.Shape;
@@ -10,7 +11,8 @@ public final class Conv2d extends Module {
     private final Conv2dSpec spec;
     private final Parameter weight;
     private final Parameter bias;
-    private Tensor x;
+    private Activation fused = Activation.IDENTITY; // applied in the conv's epilogue (Sequential.fuseActivations)
+    private Tensor x, y;
 
     public Conv2d(Backend backend, int in, int out, int k, int stride, int padding, boolean bias, Init init) {
         super(backend);
@@ -27,9 +29,15 @@ public final class Conv2d extends Module {
 
     public Conv2dSpec spec() { return spec; }
 
+    /** Applies {@code act} (ReLU or LeakyReLU: its backward is read off the output) in the conv's epilogue. */
+    void fuse(Activation act) { fused = FusedActivation.check("Conv2d", act); }
+
+    public Activation fusedActivation() { return fused; }
+
     @Override public Tensor forward(Tensor x) {
         this.x = x;
-        return backend.conv2dForward(x, weight.value(), bias == null ? null : bias.value(), spec);
+        this.y = backend.conv2dForward(x, weight.value(), bias == null ? null : bias.value(), spec, fused);
+        return y;
     }
 
     @Override public Tensor backward(Tensor dy) {
@@ -37,6 +45,7 @@ public final class Conv2d extends Module {
         var w = weight.value();
         var expected = spec.outputShape("Conv2d.backward", x.shape(), w.shape());
         if (!dy.shape().equals(expected)) throw new IllegalArgumentException("Conv2d.backward: dy " + dy.shape() + " but the forward output was " + expected);
+        dy = FusedActivation.backward(backend, fused, y, dy);
         if (weight.requiresGrad()) accumulate(weight, backend.conv2dBackwardFilter(dy, x, w.shape(), spec));
         if (bias != null && bias.requiresGrad()) accumulate(bias, backend.biasGradient(dy));
         return backend.conv2dBackwardData(dy, w, x.shape(), spec);

@@ -7,6 +7,7 @@ import io.genten.tensor.Tensor;
 /** A parameter-free pointwise activation; backward uses the cached input and output. */
 public sealed class Pointwise extends Module permits ReLU, LeakyReLU, Tanh, Sigmoid {
     private final Activation act;
+    private boolean absorbed; // the layer before applies this activation (Sequential.fuseActivations)
     private Tensor x, y;
 
     Pointwise(Backend backend, Activation act) {
@@ -16,7 +17,16 @@ public sealed class Pointwise extends Module permits ReLU, LeakyReLU, Tanh, Sigm
 
     public Activation activation() { return act; }
 
+    /** From now on the preceding layer applies this activation: forward and backward pass through. */
+    void absorb() { absorbed = true; }
+
+    public boolean isAbsorbed() { return absorbed; }
+
     @Override public Tensor forward(Tensor x) {
+        if (absorbed) {
+            this.x = x;
+            return x;
+        }
         var y = backend.activationForward(act, x);
         this.x = x;
         this.y = y;
@@ -25,6 +35,6 @@ public sealed class Pointwise extends Module permits ReLU, LeakyReLU, Tanh, Sigm
 
     @Override public Tensor backward(Tensor dy) {
         if (x == null) throw noForward(act.toString());
-        return backend.activationBackward(act, x, y, dy);
+        return absorbed ? dy : backend.activationBackward(act, x, y, dy);
     }
 }

@@ -19,6 +19,25 @@ public final class Sequential extends Module {
 
     public List<Module> layers() { return List.copyOf(layers); }
 
+    /**
+     * Folds each ReLU or LeakyReLU that directly follows a BatchNorm or a Conv2d into that layer, which
+     * then applies it in the same pass (one kernel instead of two on the GPU, one tensor less); the
+     * activation layer stays, passing through, so names and structure are unchanged. Outputs and
+     * gradients are the same as unfused. Returns this.
+     */
+    public Sequential fuseActivations() {
+        for (int i = 0; i + 1 < layers.size(); i++) {
+            if (!(layers.get(i + 1) instanceof Pointwise act) || act.isAbsorbed() || !FusedActivation.fusable(act.activation())) continue;
+            switch (layers.get(i)) {
+                case BatchNorm bn -> bn.fuse(act.activation());
+                case Conv2d conv -> conv.fuse(act.activation());
+                default -> { continue; }
+            }
+            act.absorb();
+        }
+        return this;
+    }
+
     @Override public Tensor forward(Tensor x) {
         var h = x;
         for (var layer : layers) h = layer.forward(h);

@@ -251,6 +251,11 @@ public final class CudaBackend implements Backend {
     // ---- convolution -----------------------------------------------------------------------
 
     @Override public Tensor conv2dForward(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
+        return conv2dForward(x, w, bias, spec, Activation.IDENTITY);
+    }
+
+    /** Bias and activation in our kernel's epilogue; after cuDNN, in one in-place pass. */
+    @Override public Tensor conv2dForward(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec, Activation act) {
         String op = "conv2dForward";
         Checks.on(op, device, x, w, bias);
         var yShape = spec.outputShape(op, x.shape(), w.shape());
@@ -261,10 +266,11 @@ public final class CudaBackend implements Backend {
         int oh = yShape.dim(2), ow = yShape.dim(3);
         if (options.conv() == ConvImpl.CUDNN) {
             cudnn.convForward(op, x.shape(), w.shape(), yShape, spec.stride(), spec.padding(), address(x), address(w), address(y));
-            if (bias != null) check(Native.biasActivation(p(y), p(bias), n, k, oh * ow, ACT_IDENTITY, 0f, stream), op, x, w, bias);
+            if (bias != null) check(Native.biasActivation(p(y), p(bias), n, k, oh * ow, actCode(act), actAlpha(act), stream), op, x, w, bias);
+            else activateInPlace(op, act, y);
         } else {
             check(Native.conv2dForward(p(x), p(w), p(bias), p(y), n, c, h, wd, k, r, spec.stride(), spec.padding(), oh, ow,
-                    mathCode(), ACT_IDENTITY, 0f, stream), op, x, w, bias);
+                    mathCode(), actCode(act), actAlpha(act), stream), op, x, w, bias);
         }
         return y;
     }
@@ -351,6 +357,12 @@ public final class CudaBackend implements Backend {
 
     @Override public BatchNormOutput batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                                            Tensor runningVar, float momentum, float eps) {
+        return batchNormTrainForward(x, gamma, beta, runningMean, runningVar, momentum, eps, Activation.IDENTITY);
+    }
+
+    /** The activation fused into our normalize pass; after cuDNN, one in-place pass. */
+    @Override public BatchNormOutput batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
+                                                           Tensor runningVar, float momentum, float eps, Activation act) {
         String op = "batchNormTrainForward";
         Checks.on(op, device, x, gamma, beta, runningMean, runningVar);
         int[] d = bnDims(op, x);
@@ -365,9 +377,10 @@ public final class CudaBackend implements Backend {
         if (cudnnBatchNorm(eps)) {
             cudnn.batchNormTrainForward(op, x.shape(), address(x), address(gamma), address(beta), address(y), address(runningMean),
                     address(runningVar), address(saveMean), address(saveInvStd), momentum, eps);
+            activateInPlace(op, act, y);
         } else {
             check(Native.batchnormTrainForward(p(x), p(gamma), p(beta), p(y), p(saveMean), p(saveInvStd), p(runningMean), p(runningVar),
-                    d[0], d[1], d[2], momentum, eps, ACT_IDENTITY, 0f, stream), op, x, gamma);
+                    d[0], d[1], d[2], momentum, eps, actCode(act), actAlpha(act), stream), op, x, gamma);
         }
         return new BatchNormOutput(y, saveMean, saveInvStd);
     }
@@ -401,6 +414,11 @@ public final class CudaBackend implements Backend {
     }
 
     @Override public Tensor batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float eps) {
+        return batchNormInference(x, gamma, beta, runningMean, runningVar, eps, Activation.IDENTITY);
+    }
+
+    @Override public Tensor batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float eps,
+                                               Activation act) {
         String op = "batchNormInference";
         Checks.on(op, device, x, gamma, beta, runningMean, runningVar);
         int[] d = bnDims(op, x);
@@ -410,11 +428,19 @@ public final class CudaBackend implements Backend {
         if (cudnnBatchNorm(eps)) {
             cudnn.batchNormInference(op, x.shape(), address(x), address(gamma), address(beta), address(runningMean), address(runningVar),
                     address(y), eps);
+            activateInPlace(op, act, y);
         } else {
             check(Native.batchnormInference(p(x), p(gamma), p(beta), p(runningMean), p(runningVar), p(y), d[0], d[1], d[2], eps,
-                    ACT_IDENTITY, 0f, stream), op, x, gamma);
+                    actCode(act), actAlpha(act), stream), op, x, gamma);
         }
         return y;
+    }
+
+    /** y = act(y) in place (the elementwise kernel reads and writes each element once). */
+    private void activateInPlace(String op, Activation act, Tensor y) {
+        if (!(act instanceof Activation.Identity) && y.numel() > 0) {
+            check(Native.activationForward(actCode(act), actAlpha(act), p(y), p(y), y.numel(), stream), op + " " + act, y);
+        }
     }
 
     // ---- linear (cuBLAS) ------------------------------------------------------------------

@@ -103,6 +103,42 @@ class CudaOpsTest {
         }
     }
 
+    /** Conv and batchnorm with the following ReLU/LeakyReLU fused (epilogue / normalize pass) vs the CPU's two steps. */
+    @ParameterizedTest @MethodSource("configs")
+    void fusedActivationsMatchCpu(CudaOptions o) {
+        var gpu = GpuTestSupport.backend(o);
+        double tol = gemmTolerance(o);
+        var spec = new Conv2dSpec(2, 2);
+        for (var act : List.of(Activation.RELU, Activation.leakyRelu(0.3f))) {
+            try (var scope = TensorScope.open()) {
+                String what = o + " fused " + act;
+                var x = randn(71, 5, 3, 13, 13);
+                var w = randn(72, 37, 3, 5, 5);
+                var b = randn(73, 37);
+                var gx = gpu.copyOf(x);
+                var gw = gpu.copyOf(w);
+                var y = CPU.activationForward(act, CPU.conv2dForward(x, w, b, spec));
+                close(what + " conv+bias", gpu.conv2dForward(gx, gw, gpu.copyOf(b), spec, act), y, tol);
+                close(what + " conv", gpu.conv2dForward(gx, gw, null, spec, act), CPU.activationForward(act, CPU.conv2dForward(x, w, null, spec)), tol);
+
+                var gamma = uniform(74, 0.5f, 1.5f, 37);
+                var beta = randn(75, 37);
+                var rm = randn(76, 37);
+                var rv = uniform(77, 0.5f, 2f, 37);
+                var grm = gpu.copyOf(rm);
+                var grv = gpu.copyOf(rv);
+                var h = CPU.conv2dForward(x, w, b, spec);
+                var gh = gpu.copyOf(h);
+                var cpu = CPU.batchNormTrainForward(h, gamma, beta, rm, rv, 0.1f, 1e-5f);
+                var g = gpu.batchNormTrainForward(gh, gpu.copyOf(gamma), gpu.copyOf(beta), grm, grv, 0.1f, 1e-5f, act);
+                close(what + " batchnorm train", g.y(), CPU.activationForward(act, cpu.y()), 1e-5);
+                close(what + " batchnorm running var", grv, rv, 1e-5);
+                close(what + " batchnorm inference", gpu.batchNormInference(gh, gpu.copyOf(gamma), gpu.copyOf(beta), grm, grv, 1e-5f, act),
+                        CPU.activationForward(act, CPU.batchNormInference(h, gamma, beta, rm, rv, 1e-5f)), 1e-5);
+            }
+        }
+    }
+
     /** Transposed-conv shapes where output padding shows only in xShape: 7 -> 14 at stride 2. */
     @ParameterizedTest @MethodSource("configs")
     void transposedConvWithOutputPadding(CudaOptions o) {
