@@ -98,8 +98,9 @@ final class CudaAdam implements AutoCloseable {
         var t = new Table();
         t.count = count;
         t.maxN = maxN;
-        t.slots = backend.allocator().allocate(Math.max(1, count) * SLOT.byteSize());
-        t.step = backend.allocator().allocate(8);
+        // long-lived, built inside the first (warm-up) step: a cached block taken here would be missing from the capture's cache
+        t.slots = backend.allocator().allocateLongLived(Math.max(1, count) * SLOT.byteSize());
+        t.step = backend.allocator().allocateLongLived(8);
         try (var arena = Arena.ofConfined()) {
             var host = arena.allocate(SLOT, Math.max(1, count));
             for (int i = 0; i < count; i++) {
