@@ -123,6 +123,7 @@ public final class GraphedStep<L> implements AutoCloseable {
     @Override public void close() {
         if (closed) return;
         closed = true;
+        if (cuda.isClosed()) return; // the backend's close destroyed the graph; its counter is gone
         try {
             graph.close();
         } finally {

@@ -29,6 +29,7 @@ final class CudaStorage implements Storage {
     /** The device pointer (a zero-length segment). */
     MemorySegment segment() {
         if (freed) throw new IllegalStateException("CUDA storage used after free");
+        backend.requireOpen(); // its stream is destroyed: a copy or kernel on it would crash the JVM
         // a captured graph reads or writes this block on every replay: it must not be reused while the graph lives
         backend.allocator().touch(block);
         return segment;
