@@ -121,6 +121,17 @@ public final class CudaBackend implements Backend {
         if (closed) throw new IllegalStateException("cuda backend used after close");
     }
 
+    /**
+     * Host reads and writes wait for the device, which a CUDA graph capture cannot do; worse, a copy
+     * captured with a temporary host buffer would write into freed host memory on every replay.
+     */
+    void requireNotCapturing(String what) {
+        if (allocator.isCapturing()) {
+            throw new IllegalStateException(what + " during CUDA graph capture: the captured step must not wait for the device"
+                    + " or copy to or from the host (item(), toArray(), copyFrom(), synchronize(), randomOffset())");
+        }
+    }
+
     void register(CudaGraph graph) { graphs.add(graph); }
 
     void unregister(CudaGraph graph) { graphs.remove(graph); }
@@ -247,6 +258,7 @@ public final class CudaBackend implements Backend {
 
     /** The device offset counter (synchronizes). */
     public long randomOffset() {
+        requireNotCapturing("randomOffset");
         try (var arena = Arena.ofConfined()) {
             var host = arena.allocate(JAVA_LONG);
             check(Native.memcpyD2h(host, counter(), 8, stream), "randomOffset", "");
@@ -257,6 +269,7 @@ public final class CudaBackend implements Backend {
 
     /** Sets the device offset counter back to 0 (synchronizes; not capturable). */
     public void resetRandomOffset() {
+        requireNotCapturing("resetRandomOffset");
         try (var arena = Arena.ofConfined()) {
             var host = arena.allocate(JAVA_LONG);
             host.set(JAVA_LONG, 0, 0L);
@@ -267,6 +280,7 @@ public final class CudaBackend implements Backend {
 
     @Override public void synchronize() {
         requireOpen();
+        requireNotCapturing("synchronize");
         CudaStatus.check(Native.streamSynchronize(stream), "synchronize");
     }
 

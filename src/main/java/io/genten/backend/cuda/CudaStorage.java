@@ -50,6 +50,7 @@ final class CudaStorage implements Storage {
     @Override public void read(long from, float[] dst, int dstOffset, int count) {
         checkRange("read", from, count);
         if (count == 0) return;
+        backend.requireNotCapturing("copy of " + count + " floats to the host");
         long bytes = 4L * count;
         try (var arena = Arena.ofConfined()) {
             var host = arena.allocate(bytes, 4);
@@ -63,6 +64,7 @@ final class CudaStorage implements Storage {
     @Override public void write(long to, float[] src, int srcOffset, int count) {
         checkRange("write", to, count);
         if (count == 0) return;
+        backend.requireNotCapturing("copy of " + count + " floats from the host");
         long bytes = 4L * count;
         try (var arena = Arena.ofConfined()) {
             var host = arena.allocate(bytes, 4);

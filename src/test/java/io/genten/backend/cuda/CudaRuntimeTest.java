@@ -254,4 +254,20 @@ class CudaRuntimeTest {
             assertArrayEquals(new float[] {1f}, gpu.full(Shape.of(1), 1f).toArray(), "the stream left capture mode");
         }
     }
+    @Test void hostCopiesAndSynchronizeInsideACaptureFailCleanly() {
+        var gpu = fp32();
+        try (var scope = TensorScope.open()) {
+            var t = gpu.full(Shape.of(3), 2f);
+            var scalar = gpu.full(Shape.scalar(), 1f);
+            for (Runnable bad : List.<Runnable>of(scalar::item, t::toArray, () -> t.copyFrom(new float[] {1f, 2f, 3f}), gpu::synchronize,
+                    gpu::randomOffset, () -> gpu.copyOf(Tensor.of(new float[] {1f}, 1)).close())) {
+                var e = assertThrows(IllegalStateException.class, () -> CudaGraph.capture(gpu, () -> {
+                    gpu.fill(t, 5f);
+                    bad.run();
+                }));
+                assertTrue(e.getMessage().contains("during CUDA graph capture"), e.getMessage());
+                assertArrayEquals(new float[] {2f, 2f, 2f}, t.toArray(), "nothing ran and the stream left capture mode");
+            }
+        }
+    }
 }
