@@ -90,7 +90,9 @@ public final class GraphedStep<L> implements AutoCloseable {
         if (!batch.shape().equals(input.shape())) {
             throw new IllegalArgumentException("GraphedStep.replay: batch " + batch.shape() + " but the graph was captured for " + input.shape());
         }
-        if (batch.device().equals(cuda.device())) cuda.copyInto(batch, input);
+        if (batch.storage() == input.storage()) {
+            // the static input itself (or a reshape of it): already in place; a copy onto itself is an overlapping cudaMemcpy
+        } else if (batch.device().equals(cuda.device())) cuda.copyInto(batch, input);
         else input.copyFrom(batch.storage() instanceof HostStorage ? batch.hostArray() : batch.toArray());
         replay();
     }
@@ -123,6 +125,7 @@ public final class GraphedStep<L> implements AutoCloseable {
     @Override public void close() {
         if (closed) return;
         closed = true;
+        if (cuda.isClosed()) return; // the backend's close destroyed the graph; its counter is gone
         try {
             graph.close();
         } finally {

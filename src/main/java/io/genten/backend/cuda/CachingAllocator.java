@@ -3,7 +3,6 @@ package io.genten.backend.cuda;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -19,10 +18,15 @@ import java.util.Map;
  * once more; a second failure is a {@link CudaOutOfMemoryException} and leaves the allocator usable.
  *
  * <p>CUDA graphs: between {@link #beginCapture} and {@link #endCapture} a cache miss is an error
- * (cudaMalloc cannot be captured; run the step eagerly once first, which warms the cache). Every
- * block allocated or released during capture is then owned by the graph: the graph's kernels
- * reference those addresses on every replay, so when such a block is released it is parked with the
- * graph instead of the cache, and only {@link #releaseGraph} returns it to the cache.
+ * (cudaMalloc cannot be captured; run the step eagerly once first, which warms the cache: the
+ * capture asks for the same sizes in the same order, so per size class it never needs more blocks
+ * than the warm-up held at once, provided the warm-up's long-lived blocks came from
+ * {@link #allocateLongLived}). Every block allocated, released or {@linkplain #touch used} during
+ * capture is then owned by the graph: the graph's kernels reference those addresses on every
+ * replay, so when such a block is released it is parked instead of cached, and only
+ * {@link #releaseGraph} of the last graph that references it returns it to the cache. Within one
+ * capture a released block may be handed out again: a graph captured from one stream is a chain,
+ * so its replay keeps the eager order of uses.
  */
 public final class CachingAllocator implements AutoCloseable {
     public static final long MIN_BLOCK = 512;
@@ -43,16 +47,18 @@ public final class CachingAllocator implements AutoCloseable {
         private static String mib(long b) { return String.format("%.1f MiB", b / 1048576.0); }
     }
 
-    /** The blocks a captured graph owns. */
+    /** The blocks a captured graph owns: every block its capture allocated, released or read. */
     public static final class GraphPool {
-        private final List<Block> touched = new ArrayList<>();
-        private final List<Block> parked = new ArrayList<>();
+        private final Map<Long, Block> touched = new HashMap<>();
         private boolean released;
     }
 
     private final DeviceMemory memory;
     private final Map<Long, ArrayDeque<Block>> free = new HashMap<>();
-    private final Map<Long, GraphPool> graphOwned = new HashMap<>();
+    /** By address: the live graphs that reference a block (several graphs may share parameters). */
+    private final Map<Long, List<GraphPool>> graphOwned = new HashMap<>();
+    /** Released blocks that a live graph still references: back to the cache when the last such graph closes. */
+    private final Map<Long, Block> parked = new HashMap<>();
     private GraphPool capturing;
     private long allocated, cached, reserved, peak, mallocs, frees, hits, oomRetries;
     private boolean closed;
@@ -87,8 +93,33 @@ public final class CachingAllocator implements AutoCloseable {
         }
         allocated += size;
         peak = Math.max(peak, allocated);
-        if (capturing != null) capturing.touched.add(b);
+        if (capturing != null) capturing.touched.put(b.address(), b);
         return b;
+    }
+
+    /**
+     * A block that outlives the step that asks for it (a table built on first use): always fresh
+     * from the device, never a cached block. Taking a cached block would leave the cache one short
+     * of what the rest of that step's temporaries need when the step runs again, so an eager warm-up
+     * step would no longer warm the cache for its capture.
+     */
+    public synchronized Block allocateLongLived(long bytes) {
+        if (closed) throw new IllegalStateException("CUDA allocator used after the backend was closed");
+        long size = sizeClass(bytes);
+        if (capturing != null) {
+            throw new IllegalStateException("a long-lived block of " + size + " bytes cannot be allocated during CUDA graph capture"
+                    + " (cudaMalloc cannot be captured); run the step eagerly once before capture");
+        }
+        var b = new Block(mallocWithRetry(size, bytes), size);
+        reserved += size;
+        allocated += size;
+        peak = Math.max(peak, allocated);
+        return b;
+    }
+
+    /** Records that the step being captured uses {@code b} (reads or writes it): the graph owns it until it closes. */
+    synchronized void touch(Block b) {
+        if (capturing != null) capturing.touched.put(b.address(), b);
     }
 
     private long mallocWithRetry(long size, long requested) {
@@ -118,10 +149,9 @@ public final class CachingAllocator implements AutoCloseable {
             memory.free(b.address());
             return;
         }
-        if (capturing != null) capturing.touched.add(b);
-        var pool = graphOwned.get(b.address());
-        if (pool != null) {
-            pool.parked.add(b);
+        if (capturing != null) capturing.touched.put(b.address(), b);
+        if (graphOwned.containsKey(b.address())) {
+            parked.put(b.address(), b);
             return;
         }
         free.computeIfAbsent(b.size(), k -> new ArrayDeque<>()).addLast(b);
@@ -157,25 +187,29 @@ public final class CachingAllocator implements AutoCloseable {
         var pool = capturing;
         capturing = null;
         if (pool == null) throw new IllegalStateException("no CUDA graph capture in progress");
-        var unique = new IdentityHashMap<Block, Boolean>();
-        for (var b : pool.touched) unique.put(b, Boolean.TRUE);
-        for (var b : unique.keySet()) {
-            graphOwned.put(b.address(), pool);
+        for (var b : pool.touched.values()) {
+            graphOwned.computeIfAbsent(b.address(), k -> new ArrayList<>()).add(pool);
             var list = free.get(b.size());
             if (list != null && list.remove(b)) {
                 cached -= b.size();
-                pool.parked.add(b);
+                parked.put(b.address(), b);
             }
         }
         return pool;
     }
 
-    /** The graph is gone: its parked blocks return to the cache, its live blocks to their owners. */
+    /** The graph is gone: the blocks it alone still held return to the cache (or the device, after close). */
     synchronized void releaseGraph(GraphPool pool) {
         if (pool.released) return;
         pool.released = true;
-        graphOwned.values().removeIf(p -> p == pool);
-        for (var b : pool.parked) {
+        for (long address : pool.touched.keySet()) {
+            var owners = graphOwned.get(address);
+            if (owners == null) continue;
+            owners.remove(pool);
+            if (!owners.isEmpty()) continue;
+            graphOwned.remove(address);
+            var b = parked.remove(address);
+            if (b == null) continue; // still held by a tensor: released to the cache later
             if (closed) {
                 reserved -= b.size();
                 frees++;
@@ -185,7 +219,6 @@ public final class CachingAllocator implements AutoCloseable {
                 cached += b.size();
             }
         }
-        pool.parked.clear();
     }
 
     /** Frees the cache; blocks still held by tensors are freed directly when those tensors close. */

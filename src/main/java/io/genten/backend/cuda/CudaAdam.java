@@ -98,9 +98,10 @@ final class CudaAdam implements AutoCloseable {
         var t = new Table();
         t.count = count;
         t.maxN = maxN;
-        t.slots = backend.allocator().allocate(Math.max(1, count) * SLOT.byteSize());
-        t.step = backend.allocator().allocate(8);
+        // long-lived, built inside the first (warm-up) step: a cached block taken here would be missing from the capture's cache
+        t.slots = backend.allocator().allocateLongLived(Math.max(1, count) * SLOT.byteSize());
         try (var arena = Arena.ofConfined()) {
+            t.step = backend.allocator().allocateLongLived(8);
             var host = arena.allocate(SLOT, Math.max(1, count));
             for (int i = 0; i < count; i++) {
                 long base = i * SLOT.byteSize();
@@ -110,6 +111,11 @@ final class CudaAdam implements AutoCloseable {
             backend.check(Native.memcpyH2d(MemorySegment.ofAddress(t.slots.address()), host, count * SLOT.byteSize(), backend.stream()),
                     "adamStep", "(slot table of " + count + ")");
             backend.synchronize();
+        } catch (RuntimeException | Error e) {
+            // an out-of-memory or a failed copy must not leak the blocks of a table nobody will hold
+            backend.allocator().release(t.slots);
+            if (t.step != null) backend.allocator().release(t.step);
+            throw e;
         }
         return t;
     }

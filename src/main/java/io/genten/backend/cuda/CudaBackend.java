@@ -21,6 +21,7 @@ import io.genten.tensor.Shape;
 import io.genten.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -52,6 +53,8 @@ public final class CudaBackend implements Backend {
     private CudnnOps cudnn;
     private CudaAdam adam;
     private CachingAllocator.Block randomOffset;
+    /** Open graphs: destroyed by {@link #close} before the memory and the stream they reference. */
+    private final List<CudaGraph> graphs = new ArrayList<>();
     private boolean closed;
 
     public CudaBackend(CudaOptions options) {
@@ -105,7 +108,33 @@ public final class CudaBackend implements Backend {
 
     CachingAllocator allocator() { return allocator; }
 
-    MemorySegment stream() { return stream; }
+    /** The stream, for the package's other users (graphs, storage copies, timers): refused after close. */
+    MemorySegment stream() {
+        requireOpen();
+        return stream;
+    }
+
+    /** Whether {@link #close} was called: then every use of the backend or its tensors' memory is refused. */
+    public boolean isClosed() { return closed; }
+
+    void requireOpen() {
+        if (closed) throw new IllegalStateException("cuda backend used after close");
+    }
+
+    /**
+     * Host reads and writes wait for the device, which a CUDA graph capture cannot do; worse, a copy
+     * captured with a temporary host buffer would write into freed host memory on every replay.
+     */
+    void requireNotCapturing(String what) {
+        if (allocator.isCapturing()) {
+            throw new IllegalStateException(what + " during CUDA graph capture: the captured step must not wait for the device"
+                    + " or copy to or from the host (item(), toArray(), copyFrom(), synchronize(), randomOffset())");
+        }
+    }
+
+    void register(CudaGraph graph) { graphs.add(graph); }
+
+    void unregister(CudaGraph graph) { graphs.remove(graph); }
 
     void afterCapture() { adam.forgetSteps(); }
 
@@ -137,7 +166,10 @@ public final class CudaBackend implements Backend {
         return t == null ? MemorySegment.NULL : MemorySegment.ofAddress(address(t));
     }
 
-    private MemorySegment counter() { return MemorySegment.ofAddress(randomOffset.address()); }
+    private MemorySegment counter() {
+        requireOpen();
+        return MemorySegment.ofAddress(randomOffset.address());
+    }
 
     // ---- identity ------------------------------------------------------------------------
 
@@ -165,7 +197,7 @@ public final class CudaBackend implements Backend {
     // ---- memory --------------------------------------------------------------------------
 
     private Tensor alloc(Shape shape) {
-        if (closed) throw new IllegalStateException("cuda backend used after close");
+        requireOpen();
         long n = shape.numel();
         var block = allocator.allocate(Math.max(4, 4 * n));
         var t = new Tensor(shape, new CudaStorage(this, block, n));
@@ -226,6 +258,7 @@ public final class CudaBackend implements Backend {
 
     /** The device offset counter (synchronizes). */
     public long randomOffset() {
+        requireNotCapturing("randomOffset");
         try (var arena = Arena.ofConfined()) {
             var host = arena.allocate(JAVA_LONG);
             check(Native.memcpyD2h(host, counter(), 8, stream), "randomOffset", "");
@@ -236,6 +269,7 @@ public final class CudaBackend implements Backend {
 
     /** Sets the device offset counter back to 0 (synchronizes; not capturable). */
     public void resetRandomOffset() {
+        requireNotCapturing("resetRandomOffset");
         try (var arena = Arena.ofConfined()) {
             var host = arena.allocate(JAVA_LONG);
             host.set(JAVA_LONG, 0, 0L);
@@ -245,6 +279,8 @@ public final class CudaBackend implements Backend {
     }
 
     @Override public void synchronize() {
+        requireOpen();
+        requireNotCapturing("synchronize");
         CudaStatus.check(Native.streamSynchronize(stream), "synchronize");
     }
 
@@ -719,16 +755,30 @@ public final class CudaBackend implements Backend {
     // ---- lifetime ------------------------------------------------------------------------------
 
     /**
-     * Waits for queued work, then releases cuBLAS/cuDNN handles, the allocator's cache and the stream.
-     * Tensors still open must not be used any more; closing them frees their memory.
+     * Waits for queued work, then destroys the graphs still open, releases cuBLAS/cuDNN handles, the
+     * allocator's cache and the stream. Tensors still open must not be used any more (that is an
+     * IllegalStateException); closing them frees their memory.
      */
     @Override public void close() {
         if (closed) return;
         closed = true;
         RuntimeException first = null;
         if (stream.address() != 0) {
-            try { synchronize(); } catch (RuntimeException e) { first = e; }
+            try {
+                CudaStatus.check(Native.streamSynchronize(stream), "cuda backend close", "(synchronize)");
+            } catch (RuntimeException e) {
+                first = e;
+            }
         }
+        // a graph references the memory and the stream freed below: destroy it first (the stream is idle)
+        for (var g : List.copyOf(graphs)) {
+            try {
+                g.destroy();
+            } catch (RuntimeException e) {
+                if (first == null) first = e;
+            }
+        }
+        graphs.clear();
         try {
             if (adam != null) adam.close();
             if (randomOffset != null) allocator.release(randomOffset);

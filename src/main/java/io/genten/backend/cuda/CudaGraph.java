@@ -29,12 +29,13 @@ public final class CudaGraph implements AutoCloseable {
         this.backend = backend;
         this.exec = exec;
         this.pool = pool;
+        backend.register(this);
     }
 
     /** Captures {@code step} (which only queues work: nothing runs) and instantiates the graph. */
     public static CudaGraph capture(CudaBackend backend, Runnable step) {
+        var stream = backend.stream(); // refuses a closed backend
         var allocator = backend.allocator();
-        var stream = backend.stream();
         allocator.beginCapture();
         int begin = Native.graphBeginCapture(stream);
         if (begin != 0) {
@@ -69,17 +70,31 @@ public final class CudaGraph implements AutoCloseable {
 
     /** Queues one replay of the captured step on the backend's stream. */
     public void replay() {
-        if (exec == null) throw new IllegalStateException("CUDA graph used after close");
+        if (exec == null) {
+            throw new IllegalStateException("CUDA graph used after close" + (backend.isClosed() ? " (its backend was closed)" : ""));
+        }
         CudaStatus.check(Native.graphLaunch(exec, backend.stream()), "CUDA graph replay");
     }
 
+    /** Waits for the replays, destroys the graph and gives its memory back; a no-op once closed (also by the backend's close). */
     @Override public void close() {
         if (exec == null) return;
         try {
             backend.synchronize();
-            CudaStatus.check(Native.graphDestroy(exec), "CUDA graph destroy");
         } finally {
-            exec = null;
+            destroy();
+        }
+    }
+
+    /** Destroys the graph without waiting (the caller knows the stream is idle) and gives its memory back. */
+    void destroy() {
+        if (exec == null) return;
+        var e = exec;
+        exec = null;
+        try {
+            CudaStatus.check(Native.graphDestroy(e), "CUDA graph destroy");
+        } finally {
+            backend.unregister(this);
             backend.allocator().releaseGraph(pool);
         }
     }

@@ -29,6 +29,9 @@ final class CudaStorage implements Storage {
     /** The device pointer (a zero-length segment). */
     MemorySegment segment() {
         if (freed) throw new IllegalStateException("CUDA storage used after free");
+        backend.requireOpen(); // its stream is destroyed: a copy or kernel on it would crash the JVM
+        // a captured graph reads or writes this block on every replay: it must not be reused while the graph lives
+        backend.allocator().touch(block);
         return segment;
     }
 
@@ -47,6 +50,7 @@ final class CudaStorage implements Storage {
     @Override public void read(long from, float[] dst, int dstOffset, int count) {
         checkRange("read", from, count);
         if (count == 0) return;
+        backend.requireNotCapturing("copy of " + count + " floats to the host");
         long bytes = 4L * count;
         try (var arena = Arena.ofConfined()) {
             var host = arena.allocate(bytes, 4);
@@ -60,6 +64,7 @@ final class CudaStorage implements Storage {
     @Override public void write(long to, float[] src, int srcOffset, int count) {
         checkRange("write", to, count);
         if (count == 0) return;
+        backend.requireNotCapturing("copy of " + count + " floats from the host");
         long bytes = 4L * count;
         try (var arena = Arena.ofConfined()) {
             var host = arena.allocate(bytes, 4);

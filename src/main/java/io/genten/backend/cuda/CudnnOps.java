@@ -117,6 +117,18 @@ final class CudnnOps implements AutoCloseable {
         return plan;
     }
 
+    /**
+     * cudnnFind*AlgorithmEx times every algorithm and synchronizes: inside a CUDA graph capture it
+     * would invalidate the capture (or fail on its 512 MiB search workspace with a misleading cache
+     * miss). A warm-up step with the same shapes chooses every algorithm first.
+     */
+    private void requireNotCapturing(String op, String shapes) {
+        if (allocator.isCapturing()) {
+            throw new IllegalStateException(op + " " + shapes + ": no cuDNN algorithm chosen for this shape yet, and choosing one"
+                    + " (cudnnFind*AlgorithmEx) cannot be captured in a CUDA graph; run the step eagerly once before capture");
+        }
+    }
+
     /** A workspace for the algorithm search: as large as allowed and available, down to none. */
     private CachingAllocator.Block findWorkspace() {
         for (long bytes = MAX_FIND_WORKSPACE; bytes >= (1L << 20); bytes /= 4) {
@@ -155,6 +167,7 @@ final class CudnnOps implements AutoCloseable {
         var plan = plan(Direction.FORWARD, x, w, y, stride, pad, op);
         String shapes = "x " + x + " w " + w + " y " + y;
         if (plan.algo < 0) {
+            requireNotCapturing(op, shapes);
             int count = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
             var ws = findWorkspace();
             try (var returned = new IntPointer(1); var perf = new cudnnConvolutionFwdAlgoPerf_t(count)) {
@@ -184,6 +197,7 @@ final class CudnnOps implements AutoCloseable {
         var plan = plan(Direction.BACKWARD_DATA, x, w, y, stride, pad, op);
         String shapes = "dx " + x + " w " + w + " dy " + y;
         if (plan.algo < 0) {
+            requireNotCapturing(op, shapes);
             int count = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
             var ws = findWorkspace();
             try (var returned = new IntPointer(1); var perf = new cudnnConvolutionBwdDataAlgoPerf_t(count)) {
@@ -213,6 +227,7 @@ final class CudnnOps implements AutoCloseable {
         var plan = plan(Direction.BACKWARD_FILTER, x, w, y, stride, pad, op);
         String shapes = "x " + x + " dw " + w + " dy " + y;
         if (plan.algo < 0) {
+            requireNotCapturing(op, shapes);
             int count = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
             var ws = findWorkspace();
             try (var returned = new IntPointer(1); var perf = new cudnnConvolutionBwdFilterAlgoPerf_t(count)) {

@@ -168,6 +168,120 @@ class CachingAllocatorTest {
         assertTrue(mem.live.isEmpty());
     }
 
+    /**
+     * A warm-up step that builds a long-lived table halfway (as the Adam tables are built in the first
+     * step), after some temporaries were freed: a cached block taken for the table leaves the capture
+     * of the same step one block short; a fresh long-lived block does not.
+     */
+    @Test void longLivedBlocksOfTheWarmUpDoNotStarveTheCapture() {
+        for (boolean fresh : new boolean[] {false, true}) {
+            var mem = new FakeMemory(1L << 30);
+            var a = new CachingAllocator(mem);
+            var table = new CachingAllocator.Block[1];
+            Runnable step = () -> {
+                var early = new ArrayList<CachingAllocator.Block>();
+                try {
+                    for (int i = 0; i < 3; i++) early.add(a.allocate(256));
+                } finally {
+                    early.forEach(a::release); // freed mid-step (accumulated gradients, a workspace)
+                }
+                if (table[0] == null) table[0] = fresh ? a.allocateLongLived(8) : a.allocate(8);
+                var late = a.allocate(256);
+                a.release(late);
+            };
+            step.run(); // the warm-up
+            a.beginCapture();
+            if (fresh) {
+                step.run();
+                a.releaseGraph(a.endCapture());
+            } else {
+                var e = assertThrows(IllegalStateException.class, step::run, "the table took a block the capture needs");
+                assertTrue(e.getMessage().contains("warmed allocator"), e.getMessage());
+                a.releaseGraph(a.endCapture());
+            }
+            a.release(table[0]);
+            a.close();
+            assertTrue(mem.live.isEmpty());
+        }
+    }
+
+    @Test void longLivedBlocksAreNotTakenDuringCapture() {
+        var a = new CachingAllocator(new FakeMemory(1L << 30));
+        var warm = a.allocate(8);
+        a.release(warm);
+        a.beginCapture();
+        var e = assertThrows(IllegalStateException.class, () -> a.allocateLongLived(8));
+        assertTrue(e.getMessage().contains("capture"), e.getMessage());
+        a.releaseGraph(a.endCapture());
+        var b = a.allocateLongLived(8);
+        assertNotEquals(warm.address(), b.address(), "a long-lived block never comes from the cache");
+        a.release(b);
+        a.close();
+    }
+
+    /** A tensor made before capture that the step only reads (a parameter, the static input), closed while the graph lives. */
+    @Test void blocksUsedDuringCaptureStayReservedUntilTheGraphCloses() {
+        var mem = new FakeMemory(1L << 30);
+        var a = new CachingAllocator(mem);
+        var param = a.allocate(4096);
+        var untouched = a.allocate(4096);
+        a.beginCapture();
+        a.touch(param);
+        var pool = a.endCapture();
+        a.release(param);
+        a.release(untouched);
+        var next = a.allocate(4096);
+        assertEquals(untouched.address(), next.address(), "a block the graph never used is cached as usual");
+        var other = a.allocate(4096);
+        assertNotEquals(param.address(), other.address(), "the graph reads this block on every replay");
+        a.releaseGraph(pool);
+        a.release(next);
+        a.release(other);
+        var blocks = new ArrayList<Long>();
+        for (int i = 0; i < 3; i++) blocks.add(a.allocate(4096).address());
+        assertTrue(blocks.contains(param.address()), "cached again once the graph is closed");
+        a.close();
+    }
+
+    /** Two graphs share a block: it stays reserved until the last of them closes, whichever closes first. */
+    @Test void aBlockSharedByTwoGraphsIsReservedUntilBothClose() {
+        for (boolean firstClosesFirst : new boolean[] {true, false}) {
+            var mem = new FakeMemory(1L << 30);
+            var a = new CachingAllocator(mem);
+            var shared = a.allocate(1000);
+            a.beginCapture();
+            a.touch(shared);
+            var first = a.endCapture();
+            a.beginCapture();
+            a.release(shared); // the second step consumes it
+            var second = a.endCapture();
+            a.releaseGraph(firstClosesFirst ? first : second);
+            var probe = a.allocate(1000);
+            assertNotEquals(shared.address(), probe.address(), "the other graph still uses the block");
+            a.release(probe);
+            a.releaseGraph(firstClosesFirst ? second : first);
+            var again = new ArrayList<Long>();
+            for (int i = 0; i < 2; i++) again.add(a.allocate(1000).address());
+            assertTrue(again.contains(shared.address()), "cached once both graphs are closed");
+            assertEquals(0, a.stats().cachedBytes());
+            a.close();
+        }
+    }
+
+    @Test void closingAGraphAfterTheAllocatorFreesItsParkedBlocks() {
+        var mem = new FakeMemory(1L << 30);
+        var a = new CachingAllocator(mem);
+        var b = a.allocate(1000);
+        a.beginCapture();
+        a.release(b);
+        var pool = a.endCapture();
+        a.close();
+        assertEquals(1, mem.live.size(), "parked with the live graph, not freed by close");
+        a.releaseGraph(pool);
+        assertTrue(mem.live.isEmpty());
+        assertEquals(0, a.stats().reservedBytes());
+    }
+
     @Test void releaseAfterCloseFreesDirectly() {
         var mem = new FakeMemory(1L << 30);
         var a = new CachingAllocator(mem);

@@ -219,4 +219,55 @@ class CudaRuntimeTest {
         assertThrows(IllegalStateException.class, () -> gpu.zeros(Shape.of(1)));
         gpu.close(); // idempotent
     }
+    @Test void closingTheBackendDestroysOpenGraphsAndRefusesItsMemory() {
+        var gpu = new CudaBackend(CudaOptions.defaults());
+        var t = gpu.full(Shape.of(4), 2f);
+        Runnable body = () -> gpu.fill(t, 3f);
+        body.run();
+        var graph = CudaGraph.capture(gpu, body);
+        graph.replay();
+        assertArrayEquals(new float[] {3f, 3f, 3f, 3f}, t.toArray());
+        gpu.close(); // the graph is still open: destroyed here, before the stream
+        var e = assertThrows(IllegalStateException.class, graph::replay);
+        assertTrue(e.getMessage().contains("backend was closed"), e.getMessage());
+        graph.close(); // a no-op, not a synchronize on a destroyed stream
+        assertThrows(IllegalStateException.class, t::toArray, "the tensor's memory is not read through a destroyed stream");
+        assertThrows(IllegalStateException.class, gpu::synchronize);
+        assertThrows(IllegalStateException.class, gpu::randomOffset);
+        assertThrows(IllegalStateException.class, () -> gpu.advanceRandomOffset(1));
+        assertThrows(IllegalStateException.class, () -> gpu.fill(t, 1f));
+        assertThrows(IllegalStateException.class, () -> CudaGraph.capture(gpu, body));
+        t.close();
+        assertEquals(0, gpu.memoryStats().reservedBytes(), "everything went back to the device");
+    }
+
+    /** A conv shape the warm-up never saw: a clear error, not cudnnFind inside the capture. */
+    @Test void captureOfAnUnwarmedCudnnShapeFailsCleanly() {
+        var gpu = cudnn();
+        try (var scope = TensorScope.open()) {
+            var x = gpu.copyOf(GpuTestSupport.randn(1, 3, 1, 9, 9));
+            var w = gpu.copyOf(GpuTestSupport.randn(2, 4, 1, 3, 3));
+            gpu.empty(Shape.of(3, 4, 9, 9)).close(); // the output block is cached: only the algorithm is missing
+            var e = assertThrows(IllegalStateException.class,
+                    () -> CudaGraph.capture(gpu, () -> gpu.conv2dForward(x, w, null, new Conv2dSpec(1, 1)).close()));
+            assertTrue(e.getMessage().contains("cudnnFind"), e.getMessage());
+            assertArrayEquals(new float[] {1f}, gpu.full(Shape.of(1), 1f).toArray(), "the stream left capture mode");
+        }
+    }
+    @Test void hostCopiesAndSynchronizeInsideACaptureFailCleanly() {
+        var gpu = fp32();
+        try (var scope = TensorScope.open()) {
+            var t = gpu.full(Shape.of(3), 2f);
+            var scalar = gpu.full(Shape.scalar(), 1f);
+            for (Runnable bad : List.<Runnable>of(scalar::item, t::toArray, () -> t.copyFrom(new float[] {1f, 2f, 3f}), gpu::synchronize,
+                    gpu::randomOffset, () -> gpu.copyOf(Tensor.of(new float[] {1f}, 1)).close())) {
+                var e = assertThrows(IllegalStateException.class, () -> CudaGraph.capture(gpu, () -> {
+                    gpu.fill(t, 5f);
+                    bad.run();
+                }));
+                assertTrue(e.getMessage().contains("during CUDA graph capture"), e.getMessage());
+                assertArrayEquals(new float[] {2f, 2f, 2f}, t.toArray(), "nothing ran and the stream left capture mode");
+            }
+        }
+    }
 }
