@@ -209,6 +209,11 @@ final class TrainCommand implements Callable<Integer> {
         return b.toString();
     }
 
+    /** The batch on the backend's device: as it is on the CPU, else a copy (freed with the step's scope). */
+    private static Tensor onDevice(Backend backend, Tensor hostImages) {
+        return hostImages.device().equals(backend.device()) ? hostImages : backend.copyOf(hostImages);
+    }
+
     /** One model and its trainer, stepped on host batches. */
     sealed interface TrainingRun extends AutoCloseable permits VaeRun, GanRun {
         GenerativeModel model();
@@ -248,7 +253,7 @@ final class TrainCommand implements Callable<Integer> {
         @Override public String[] lossNames() { return new String[] {"reconstruction", "kl", "loss"}; }
 
         @Override public float[] step(Tensor hostImages) {
-            var l = trainer.step(vae.backend().copyOf(hostImages));
+            var l = trainer.step(onDevice(vae.backend(), hostImages));
             return new float[] {l.reconstruction(), l.kl(), l.total()};
         }
 
@@ -279,7 +284,7 @@ final class TrainCommand implements Callable<Integer> {
         @Override public String[] lossNames() { return new String[] {"d_loss", "g_loss"}; }
 
         @Override public float[] step(Tensor hostImages) {
-            var l = trainer.step(gan.backend().copyOf(hostImages));
+            var l = trainer.step(onDevice(gan.backend(), hostImages));
             return new float[] {l.discriminator(), l.generator()};
         }
 
