@@ -66,7 +66,7 @@ int genten_adam_step(const genten_adam_slot* slots_dev, int count, int64_t max_n
     const double wd = float_decimal(weight_decay);
     a.shrink = decoupled ? 1.0 - a.lr * wd : 1.0;
     a.coupled_wd = decoupled ? 0.0 : wd;
-    adam_kernel<<<dim3(gx, gy), kThreads, 0, as_stream(stream)>>>(slots_dev, count, a, step_dev);
+    GT_LAUNCH(adam_kernel, dim3(gx, gy), kThreads, 0, as_stream(stream))(slots_dev, count, a, step_dev);
     GT_CHECK_LAUNCH();
     return 0;
 }

@@ -212,11 +212,32 @@ int genten_graph_destroy(void* graph_exec) {
 }
 
 int genten_noop(void* stream) {
-    noop_kernel<<<1, 1, 0, as_stream(stream)>>>();
+    GT_LAUNCH(noop_kernel, 1, 1, 0, as_stream(stream))();
     GT_CHECK_LAUNCH();
     return 0;
 }
 
 int genten_nothing(void) { return 0; }
+
+int genten_emulated(int* emulated) {
+    GT_REQUIRE(emulated != nullptr);
+#ifdef GENTEN_EMU
+    *emulated = 1;
+#else
+    *emulated = 0;
+#endif
+    return 0;
+}
+
+int genten_emulator_configure(int schedule, uint64_t seed) {
+#ifdef GENTEN_EMU
+    GT_REQUIRE(simt::configure(schedule, seed) == 0);
+    return 0;
+#else
+    (void)schedule;
+    (void)seed;
+    return GENTEN_ERR_UNSUPPORTED;
+#endif
+}
 
 }  // extern "C"

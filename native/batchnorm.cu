@@ -224,16 +224,16 @@ int genten_batchnorm_train_forward(const float* x, const float* gamma, const flo
     double2* part = static_cast<double2*>(partials.ptr);
     const FastDiv hw_div(hw);
     if (hw == 1)
-        bn_partials_rows<false><<<dim3((c + 31) / 32, plan.splits), kThreads, 0, s>>>(x, nullptr, nullptr, part, n, c,
+        GT_LAUNCH(bn_partials_rows<false>, dim3((c + 31) / 32, plan.splits), kThreads, 0, s)(x, nullptr, nullptr, part, n, c,
                                                                                         plan.per_split, plan.splits);
     else
-        bn_stats_partials<<<dim3(plan.splits, c), kThreads, 0, s>>>(x, part, c, hw, count, hw_div, plan.per_split);
+        GT_LAUNCH(bn_stats_partials, dim3(plan.splits, c), kThreads, 0, s)(x, part, c, hw, count, hw_div, plan.per_split);
     GT_CHECK_LAUNCH();
-    bn_stats_finalize<<<(c + kThreads - 1) / kThreads, kThreads, 0, s>>>(part, plan.splits, c, count, eps, momentum,
+    GT_LAUNCH(bn_stats_finalize, (c + kThreads - 1) / kThreads, kThreads, 0, s)(part, plan.splits, c, count, eps, momentum,
                                                                           save_mean, save_invstd, running_mean,
                                                                           running_var);
     GT_CHECK_LAUNCH();
-    bn_normalize<<<grid_for(total, 4), kThreads, 0, s>>>(x, y, save_mean, save_invstd, gamma, beta, total, hw_div,
+    GT_LAUNCH(bn_normalize, grid_for(total, 4), kThreads, 0, s)(x, y, save_mean, save_invstd, gamma, beta, total, hw_div,
                                                          FastDiv(c), act, alpha);
     GT_CHECK_LAUNCH();
     return 0;
@@ -254,16 +254,16 @@ int genten_batchnorm_backward(const float* dy, const float* x, const float* gamm
     float3* coef = reinterpret_cast<float3*>(static_cast<char*>(scratch.ptr) + part_bytes);
     const FastDiv hw_div(hw);
     if (hw == 1)
-        bn_partials_rows<true><<<dim3((c + 31) / 32, plan.splits), kThreads, 0, s>>>(x, dy, save_mean, part, n, c,
+        GT_LAUNCH(bn_partials_rows<true>, dim3((c + 31) / 32, plan.splits), kThreads, 0, s)(x, dy, save_mean, part, n, c,
                                                                                       plan.per_split, plan.splits);
     else
-        bn_grad_partials<<<dim3(plan.splits, c), kThreads, 0, s>>>(dy, x, save_mean, part, c, hw, count, hw_div,
+        GT_LAUNCH(bn_grad_partials, dim3(plan.splits, c), kThreads, 0, s)(dy, x, save_mean, part, c, hw, count, hw_div,
                                                                     plan.per_split);
     GT_CHECK_LAUNCH();
-    bn_grad_finalize<<<(c + kThreads - 1) / kThreads, kThreads, 0, s>>>(part, plan.splits, c, count, gamma,
+    GT_LAUNCH(bn_grad_finalize, (c + kThreads - 1) / kThreads, kThreads, 0, s)(part, plan.splits, c, count, gamma,
                                                                          save_invstd, dgamma, dbeta, coef);
     GT_CHECK_LAUNCH();
-    bn_grad_input<<<grid_for(total, 4), kThreads, 0, s>>>(dy, x, save_mean, save_invstd, coef, dx, total, hw_div,
+    GT_LAUNCH(bn_grad_input, grid_for(total, 4), kThreads, 0, s)(dy, x, save_mean, save_invstd, coef, dx, total, hw_div,
                                                           FastDiv(c));
     GT_CHECK_LAUNCH();
     return 0;
@@ -276,7 +276,7 @@ int genten_batchnorm_inference(const float* x, const float* gamma, const float* 
     GT_REQUIRE(eps >= 0.0f);
     if (int e = check_sizes(n, c, hw)) return e;
     const int total = n * c * hw;
-    bn_inference<<<grid_for(total, 4), kThreads, 0, as_stream(stream)>>>(
+    GT_LAUNCH(bn_inference, grid_for(total, 4), kThreads, 0, as_stream(stream))(
         x, gamma, beta, running_mean, running_var, y, total, FastDiv(hw), FastDiv(c), eps, act, alpha);
     GT_CHECK_LAUNCH();
     return 0;

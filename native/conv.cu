@@ -22,6 +22,7 @@
 // by the tensor cores. Narrow GEMMs (K = 1 output channel, or C = 1 input channel in
 // backward-data) waste most of a 64-wide tile; they are small in FLOPs but not in time.
 #include "common.cuh"
+#include "ptx.cuh"
 
 using namespace genten;
 
@@ -39,12 +40,6 @@ struct ConvShape {
 };
 
 // ---- operand staging: registers -> shared memory, rounded per math mode ---------------------
-
-__device__ __forceinline__ uint32_t to_tf32(float x) {
-    uint32_t t;
-    asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(t) : "f"(x));
-    return t;
-}
 
 // Thread -> element mapping of a 64 x 16 operand slice (4 elements per thread):
 // M-fast: 64 consecutive threads walk m (coalesced when m is contiguous in memory);
@@ -73,18 +68,6 @@ __device__ __forceinline__ void stage(uint32_t (*hi)[LDS], uint32_t (*lo)[LDS], 
 }
 
 // ---- the inner products --------------------------------------------------------------------
-
-__device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-    asm volatile(
-        "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-        "{%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-#else
-    __trap();  // the library is built for sm_80+ only
-#endif
-}
 
 // SIMT: thread (tm, tn) = (tid % 16, tid / 16) owns rows tm*4.. and columns tn*4..;
 // acc[i*4 + j] is (m = tm*4 + i, n = tn*4 + j).
@@ -664,7 +647,7 @@ int dispatch(int mode, Args&&... args) {
 template <int MODE>
 struct LaunchFwd {
     static int run(const FwdParams& p, dim3 grid, cudaStream_t st) {
-        conv_fwd_kernel<MODE><<<grid, NT, 0, st>>>(p);
+        GT_LAUNCH(conv_fwd_kernel<MODE>, grid, NT, 0, st)(p);
         GT_CHECK_LAUNCH();
         return 0;
     }
@@ -673,7 +656,7 @@ struct LaunchFwd {
 template <int MODE>
 struct LaunchBwdData {
     static int run(const BwdDataParams& p, dim3 grid, cudaStream_t st) {
-        conv_bwd_data_kernel<MODE><<<grid, NT, 0, st>>>(p);
+        GT_LAUNCH(conv_bwd_data_kernel<MODE>, grid, NT, 0, st)(p);
         GT_CHECK_LAUNCH();
         return 0;
     }
@@ -682,7 +665,7 @@ struct LaunchBwdData {
 template <int MODE>
 struct LaunchBwdFilter {
     static int run(const BwdFilterParams& p, dim3 grid, cudaStream_t st) {
-        conv_bwd_filter_kernel<MODE><<<grid, NT, 0, st>>>(p);
+        GT_LAUNCH(conv_bwd_filter_kernel<MODE>, grid, NT, 0, st)(p);
         GT_CHECK_LAUNCH();
         return 0;
     }
@@ -715,7 +698,7 @@ int genten_conv2d_forward(const float* x, const float* w, const float* bias, flo
     p.rr = FastDiv(r * r);
     p.r = FastDiv(r);
     if (k <= NARROW) {
-        conv_fwd_narrow_kernel<<<grid_for(p.M), kThreads, 0, as_stream(stream)>>>(p);
+        GT_LAUNCH(conv_fwd_narrow_kernel, grid_for(p.M), kThreads, 0, as_stream(stream))(p);
         GT_CHECK_LAUNCH();
         return 0;
     }
@@ -736,7 +719,7 @@ int genten_conv2d_backward_data(const float* dy, const float* w, float* dx, int 
     p.s = s;
     if (c <= NARROW) {
         const int64_t total = (int64_t)n * h * w_;
-        conv_bwd_data_narrow_kernel<<<grid_for(total), kThreads, 0, as_stream(stream)>>>(p, FastDiv(h * w_),
+        GT_LAUNCH(conv_bwd_data_narrow_kernel, grid_for(total), kThreads, 0, as_stream(stream))(p, FastDiv(h * w_),
                                                                                          FastDiv(w_));
         GT_CHECK_LAUNCH();
         return 0;
@@ -783,7 +766,7 @@ int genten_conv2d_backward_filter(const float* dy, const float* x, float* dw, in
     const int64_t total = (int64_t)k * p.N;
     auto run = [&]() -> int {
         if (!narrow) return dispatch<LaunchBwdFilter>(math_mode, p, grid, st);
-        conv_bwd_filter_narrow_kernel<<<grid, kThreads, 0, st>>>(p);
+        GT_LAUNCH(conv_bwd_filter_narrow_kernel, grid, kThreads, 0, st)(p);
         GT_CHECK_LAUNCH();
         return 0;
     };
@@ -795,7 +778,7 @@ int genten_conv2d_backward_filter(const float* dy, const float* x, float* dw, in
     GT_CHECK(ws.alloc((size_t)splits * total * sizeof(float)));
     p.out = static_cast<float*>(ws.ptr);
     if (int e = run()) return e;
-    split_reduce_kernel<<<grid_for(total), kThreads, 0, st>>>(p.out, dw, total, (int)splits);
+    GT_LAUNCH(split_reduce_kernel, grid_for(total), kThreads, 0, st)(p.out, dw, total, (int)splits);
     GT_CHECK_LAUNCH();
     return 0;
 }

@@ -153,7 +153,7 @@ extern "C" {
 
 int genten_fill(float* x, int64_t n, float value, void* stream) {
     GT_REQUIRE(x != nullptr && n > 0);
-    fill_kernel<<<grid_for(n, 4), kThreads, 0, as_stream(stream)>>>(x, n, value);
+    GT_LAUNCH(fill_kernel, grid_for(n, 4), kThreads, 0, as_stream(stream))(x, n, value);
     GT_CHECK_LAUNCH();
     return 0;
 }
@@ -161,7 +161,7 @@ int genten_fill(float* x, int64_t n, float value, void* stream) {
 int genten_philox_uniform(float* out, int64_t n, uint64_t seed, uint64_t offset, const uint64_t* offset_dev,
                           void* stream) {
     GT_REQUIRE(out != nullptr && n > 0);
-    philox_uniform_kernel<<<grid_for((n + 3) / 4), kThreads, 0, as_stream(stream)>>>(out, n, seed, offset,
+    GT_LAUNCH(philox_uniform_kernel, grid_for((n + 3) / 4), kThreads, 0, as_stream(stream))(out, n, seed, offset,
                                                                                       offset_dev);
     GT_CHECK_LAUNCH();
     return 0;
@@ -170,7 +170,7 @@ int genten_philox_uniform(float* out, int64_t n, uint64_t seed, uint64_t offset,
 int genten_philox_normal(float* out, int64_t n, uint64_t seed, uint64_t offset, const uint64_t* offset_dev,
                          void* stream) {
     GT_REQUIRE(out != nullptr && n > 0);
-    philox_normal_kernel<<<grid_for((n + 3) / 4), kThreads, 0, as_stream(stream)>>>(out, n, seed, offset,
+    GT_LAUNCH(philox_normal_kernel, grid_for((n + 3) / 4), kThreads, 0, as_stream(stream))(out, n, seed, offset,
                                                                                      offset_dev);
     GT_CHECK_LAUNCH();
     return 0;
@@ -178,14 +178,14 @@ int genten_philox_normal(float* out, int64_t n, uint64_t seed, uint64_t offset, 
 
 int genten_counter_add(uint64_t* counter, uint64_t by, void* stream) {
     GT_REQUIRE(counter != nullptr);
-    counter_add_kernel<<<1, 1, 0, as_stream(stream)>>>(counter, by);
+    GT_LAUNCH(counter_add_kernel, 1, 1, 0, as_stream(stream))(counter, by);
     GT_CHECK_LAUNCH();
     return 0;
 }
 
 int genten_activation_forward(int act, float alpha, const float* x, float* y, int64_t n, void* stream) {
     GT_REQUIRE(valid_act(act) && x != nullptr && y != nullptr && n > 0);
-    activation_forward_kernel<<<grid_for(n, 4), kThreads, 0, as_stream(stream)>>>(act, alpha, x, y, n);
+    GT_LAUNCH(activation_forward_kernel, grid_for(n, 4), kThreads, 0, as_stream(stream))(act, alpha, x, y, n);
     GT_CHECK_LAUNCH();
     return 0;
 }
@@ -195,7 +195,7 @@ int genten_activation_backward(int act, float alpha, const float* x, const float
     GT_REQUIRE(valid_act(act) && dy != nullptr && dx != nullptr && n > 0);
     if (act == GENTEN_ACT_RELU || act == GENTEN_ACT_LEAKY_RELU) GT_REQUIRE(x != nullptr);
     if (act == GENTEN_ACT_TANH || act == GENTEN_ACT_SIGMOID) GT_REQUIRE(y != nullptr);
-    activation_backward_kernel<<<grid_for(n, 4), kThreads, 0, as_stream(stream)>>>(act, alpha, x, y, dy, dx, n);
+    GT_LAUNCH(activation_backward_kernel, grid_for(n, 4), kThreads, 0, as_stream(stream))(act, alpha, x, y, dy, dx, n);
     GT_CHECK_LAUNCH();
     return 0;
 }
@@ -205,7 +205,7 @@ int genten_dropout(const float* x, float* y, int64_t n, float p, uint64_t seed, 
     GT_REQUIRE(x != nullptr && y != nullptr && n > 0 && p >= 0.0f && p <= 1.0f);
     // p = 1 drops everything (no uniform reaches 1), so the infinite scale is never used
     const float keep_scale = p < 1.0f ? (float)(1.0 / (1.0 - (double)p)) : 0.0f;
-    dropout_kernel<<<grid_for((n + 3) / 4), kThreads, 0, as_stream(stream)>>>(x, y, n, p, keep_scale, seed, offset,
+    GT_LAUNCH(dropout_kernel, grid_for((n + 3) / 4), kThreads, 0, as_stream(stream))(x, y, n, p, keep_scale, seed, offset,
                                                                                offset_dev);
     GT_CHECK_LAUNCH();
     return 0;
@@ -213,21 +213,21 @@ int genten_dropout(const float* x, float* y, int64_t n, float p, uint64_t seed, 
 
 int genten_add(const float* a, const float* b, float* out, int64_t n, void* stream) {
     GT_REQUIRE(a != nullptr && b != nullptr && out != nullptr && n > 0);
-    add_kernel<<<grid_for(n, 4), kThreads, 0, as_stream(stream)>>>(a, b, out, n);
+    GT_LAUNCH(add_kernel, grid_for(n, 4), kThreads, 0, as_stream(stream))(a, b, out, n);
     GT_CHECK_LAUNCH();
     return 0;
 }
 
 int genten_axpy(float* acc, const float* x, float alpha, int64_t n, void* stream) {
     GT_REQUIRE(acc != nullptr && x != nullptr && n > 0);
-    axpy_kernel<<<grid_for(n, 4), kThreads, 0, as_stream(stream)>>>(acc, x, alpha, n);
+    GT_LAUNCH(axpy_kernel, grid_for(n, 4), kThreads, 0, as_stream(stream))(acc, x, alpha, n);
     GT_CHECK_LAUNCH();
     return 0;
 }
 
 int genten_scale(const float* x, float* out, float s, int64_t n, void* stream) {
     GT_REQUIRE(x != nullptr && out != nullptr && n > 0);
-    scale_kernel<<<grid_for(n, 4), kThreads, 0, as_stream(stream)>>>(x, out, s, n);
+    GT_LAUNCH(scale_kernel, grid_for(n, 4), kThreads, 0, as_stream(stream))(x, out, s, n);
     GT_CHECK_LAUNCH();
     return 0;
 }
@@ -246,10 +246,10 @@ int genten_channel_sum(const float* x, float* out, int n, int c, int hw, void* s
     cudaStream_t s = as_stream(stream);
     Scratch partials(s);
     GT_CHECK(partials.alloc((size_t)c * splits * sizeof(double)));
-    channel_partials_kernel<<<dim3(splits, c), kThreads, 0, s>>>(x, static_cast<double*>(partials.ptr), n, c, hw,
+    GT_LAUNCH(channel_partials_kernel, dim3(splits, c), kThreads, 0, s)(x, static_cast<double*>(partials.ptr), n, c, hw,
                                                                   FastDiv(hw), per_split);
     GT_CHECK_LAUNCH();
-    channel_finalize_kernel<<<(c + kThreads - 1) / kThreads, kThreads, 0, s>>>(
+    GT_LAUNCH(channel_finalize_kernel, (c + kThreads - 1) / kThreads, kThreads, 0, s)(
         static_cast<const double*>(partials.ptr), out, c, splits);
     GT_CHECK_LAUNCH();
     return 0;
@@ -259,7 +259,7 @@ int genten_bias_activation(float* y, const float* bias, int n, int c, int hw, in
     GT_REQUIRE(y != nullptr && bias != nullptr && n > 0 && c > 0 && hw > 0 && valid_act(act));
     const int64_t total = (int64_t)n * c * hw;
     GT_SUPPORTED(total <= INT_MAX);
-    bias_activation_kernel<<<grid_for(total, 4), kThreads, 0, as_stream(stream)>>>(y, bias, total, c, FastDiv(hw),
+    GT_LAUNCH(bias_activation_kernel, grid_for(total, 4), kThreads, 0, as_stream(stream))(y, bias, total, c, FastDiv(hw),
                                                                                     FastDiv(c), act, alpha);
     GT_CHECK_LAUNCH();
     return 0;

@@ -55,7 +55,7 @@ int genten_bce_with_logits(const float* logits, const float* targets, float* out
 int genten_bce_with_logits_backward(const float* logits, const float* targets, float* dx, int64_t n, float scale,
                                     void* stream) {
     GT_REQUIRE(logits != nullptr && targets != nullptr && dx != nullptr && n > 0);
-    bce_backward_kernel<<<grid_for(n, 4), kThreads, 0, as_stream(stream)>>>(logits, targets, dx, n, (double)scale);
+    GT_LAUNCH(bce_backward_kernel, grid_for(n, 4), kThreads, 0, as_stream(stream))(logits, targets, dx, n, (double)scale);
     GT_CHECK_LAUNCH();
     return 0;
 }
@@ -67,7 +67,7 @@ int genten_mse(const float* pred, const float* target, float* out, int64_t n, fl
 
 int genten_mse_backward(const float* pred, const float* target, float* dx, int64_t n, float scale, void* stream) {
     GT_REQUIRE(pred != nullptr && target != nullptr && dx != nullptr && n > 0);
-    mse_backward_kernel<<<grid_for(n, 4), kThreads, 0, as_stream(stream)>>>(pred, target, dx, n, 2.0 * (double)scale);
+    GT_LAUNCH(mse_backward_kernel, grid_for(n, 4), kThreads, 0, as_stream(stream))(pred, target, dx, n, 2.0 * (double)scale);
     GT_CHECK_LAUNCH();
     return 0;
 }

@@ -84,7 +84,7 @@ __host__ __device__ __forceinline__ void philox_normal4(uint64_t seed, uint64_t 
     philox_box_muller(w.x[2], w.x[3], out[2], out[3]);
 }
 
-#ifdef __CUDACC__
+#if defined(__CUDACC__) || defined(GENTEN_EMU)
 // The effective offset of a random kernel: offset, plus *offset_dev when given (graphs).
 __device__ __forceinline__ uint64_t philox_offset(uint64_t offset, const uint64_t* offset_dev) {
     return offset_dev ? offset + *offset_dev : offset;

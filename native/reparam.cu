@@ -83,16 +83,16 @@ int genten_reparam_forward(const float* mu, const float* logvar, float* z, float
     cudaStream_t s = as_stream(stream);
     const unsigned blocks = reduce_blocks((n + 3) / 4);
     if (!kl_out) {
-        reparam_forward_kernel<<<blocks, kThreads, 0, s>>>(mu, logvar, z, eps, nullptr, n, seed, offset, offset_dev);
+        GT_LAUNCH(reparam_forward_kernel, blocks, kThreads, 0, s)(mu, logvar, z, eps, nullptr, n, seed, offset, offset_dev);
         GT_CHECK_LAUNCH();
         return 0;
     }
     Scratch partials(s);
     GT_CHECK(partials.alloc(blocks * sizeof(double)));
     double* part = static_cast<double*>(partials.ptr);
-    reparam_forward_kernel<<<blocks, kThreads, 0, s>>>(mu, logvar, z, eps, part, n, seed, offset, offset_dev);
+    GT_LAUNCH(reparam_forward_kernel, blocks, kThreads, 0, s)(mu, logvar, z, eps, part, n, seed, offset, offset_dev);
     GT_CHECK_LAUNCH();
-    reduce_finalize_kernel<><<<1, kThreads, 0, s>>>(part, (int)blocks, -0.5, kl_out);
+    GT_LAUNCH(reduce_finalize_kernel<>, 1, kThreads, 0, s)(part, (int)blocks, -0.5, kl_out);
     GT_CHECK_LAUNCH();
     return 0;
 }
@@ -100,7 +100,7 @@ int genten_reparam_forward(const float* mu, const float* logvar, float* z, float
 int genten_reparam_forward_eps(const float* mu, const float* logvar, const float* eps, float* z, int64_t n,
                                void* stream) {
     GT_REQUIRE(mu != nullptr && logvar != nullptr && eps != nullptr && z != nullptr && n > 0);
-    reparam_forward_eps_kernel<<<grid_for(n, 4), kThreads, 0, as_stream(stream)>>>(mu, logvar, eps, z, n);
+    GT_LAUNCH(reparam_forward_eps_kernel, grid_for(n, 4), kThreads, 0, as_stream(stream))(mu, logvar, eps, z, n);
     GT_CHECK_LAUNCH();
     return 0;
 }
@@ -109,7 +109,7 @@ int genten_reparam_backward(const float* dz, const float* mu, const float* logva
                             float* dlogvar, int64_t n, float kl_scale, void* stream) {
     GT_REQUIRE(dz != nullptr && mu != nullptr && logvar != nullptr && eps != nullptr && dmu != nullptr &&
                dlogvar != nullptr && n > 0);
-    reparam_backward_kernel<<<grid_for(n, 4), kThreads, 0, as_stream(stream)>>>(dz, mu, logvar, eps, dmu, dlogvar, n,
+    GT_LAUNCH(reparam_backward_kernel, grid_for(n, 4), kThreads, 0, as_stream(stream))(dz, mu, logvar, eps, dmu, dlogvar, n,
                                                                                 kl_scale);
     GT_CHECK_LAUNCH();
     return 0;

@@ -70,6 +70,16 @@ GENTEN_API int genten_graph_destroy(void* graph_exec);
 GENTEN_API int genten_noop(void* stream);
 /* an empty host function, for FFM-overhead measurements */
 GENTEN_API int genten_nothing(void);
+/* *emulated = 1 in the SIMT emulator build (libgenten_cuda_emu.so: the same kernels on the CPU),
+   0 in the CUDA build */
+GENTEN_API int genten_emulated(int* emulated);
+/* emulator only (GENTEN_ERR_UNSUPPORTED on a GPU): the order in which a block's threads run
+   between barriers, GENTEN_SCHEDULE_*; seed drives the shuffled order. A kernel whose results
+   differ between schedules has a race (e.g. a missing __syncthreads). */
+#define GENTEN_SCHEDULE_FORWARD  0
+#define GENTEN_SCHEDULE_REVERSE  1
+#define GENTEN_SCHEDULE_SHUFFLED 2
+GENTEN_API int genten_emulator_configure(int schedule, uint64_t seed);
 
 /* ---- elementwise.cu -------------------------------------------------------------------- */
 GENTEN_API int genten_fill(float* x, int64_t n, float value, void* stream);

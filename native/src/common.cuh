@@ -37,6 +37,15 @@ namespace genten {
         if (!(cond)) return GENTEN_ERR_UNSUPPORTED;              \
     } while (0)
 
+// kernel<<<grid, block, shared_bytes, stream>>>(args...) as GT_LAUNCH(kernel, grid, block,
+// shared_bytes, stream)(args...): the same source then also builds for the SIMT emulator
+// (native/simt), where a launch is a call into its scheduler.
+#ifdef GENTEN_EMU
+#define GT_LAUNCH(kernel, grid, block, shared_bytes, stream) SIMT_LAUNCH(kernel, grid, block, shared_bytes, stream)
+#else
+#define GT_LAUNCH(kernel, grid, block, shared_bytes, stream) kernel<<<grid, block, shared_bytes, stream>>>
+#endif
+
 inline cudaStream_t as_stream(void* s) { return static_cast<cudaStream_t>(s); }
 
 inline bool valid_act(int act) { return act >= GENTEN_ACT_IDENTITY && act <= GENTEN_ACT_SIGMOID; }
@@ -159,9 +168,9 @@ int deterministic_sum(F f, int64_t n, float scale, float* out, cudaStream_t s) {
     const unsigned blocks = reduce_blocks(n);
     Scratch partials(s);
     GT_CHECK(partials.alloc(blocks * sizeof(double)));
-    reduce_partials_kernel<<<blocks, kThreads, 0, s>>>(f, n, static_cast<double*>(partials.ptr));
+    GT_LAUNCH(reduce_partials_kernel, blocks, kThreads, 0, s)(f, n, static_cast<double*>(partials.ptr));
     GT_CHECK_LAUNCH();
-    reduce_finalize_kernel<><<<1, kThreads, 0, s>>>(static_cast<const double*>(partials.ptr), (int)blocks,
+    GT_LAUNCH(reduce_finalize_kernel<>, 1, kThreads, 0, s)(static_cast<const double*>(partials.ptr), (int)blocks,
                                                   (double)scale, out);
     GT_CHECK_LAUNCH();
     return 0;

@@ -1,0 +1,42 @@
+// Cooperative fibers for the SIMT emulator: one per emulated GPU thread of the block being run.
+// x86-64 switches with six callee-saved registers and the FP control words (a few ns); other
+// architectures fall back to ucontext. AddressSanitizer is told about every stack switch.
+#pragma once
+
+#include <stddef.h>
+
+namespace simt {
+
+struct FiberContext {
+    void* sp = nullptr;             // saved stack pointer (x86-64)
+    void* ucontext = nullptr;       // ucontext_t (other architectures)
+    const void* stack_bottom = nullptr;
+    size_t stack_size = 0;
+    void* asan_fake_stack = nullptr;
+};
+
+// Arranges for the first switch to `ctx` to call entry(arg) on [stack, stack + size).
+// entry must never return: it ends by switching away for good (fiber_switch(..., true)).
+void fiber_init(FiberContext* ctx, void* stack, size_t size, void (*entry)(void*), void* arg);
+
+// Saves the running context in `from` and resumes `to`; returns when something resumes `from`.
+// `from_is_done`: the running fiber will never be resumed (its stack may be reused).
+void fiber_switch(FiberContext* from, FiberContext* to, bool from_is_done = false);
+
+// Called first thing in a fiber's entry: completes the switch into it (sanitizer bookkeeping) and
+// records the stack it came from in `from`, so fiber_switch back to `from` is annotated correctly.
+void fiber_started(FiberContext* from);
+
+// A fiber stack with a guard page below it (an overflow faults instead of corrupting memory).
+struct FiberStack {
+    void* base = nullptr;  // the whole mapping, guard page included
+    size_t mapped = 0;
+    void* stack = nullptr;
+    size_t size = 0;
+    explicit FiberStack(size_t bytes);
+    ~FiberStack();
+    FiberStack(const FiberStack&) = delete;
+    FiberStack& operator=(const FiberStack&) = delete;
+};
+
+}  // namespace simt

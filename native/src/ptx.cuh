@@ -1,0 +1,41 @@
+// The kernels' inline PTX, each instruction behind one small function. The CUDA build emits the
+// instruction; the SIMT emulator build (GENTEN_EMU) calls its host version, which follows the PTX
+// ISA (for mma: each lane's fragment registers exchanged across the warp as the ISA's fragment
+// tables say), so a kernel that maps a fragment wrongly fails on the CPU as on the GPU.
+#pragma once
+
+#include <stdint.h>
+
+#include "common.cuh"
+
+namespace genten {
+
+// cvt.rna.tf32.f32: x rounded to TF32 (10 mantissa bits, ties away from zero), as a .b32.
+__device__ __forceinline__ uint32_t to_tf32(float x) {
+#ifdef GENTEN_EMU
+    return simt::cvt_rna_tf32(x);
+#else
+    uint32_t t;
+    asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(t) : "f"(x));
+    return t;
+#endif
+}
+
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32: c += a * b over the warp (fragments as in
+// PTX ISA 9.7.14.5.7: a (16x8) 4 registers, b (8x8) 2, c (16x8) 4 per lane).
+__device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+#if defined(GENTEN_EMU)
+    const float in[4] = {c[0], c[1], c[2], c[3]};
+    simt::mma_m16n8k8_tf32(c, a, b, in);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile(
+        "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#else
+    __trap();  // the library is built for sm_80+ only
+#endif
+}
+
+}  // namespace genten
