@@ -112,6 +112,34 @@ static void conv_case(int n, int c, int h, int w, int k, int r, int st, int pad)
     }
 }
 
+// The linear layers' GEMM in every transposition and math mode, odd sizes, bias on.
+static void gemm_case(int m, int n, int k) {
+    auto a = randv((size_t)m * k, 11), b = randv((size_t)k * n, 12), bias = randv(n, 13);
+    Dev dA(a), dB(b), dBias(bias);
+    const char* names[3] = {"fp32", "tf32", "3xtf32"};
+    const double tol[3] = {1e-5, 3e-3, 1e-5};
+    for (int ta = 0; ta < 2; ++ta)
+        for (int tb = 0; tb < 2; ++tb) {
+            // the same data read as A (m x k) or A^T stored (k x m); B (k x n) or B^T stored (n x k)
+            std::vector<double> want((size_t)m * n);
+            for (int i = 0; i < m; ++i)
+                for (int j = 0; j < n; ++j) {
+                    double acc = bias[j];
+                    for (int q = 0; q < k; ++q)
+                        acc += (double)(ta ? a[(size_t)q * m + i] : a[(size_t)i * k + q]) *
+                               (tb ? b[(size_t)j * k + q] : b[(size_t)q * n + j]);
+                    want[(size_t)i * n + j] = acc;
+                }
+            for (int mode = 0; mode < 3; ++mode) {
+                Dev dC(want.size());
+                OK(genten_gemm(ta, tb, m, n, k, dA.p, ta ? m : k, dB.p, tb ? k : n, dBias.p, dC.p, n, mode, nullptr));
+                char what[160];
+                snprintf(what, sizeof what, "gemm %s ta%d tb%d m%d n%d k%d", names[mode], ta, tb, m, n, k);
+                compare(what, dC.get(), want, tol[mode]);
+            }
+        }
+}
+
 static void batchnorm_case(int n, int c, int hw) {
     auto x = randv((size_t)n * c * hw, 5), g = randv(c, 6), be = randv(c, 7), dy = randv((size_t)n * c * hw, 8);
     for (auto& v : x) v = v * 3.0f + 1.5f;
@@ -242,6 +270,8 @@ int main() {
     conv_case(2, 64, 14, 14, 128, 5, 2, 2);  // DCGAN D conv2
     conv_case(2, 32, 28, 28, 1, 3, 1, 1);    // VAE last conv (narrow forward and filter: k = 1)
     conv_case(2, 9, 14, 14, 65, 3, 2, 1);    // output-padding-like H (14 = (7-1)*2 - 2 + 3 + 1)
+    gemm_case(67, 70, 129);                   // odd, partial tiles in every dimension
+    gemm_case(5, 1, 300);                     // the discriminator's Linear(6272, 1) in miniature
     batchnorm_case(3, 5, 49);
     batchnorm_case(7, 130, 1);
     philox_case(1000003);

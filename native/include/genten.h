@@ -116,6 +116,14 @@ GENTEN_API int genten_conv2d_backward_filter(const float* dy, const float* x, fl
                                              int n, int c, int h, int w_, int k, int r, int stride, int pad,
                                              int oh, int ow, int math_mode, void* stream);
 
+/* ---- gemm.cu: row-major SGEMM for the linear layers -------------------------------------- */
+/* C (m x n, row stride ldc) = op(A) op(B) + bias (n, broadcast over rows; may be NULL); op(A) is
+   m x k: A stored (m x k, row stride lda) or, with trans_a, (k x m); op(B) is k x n: B stored
+   (k x n, ldb) or, with trans_b, (n x k). Deterministic (no split-K). */
+GENTEN_API int genten_gemm(int trans_a, int trans_b, int m, int n, int k, const float* a, int lda,
+                           const float* b, int ldb, const float* bias, float* c, int ldc, int math_mode,
+                           void* stream);
+
 /* ---- batchnorm.cu: per channel over (N, HW); HW = 1 for BatchNorm1d --------------------- */
 /* y = act(gamma * (x - mean) * invstd + beta) with batch statistics (biased variance);
    running_* updated with momentum using the unbiased variance. */

@@ -40,8 +40,13 @@ namespace genten {
 // kernel<<<grid, block, shared_bytes, stream>>>(args...) as GT_LAUNCH(kernel, grid, block,
 // shared_bytes, stream)(args...): the same source then also builds for the SIMT emulator
 // (native/simt), where a launch is a call into its scheduler.
+// A kernel name with commas (template arguments) goes through a helper macro, e.g.
+// GT_LAUNCH(GEMM_KERNEL(MODE, true, false), ...), which is why the emulator's expansion is spelled
+// out here rather than passed on to SIMT_LAUNCH.
 #ifdef GENTEN_EMU
-#define GT_LAUNCH(kernel, grid, block, shared_bytes, stream) SIMT_LAUNCH(kernel, grid, block, shared_bytes, stream)
+#define GT_LAUNCH(kernel, grid, block, shared_bytes, stream)                                        \
+    ::simt::launch(#kernel, __FILE__ ":" SIMT_STR(__LINE__), grid, block, shared_bytes, stream,      \
+                   [](const auto&... gt_args_) { kernel(gt_args_...); })
 #else
 #define GT_LAUNCH(kernel, grid, block, shared_bytes, stream) kernel<<<grid, block, shared_bytes, stream>>>
 #endif
