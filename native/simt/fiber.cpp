@@ -28,8 +28,9 @@
 namespace simt {
 
 #if defined(__x86_64__)
-// simt_switch(void** save_sp, void* new_sp): push the callee-saved registers and the MXCSR / x87
-// control words, swap stacks, pop the other context's. simt_start: the first "return" into a new
+// simt_switch(void** save_sp, void* new_sp): push the callee-saved registers, swap stacks, pop the
+// other context's. The FP control words are not switched: every fiber of a block runs in the FP
+// environment of the host thread (round to nearest, no kernel changes it), and ldmxcsr is slow. simt_start: the first "return" into a new
 // fiber lands here with r12 = arg, r13 = entry.
 extern "C" void simt_switch(void** save_sp, void* new_sp);
 extern "C" void simt_start();
@@ -46,14 +47,8 @@ simt_switch:
     pushq %r13
     pushq %r14
     pushq %r15
-    subq $8, %rsp
-    stmxcsr (%rsp)
-    fnstcw 4(%rsp)
     movq %rsp, (%rdi)
     movq %rsi, %rsp
-    ldmxcsr (%rsp)
-    fldcw 4(%rsp)
-    addq $8, %rsp
     popq %r15
     popq %r14
     popq %r13
@@ -86,11 +81,6 @@ void fiber_init(FiberContext* ctx, void* stack, size_t size, void (*entry)(void*
     *--sp = (uint64_t)entry;            // r13
     *--sp = 0;                          // r14
     *--sp = 0;                          // r15
-    uint32_t mxcsr;
-    uint16_t fpucw;
-    asm volatile("stmxcsr %0" : "=m"(mxcsr));
-    asm volatile("fnstcw %0" : "=m"(fpucw));
-    *--sp = (uint64_t)mxcsr | ((uint64_t)fpucw << 32);
     ctx->sp = sp;
     ctx->stack_bottom = stack;
     ctx->stack_size = size;
@@ -144,15 +134,30 @@ void fiber_started(FiberContext* from) {
 
 FiberStack::FiberStack(size_t bytes) {
     const size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    size = (bytes + page - 1) / page * page;
-    mapped = size + page;
+    size_t span = kFiberStackAlign;
+    while (span < bytes + 2 * page) span *= 2;
+    // aligned to its (power-of-two) size, so fiber_slot() finds the slot from any address on it
+    mapped = 2 * span;
     base = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED) {
         fprintf(stderr, "simt: cannot map a %zu-byte fiber stack\n", mapped);
         abort();
     }
-    mprotect(base, page, PROT_NONE);  // guard page: stacks grow down into it
-    stack = (char*)base + page;
+    char* aligned = (char*)(((uintptr_t)base + span - 1) & ~(uintptr_t)(span - 1));
+    if (span != kFiberStackAlign) {
+        fprintf(stderr, "simt: fiber stacks of %zu bytes exceed the %zu-byte alignment unit\n", bytes, kFiberStackAlign);
+        abort();
+    }
+    // keep only the aligned span
+    if (aligned > (char*)base) munmap(base, (size_t)(aligned - (char*)base));
+    char* end = (char*)base + mapped;
+    if (end > aligned + span) munmap(aligned + span, (size_t)(end - (aligned + span)));
+    base = aligned;
+    mapped = span;
+    slot = (void**)aligned;                        // first page: the slot, then the guard page
+    mprotect(aligned + page, page, PROT_NONE);     // stacks grow down into the guard page
+    stack = aligned + 2 * page;
+    size = span - 2 * page;
 }
 
 FiberStack::~FiberStack() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 namespace simt {
 
@@ -27,10 +28,16 @@ void fiber_switch(FiberContext* from, FiberContext* to, bool from_is_done = fals
 // records the stack it came from in `from`, so fiber_switch back to `from` is annotated correctly.
 void fiber_started(FiberContext* from);
 
-// A fiber stack with a guard page below it (an overflow faults instead of corrupting memory).
+// Every fiber stack is a kFiberStackAlign-aligned span: a slot page, a guard page (an overflow
+// faults instead of corrupting memory), then the stack. The slot holds the fiber's owner pointer,
+// found from the stack pointer alone (fiber_slot), which is far cheaper than thread-local storage
+// in a dlopen'ed library.
+constexpr size_t kFiberStackAlign = (size_t)2 << 20;
+
 struct FiberStack {
-    void* base = nullptr;  // the whole mapping, guard page included
+    void* base = nullptr;  // the whole mapping
     size_t mapped = 0;
+    void** slot = nullptr;
     void* stack = nullptr;
     size_t size = 0;
     explicit FiberStack(size_t bytes);

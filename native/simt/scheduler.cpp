@@ -157,7 +157,6 @@ void fiber_main(void* arg) {
 void block_wait(Block* b) {
     const unsigned t = b->running;
     fiber_switch(&b->fibers[t], &b->scheduler);
-    tls_current = &b->threads[t];
 }
 
 void make_order(std::vector<unsigned>& order, unsigned n, int schedule, uint64_t& rng) {
@@ -205,19 +204,20 @@ void run_block(Block& b, const KernelTask& task, uint3 block_idx, int schedule, 
 #ifdef SIMT_ASAN
         __asan_unpoison_memory_region(w.stacks[i]->stack, w.stacks[i]->size);
 #endif
+        *w.stacks[i]->slot = &th;
         fiber_init(&b.fibers[i], w.stacks[i]->stack, w.stacks[i]->size, fiber_main, &b);
     }
     uint64_t rng = seed ^ (0x9E3779B97F4A7C15ull * (1 + block_idx.x + 65536ull * (block_idx.y + 65536ull * block_idx.z)));
     std::vector<unsigned> order;
     make_order(order, n, schedule, rng);
     Thread* const saved = tls_current;
+    tls_current = &b.threads[0];  // inside a kernel now (nested launches are refused)
     while (b.live > 0 && !b.failed) {
         bool progressed = false;
         for (unsigned t : order) {
             if (b.state[t] != State::Ready) continue;
             progressed = true;
             b.running = t;
-            tls_current = &b.threads[t];
             fiber_switch(&b.scheduler, &b.fibers[t]);
             if (b.failed) break;
         }
@@ -250,8 +250,8 @@ void run_block(Block& b, const KernelTask& task, uint3 block_idx, int schedule, 
 #ifdef SIMT_ASAN
 // A sanitizer report inside a kernel shows the fiber's stack; this names the emulated thread.
 void on_sanitizer_death() {
-    Thread* t = tls_current;
-    if (t) fprintf(stderr, "simt: the report above is from %s\n", where(*t->block, t->linear).c_str());
+    Thread* t = tls_current;  // set while a block runs on this host thread
+    if (t) fprintf(stderr, "simt: the report above is from %s\n", where(*t->block, t->block->running).c_str());
 }
 #endif
 
@@ -375,14 +375,6 @@ Pool& pool() {
 
 // ---- what kernels call ---------------------------------------------------------------------------
 
-Thread* current() {
-    Thread* t = tls_current;
-    if (!t) {
-        fprintf(stderr, "simt: a device built-in (threadIdx, __syncthreads, ...) used outside a kernel\n");
-        abort();
-    }
-    return t;
-}
 
 void syncthreads() {
     Block* b = current()->block;

@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "cuda_runtime.h"
+#include "fiber.h"
 
 // ---- keywords ----------------------------------------------------------------------------------
 #define __global__
@@ -49,7 +50,11 @@ struct Thread {
     unsigned linear;  // x + y * bx + z * bx * by
 };
 
-Thread* current();
+// The running fiber's Thread: stored at the base of its stack, which is aligned to
+// kFiberStackAlign (fiber.h), so the frame address finds it without thread-local storage.
+inline Thread* current() {
+    return *reinterpret_cast<Thread**>((uintptr_t)__builtin_frame_address(0) & ~(uintptr_t)(kFiberStackAlign - 1));
+}
 
 // ---- block- and warp-level primitives (scheduler.cpp) ------------------------------------------
 void syncthreads();

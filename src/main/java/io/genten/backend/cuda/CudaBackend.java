@@ -13,6 +13,7 @@ import io.genten.backend.Checks;
 import io.genten.backend.Conv2dSpec;
 import io.genten.backend.ConvImpl;
 import io.genten.backend.GaussianGradients;
+import io.genten.backend.LinearImpl;
 import io.genten.backend.MathMode;
 import io.genten.backend.Reduction;
 import io.genten.backend.ReparamOutput;
@@ -49,7 +50,7 @@ public final class CudaBackend implements Backend {
     private final CudaAvailability availability;
     private MemorySegment stream = MemorySegment.NULL;
     private CachingAllocator allocator;
-    private CublasGemm gemm;
+    private CudaLinear linear;
     private CudnnOps cudnn;
     private CudaAdam adam;
     private CachingAllocator.Block randomOffset;
@@ -65,6 +66,10 @@ public final class CudaBackend implements Backend {
         if (options.device() >= availability.deviceCount()) {
             throw new IllegalArgumentException("cuda: device " + options.device() + " requested but " + availability.deviceCount() + " present");
         }
+        if (options.linear() == LinearImpl.CUBLAS && !availability.cublasAvailable()) {
+            throw new CudaUnavailableException("CUDA backend with cuBLAS (linear " + options.linear() + ") unavailable: "
+                    + availability.cublasStatus());
+        }
         if ((options.conv() == ConvImpl.CUDNN || options.batchNorm() == BatchNormImpl.CUDNN) && !availability.cudnnAvailable()) {
             throw new CudaUnavailableException("CUDA backend with cuDNN (conv " + options.conv() + ", batchnorm "
                     + options.batchNorm() + ") unavailable: " + availability.cudnnStatus());
@@ -77,7 +82,8 @@ public final class CudaBackend implements Backend {
                 stream = out.get(ADDRESS, 0);
             }
             allocator = new CachingAllocator(new NativeDeviceMemory());
-            gemm = new CublasGemm(stream, options.math(), allocator);
+            linear = new CudaLinear(this, options.linear() == LinearImpl.CUBLAS
+                    ? new CublasGemm(stream, options.math(), allocator) : null);
             if (options.conv() == ConvImpl.CUDNN || options.batchNorm() == BatchNormImpl.CUDNN) {
                 cudnn = new CudnnOps(stream, options.math(), allocator);
             }
@@ -143,11 +149,11 @@ public final class CudaBackend implements Backend {
         if (syncEachOp && !allocator.isCapturing()) CudaStatus.check(Native.streamSynchronize(stream), op, detail + " (kernel)");
     }
 
-    private void check(int status, String op, Tensor... tensors) {
+    void check(int status, String op, Tensor... tensors) {
         if (status != 0 || syncEachOp) check(status, op, shapes(tensors));
     }
 
-    private static String shapes(Tensor... tensors) {
+    static String shapes(Tensor... tensors) {
         var sb = new StringBuilder();
         for (var t : tensors) {
             if (t == null) continue;
@@ -162,7 +168,7 @@ public final class CudaBackend implements Backend {
         return s.address();
     }
 
-    private static MemorySegment p(Tensor t) {
+    static MemorySegment p(Tensor t) {
         return t == null ? MemorySegment.NULL : MemorySegment.ofAddress(address(t));
     }
 
@@ -179,14 +185,15 @@ public final class CudaBackend implements Backend {
 
     @Override public String describe() {
         var a = availability;
-        return device + ": " + a.deviceName() + " (sm_" + a.capability() + "), driver " + a.driverVersion() + ", runtime "
-                + a.runtimeVersion() + ", cuBLAS " + gemm.version() + ", cuDNN " + (a.cudnnAvailable() ? a.cudnnStatus() : "absent")
-                + ", math " + options.math() + ", conv " + options.conv() + ", batchnorm " + options.batchNorm();
+        return device + ": " + a.deviceName() + (a.emulated() ? " (emulated on the CPU" : " (sm_" + a.capability())
+                + "), driver " + a.driverVersion() + ", runtime " + a.runtimeVersion() + ", cuBLAS " + linear.cublasVersion()
+                + ", cuDNN " + (a.cudnnAvailable() ? a.cudnnStatus() : "absent") + ", math " + options.math() + ", conv "
+                + options.conv() + ", batchnorm " + options.batchNorm() + ", linear " + options.linear();
     }
 
     @Override public MathMode mathMode() { return options.math(); }
 
-    private int mathCode() {
+    int mathCode() {
         return switch (options.math()) {
             case FP32 -> 0;
             case TF32 -> 1;
@@ -196,7 +203,7 @@ public final class CudaBackend implements Backend {
 
     // ---- memory --------------------------------------------------------------------------
 
-    private Tensor alloc(Shape shape) {
+    Tensor alloc(Shape shape) {
         requireOpen();
         long n = shape.numel();
         var block = allocator.allocate(Math.max(4, 4 * n));
@@ -479,54 +486,13 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    // ---- linear (cuBLAS) ------------------------------------------------------------------
+    // ---- linear: CudaLinear (gemm.cu or cuBLAS) ---------------------------------------------
 
-    /** y (N,out) = x w^T + b (the GEMM layouts: {@link LinearGemms}). */
-    @Override public Tensor linearForward(Tensor x, Tensor w, Tensor bias) {
-        String op = "linearForward";
-        Checks.on(op, device, x, w, bias);
-        Checks.rank(op, "x", x.shape(), 2);
-        Checks.rank(op, "w", w.shape(), 2);
-        int n = x.dim(0), in = x.dim(1), out = w.dim(0);
-        if (w.dim(1) != in) throw new IllegalArgumentException(op + ": x " + x.shape() + " has " + in + " features but w " + w.shape() + " expects " + w.dim(1));
-        if (bias != null) Checks.lengths(op, bias, out);
-        var y = alloc(Shape.of(n, out));
-        if (y.numel() == 0) return y;
-        if (in == 0) fill(y, 0f);
-        else gemm.sgemm(op + " " + shapes(x, w), LinearGemms.forward(n, in, out, address(x), address(w), address(y)));
-        if (bias != null) check(Native.biasActivation(p(y), p(bias), n, out, 1, ACT_IDENTITY, 0f, stream), op, x, w, bias);
-        return y;
-    }
+    @Override public Tensor linearForward(Tensor x, Tensor w, Tensor bias) { return linear.forward(x, w, bias); }
 
-    /** dx (N,in) = dy w. */
-    @Override public Tensor linearBackwardData(Tensor dy, Tensor w) {
-        String op = "linearBackwardData";
-        Checks.on(op, device, dy, w);
-        Checks.rank(op, "dy", dy.shape(), 2);
-        Checks.rank(op, "w", w.shape(), 2);
-        int n = dy.dim(0), out = dy.dim(1), in = w.dim(1);
-        if (w.dim(0) != out) throw new IllegalArgumentException(op + ": dy " + dy.shape() + " has " + out + " outputs but w " + w.shape() + " has " + w.dim(0));
-        var dx = alloc(Shape.of(n, in));
-        if (dx.numel() == 0) return dx;
-        if (out == 0) fill(dx, 0f);
-        else gemm.sgemm(op + " " + shapes(dy, w), LinearGemms.backwardData(n, in, out, address(dy), address(w), address(dx)));
-        return dx;
-    }
+    @Override public Tensor linearBackwardData(Tensor dy, Tensor w) { return linear.backwardData(dy, w); }
 
-    /** dw (out,in) = dy^T x. */
-    @Override public Tensor linearBackwardWeight(Tensor dy, Tensor x) {
-        String op = "linearBackwardWeight";
-        Checks.on(op, device, dy, x);
-        Checks.rank(op, "dy", dy.shape(), 2);
-        Checks.rank(op, "x", x.shape(), 2);
-        int n = dy.dim(0), out = dy.dim(1), in = x.dim(1);
-        if (x.dim(0) != n) throw new IllegalArgumentException(op + ": dy " + dy.shape() + " and x " + x.shape() + " differ in batch size");
-        var dw = alloc(Shape.of(out, in));
-        if (dw.numel() == 0) return dw;
-        if (n == 0) fill(dw, 0f);
-        else gemm.sgemm(op + " " + shapes(dy, x), LinearGemms.backwardWeight(n, in, out, address(dy), address(x), address(dw)));
-        return dw;
-    }
+    @Override public Tensor linearBackwardWeight(Tensor dy, Tensor x) { return linear.backwardWeight(dy, x); }
 
     // ---- pointwise -------------------------------------------------------------------------
 
@@ -783,7 +749,7 @@ public final class CudaBackend implements Backend {
             if (adam != null) adam.close();
             if (randomOffset != null) allocator.release(randomOffset);
             if (cudnn != null) cudnn.close();
-            if (gemm != null) gemm.close();
+            if (linear != null) linear.close();
             if (allocator != null) allocator.close();
         } catch (RuntimeException e) {
             if (first == null) first = e;

@@ -17,6 +17,7 @@ import org.bytedeco.cuda.cudnn.cudnnConvolutionFwdAlgoPerf_t;
 import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
 import org.bytedeco.cuda.cudnn.cudnnFilterStruct;
 import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
+import java.util.Set;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -25,7 +26,8 @@ import org.bytedeco.javacpp.Pointer;
  * Convolution and batch normalization through cuDNN on the backend's stream.
  *
  * <p>Each convolution shape gets a plan once: its descriptors (destroyed in {@link #close}) and the
- * fastest algorithm that {@code cudnnFind*AlgorithmEx} measured, keyed by direction, shapes and
+ * fastest deterministic (and, in the strict modes, exact-FP32) algorithm that {@code cudnnFind*AlgorithmEx}
+ * measured, keyed by direction, shapes and
  * math mode. Workspaces come from the caching allocator per call, so the steady state allocates
  * nothing (and a warmed-up step can be captured in a CUDA graph).
  *
@@ -141,18 +143,38 @@ final class CudnnOps implements AutoCloseable {
         return null;
     }
 
-    private void choose(ConvPlan plan, int count, IntPointer returned, PerfReader perf, String op, String shapes) {
+    /**
+     * Algorithms whose error is not FP32's: FFT and Winograd (1e-5..1e-4 relative, from their
+     * transforms). Refused in the strict modes, like TF32 tensor ops.
+     */
+    private static final Set<Integer> FWD_INEXACT = Set.of(CUDNN_CONVOLUTION_FWD_ALGO_FFT, CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING,
+            CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD, CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED);
+    private static final Set<Integer> BWD_DATA_INEXACT = Set.of(CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT,
+            CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING, CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD,
+            CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED);
+    private static final Set<Integer> BWD_FILTER_INEXACT = Set.of(CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT,
+            CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD,
+            CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED);
+
+    /**
+     * The fastest measured algorithm that keeps our contracts: deterministic in every mode (atomics
+     * in some backward algorithms make two runs, and a graph replay against the eager step, differ);
+     * in FP32 and FP32_3XTF32 neither TF32 tensor ops nor FFT / Winograd transforms.
+     */
+    private void choose(ConvPlan plan, int count, IntPointer returned, PerfReader perf, Set<Integer> inexact, String op, String shapes) {
         int n = returned.get();
         for (int i = 0; i < n; i++) {
             if (perf.status(i) != CUDNN_STATUS_SUCCESS) continue;
+            if (perf.determinism(i) != CUDNN_DETERMINISTIC) continue;
             boolean tensorOps = perf.mathType(i) != CUDNN_FMA_MATH && perf.mathType(i) != CUDNN_DEFAULT_MATH;
-            if (math != MathMode.TF32 && tensorOps) continue; // strict FP32: no TF32 algorithm
+            if (math != MathMode.TF32 && (tensorOps || inexact.contains(perf.algo(i)))) continue;
             plan.algo = perf.algo(i);
             plan.workspaceBytes = perf.memory(i);
             if (math == MathMode.TF32) check(cudnnSetConvolutionMathType(plan.convDesc, perf.mathType(i)), op, shapes);
             return;
         }
-        throw new CudaException(op + " " + shapes + ": cuDNN found no usable " + math + " algorithm among " + n + " of " + count, CUDNN_STATUS_NOT_SUPPORTED);
+        throw new CudaException(op + " " + shapes + ": cuDNN found no deterministic " + math + " algorithm"
+                + (math == MathMode.TF32 ? "" : " without TF32, FFT or Winograd") + " among " + n + " of " + count, CUDNN_STATUS_NOT_SUPPORTED);
     }
 
     /** Read access to the three perf-result struct types (they share no Java supertype). */
@@ -161,6 +183,7 @@ final class CudnnOps implements AutoCloseable {
         int algo(int i);
         int mathType(int i);
         long memory(int i);
+        int determinism(int i);
     }
 
     void convForward(String op, Shape x, Shape w, Shape y, int stride, int pad, long xp, long wp, long yp) {
@@ -179,7 +202,8 @@ final class CudnnOps implements AutoCloseable {
                     public int algo(int i) { return perf.getPointer(i).algo(); }
                     public int mathType(int i) { return perf.getPointer(i).mathType(); }
                     public long memory(int i) { return perf.getPointer(i).memory(); }
-                }, op, shapes);
+                    public int determinism(int i) { return perf.getPointer(i).determinism(); }
+                }, FWD_INEXACT, op, shapes);
             } finally {
                 if (ws != null) allocator.release(ws);
             }
@@ -209,7 +233,8 @@ final class CudnnOps implements AutoCloseable {
                     public int algo(int i) { return perf.getPointer(i).algo(); }
                     public int mathType(int i) { return perf.getPointer(i).mathType(); }
                     public long memory(int i) { return perf.getPointer(i).memory(); }
-                }, op, shapes);
+                    public int determinism(int i) { return perf.getPointer(i).determinism(); }
+                }, BWD_DATA_INEXACT, op, shapes);
             } finally {
                 if (ws != null) allocator.release(ws);
             }
@@ -239,7 +264,8 @@ final class CudnnOps implements AutoCloseable {
                     public int algo(int i) { return perf.getPointer(i).algo(); }
                     public int mathType(int i) { return perf.getPointer(i).mathType(); }
                     public long memory(int i) { return perf.getPointer(i).memory(); }
-                }, op, shapes);
+                    public int determinism(int i) { return perf.getPointer(i).determinism(); }
+                }, BWD_FILTER_INEXACT, op, shapes);
             } finally {
                 if (ws != null) allocator.release(ws);
             }

@@ -56,6 +56,8 @@ final class Native {
             new NativeFunction("genten_graph_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS), false),
             new NativeFunction("genten_noop", FunctionDescriptor.of(JAVA_INT, ADDRESS), true),
             new NativeFunction("genten_nothing", FunctionDescriptor.of(JAVA_INT), true),
+            new NativeFunction("genten_emulated", FunctionDescriptor.of(JAVA_INT, ADDRESS), false),
+            new NativeFunction("genten_emulator_configure", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), false),
             new NativeFunction("genten_fill", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_FLOAT, ADDRESS), true),
             new NativeFunction("genten_philox_uniform", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS), true),
             new NativeFunction("genten_philox_normal", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS), true),
@@ -72,6 +74,7 @@ final class Native {
             new NativeFunction("genten_conv2d_forward", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, ADDRESS), true),
             new NativeFunction("genten_conv2d_backward_data", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), true),
             new NativeFunction("genten_conv2d_backward_filter", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), true),
+            new NativeFunction("genten_gemm", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), true),
             new NativeFunction("genten_batchnorm_train_forward", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT, JAVA_INT, JAVA_FLOAT, ADDRESS), true),
             new NativeFunction("genten_batchnorm_backward", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), true),
             new NativeFunction("genten_batchnorm_inference", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_INT, JAVA_FLOAT, ADDRESS), true),
@@ -146,6 +149,8 @@ final class Native {
         static final MethodHandle GRAPH_DESTROY = bind("genten_graph_destroy");
         static final MethodHandle NOOP = bind("genten_noop");
         static final MethodHandle NOTHING = bind("genten_nothing");
+        static final MethodHandle EMULATED = bind("genten_emulated");
+        static final MethodHandle EMULATOR_CONFIGURE = bind("genten_emulator_configure");
         static final MethodHandle FILL = bind("genten_fill");
         static final MethodHandle PHILOX_UNIFORM = bind("genten_philox_uniform");
         static final MethodHandle PHILOX_NORMAL = bind("genten_philox_normal");
@@ -162,6 +167,7 @@ final class Native {
         static final MethodHandle CONV2D_FORWARD = bind("genten_conv2d_forward");
         static final MethodHandle CONV2D_BACKWARD_DATA = bind("genten_conv2d_backward_data");
         static final MethodHandle CONV2D_BACKWARD_FILTER = bind("genten_conv2d_backward_filter");
+        static final MethodHandle GEMM = bind("genten_gemm");
         static final MethodHandle BATCHNORM_TRAIN_FORWARD = bind("genten_batchnorm_train_forward");
         static final MethodHandle BATCHNORM_BACKWARD = bind("genten_batchnorm_backward");
         static final MethodHandle BATCHNORM_INFERENCE = bind("genten_batchnorm_inference");
@@ -484,6 +490,30 @@ final class Native {
             return (int) H.BIAS_ACTIVATION.invokeExact(y, bias, n, c, hw, act, alpha, stream);
         } catch (Throwable t) {
             throw downcallFailed("genten_bias_activation", t);
+        }
+    }
+
+    static int emulated(MemorySegment emulated) {
+        try {
+            return (int) H.EMULATED.invokeExact(emulated);
+        } catch (Throwable t) {
+            throw downcallFailed("genten_emulated", t);
+        }
+    }
+
+    static int emulatorConfigure(int schedule, long seed) {
+        try {
+            return (int) H.EMULATOR_CONFIGURE.invokeExact(schedule, seed);
+        } catch (Throwable t) {
+            throw downcallFailed("genten_emulator_configure", t);
+        }
+    }
+
+    static int gemm(int trans_a, int trans_b, int m, int n, int k, MemorySegment a, int lda, MemorySegment b, int ldb, MemorySegment bias, MemorySegment c, int ldc, int math_mode, MemorySegment stream) {
+        try {
+            return (int) H.GEMM.invokeExact(trans_a, trans_b, m, n, k, a, lda, b, ldb, bias, c, ldc, math_mode, stream);
+        } catch (Throwable t) {
+            throw downcallFailed("genten_gemm", t);
         }
     }
 

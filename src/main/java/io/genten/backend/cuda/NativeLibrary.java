@@ -12,14 +12,18 @@ import java.util.function.Function;
 import java.util.ArrayList;
 
 /**
- * Finds and loads {@code libgenten_cuda.so}. Search order: the system property
- * {@code genten.cuda.library}; the copy packed into the jar at {@value #RESOURCE} (extracted once to
- * a temporary file); {@code System.mapLibraryName("genten_cuda")} in each {@code java.library.path}
- * directory. Nothing here throws at class initialization: the outcome is a {@link Status} value.
+ * Finds and loads {@code libgenten_cuda.so}, or with {@code -Dgenten.cuda.emulator=true} its SIMT
+ * emulator build {@code libgenten_cuda_emu.so} (the same kernels and C ABI, run on the CPU). Search
+ * order: the system property {@code genten.cuda.library} (either build: the library itself says
+ * whether it is emulated); the copy packed into the jar under {@value #RESOURCE_DIR} (extracted once
+ * to a temporary file); the library's file name in each {@code java.library.path} directory. Nothing
+ * here throws at class initialization: the outcome is a {@link Status} value.
  */
 public final class NativeLibrary {
-    static final String RESOURCE = "/native/linux-x86_64/libgenten_cuda.so";
+    static final String RESOURCE_DIR = "/native/linux-x86_64/";
     static final String PROPERTY = "genten.cuda.library";
+    /** Selects the emulator build of the library (when {@value #PROPERTY} names no file). */
+    public static final String EMULATOR_PROPERTY = "genten.cuda.emulator";
 
     private NativeLibrary() {}
 
@@ -29,9 +33,12 @@ public final class NativeLibrary {
     }
 
     private static final class Holder {
-        static final Status STATUS = load(locate(System.getProperty(PROPERTY), NativeLibrary.class::getResourceAsStream,
-                System.getProperty("java.library.path", "")));
+        static final Status STATUS = load(locate(System.getProperty(PROPERTY), emulatorRequested(),
+                NativeLibrary.class::getResourceAsStream, System.getProperty("java.library.path", "")));
     }
+
+    /** Whether {@code -Dgenten.cuda.emulator=true} asks for the emulator build. */
+    public static boolean emulatorRequested() { return Boolean.getBoolean(EMULATOR_PROPERTY); }
 
     /** The process-wide outcome, computed on first use. */
     public static Status status() { return Holder.STATUS; }
@@ -47,7 +54,7 @@ public final class NativeLibrary {
      * Finds the library file without loading it: a Status with a path, or with the reason it is
      * missing. Pure apart from extracting the jar's copy; tests call it with their own arguments.
      */
-    static Status locate(String explicitPath, Function<String, InputStream> resources, String libraryPath) {
+    static Status locate(String explicitPath, boolean emulator, Function<String, InputStream> resources, String libraryPath) {
         if (explicitPath != null && !explicitPath.isBlank()) {
             var p = Path.of(explicitPath);
             if (!Files.isRegularFile(p)) {
@@ -55,28 +62,36 @@ public final class NativeLibrary {
             }
             return new Status(p.toAbsolutePath(), null, null);
         }
+        String name = emulator ? "genten_cuda_emu" : "genten_cuda";
+        String resource = RESOURCE_DIR + System.mapLibraryName(name);
         var searched = new ArrayList<String>();
-        searched.add("classpath:" + RESOURCE);
-        try (InputStream in = resources.apply(RESOURCE)) {
+        searched.add("classpath:" + resource);
+        try (InputStream in = resources.apply(resource)) {
             if (in != null) {
-                var tmp = Files.createTempFile("libgenten_cuda-", ".so");
+                var tmp = Files.createTempFile("lib" + name + "-", ".so");
                 tmp.toFile().deleteOnExit();
                 Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
                 return new Status(tmp, null, null);
             }
         } catch (IOException e) {
-            return new Status(null, null, "cannot extract " + RESOURCE + " from the jar: " + e);
+            return new Status(null, null, "cannot extract " + resource + " from the jar: " + e);
         }
-        String file = System.mapLibraryName("genten_cuda");
+        String file = System.mapLibraryName(name);
         for (String dir : libraryPath.split(File.pathSeparator)) {
             if (dir.isBlank()) continue;
             var p = Path.of(dir, file);
             searched.add(p.toString());
             if (Files.isRegularFile(p)) return new Status(p.toAbsolutePath(), null, null);
         }
+        if (emulator) {
+            return new Status(null, null, "libgenten_cuda_emu.so (the CUDA kernels on the CPU emulator) not built (cmake or a"
+                    + " C++17 compiler absent at build time) / not found at " + String.join(", ", searched)
+                    + "; build it with ./mvnw package on a machine with cmake and g++");
+        }
         return new Status(null, null, "libgenten_cuda.so not built (nvcc absent at build time) / not found at "
-                + String.join(", ", searched) + "; build it on a machine with nvcc (./mvnw package) or point -D"
-                + PROPERTY + "=/path/libgenten_cuda.so at your own build");
+                + String.join(", ", searched) + "; build it on a machine with nvcc (./mvnw package), point -D"
+                + PROPERTY + "=/path/libgenten_cuda.so at your own build, or run the kernels on the CPU emulator with -D"
+                + EMULATOR_PROPERTY + "=true");
     }
 
     /** dlopens a located library into the global arena (it stays loaded for the life of the JVM). */

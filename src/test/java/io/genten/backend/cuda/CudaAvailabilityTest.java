@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.genten.backend.BatchNormImpl;
 import io.genten.backend.ConvImpl;
+import io.genten.backend.LinearImpl;
 import io.genten.backend.MathMode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,7 +34,7 @@ class CudaAvailabilityTest {
     }
 
     @Test void reasonNamesTheLibraryWhenItWasNotBuilt() {
-        var s = NativeLibrary.locate(null, name -> null, "");
+        var s = NativeLibrary.locate(null, false, name -> null, "");
         assertNull(s.path());
         assertFalse(s.loaded());
         assertTrue(s.reason().contains("libgenten_cuda.so not built"), s.reason());
@@ -43,7 +44,7 @@ class CudaAvailabilityTest {
 
     @Test void explicitPathMustExist(@TempDir Path dir) {
         var missing = dir.resolve("nope.so").toString();
-        var s = NativeLibrary.locate(missing, name -> null, "");
+        var s = NativeLibrary.locate(missing, false, name -> null, "");
         assertFalse(s.loaded());
         assertTrue(s.reason().contains(missing), s.reason());
     }
@@ -51,17 +52,17 @@ class CudaAvailabilityTest {
     @Test void aBrokenLibraryIsReportedNotThrown(@TempDir Path dir) throws IOException {
         var fake = dir.resolve(System.mapLibraryName("genten_cuda"));
         Files.writeString(fake, "not an ELF file");
-        var located = NativeLibrary.locate(null, name -> null, "/nonexistent" + java.io.File.pathSeparator + dir);
+        var located = NativeLibrary.locate(null, false, name -> null, "/nonexistent" + java.io.File.pathSeparator + dir);
         assertEquals(fake.toAbsolutePath(), located.path());
         var loaded = NativeLibrary.load(located);
         assertFalse(loaded.loaded());
         assertTrue(loaded.reason().contains("cannot load " + fake.toAbsolutePath()), loaded.reason());
-        var explicit = NativeLibrary.load(NativeLibrary.locate(fake.toString(), name -> null, ""));
+        var explicit = NativeLibrary.load(NativeLibrary.locate(fake.toString(), false, name -> null, ""));
         assertFalse(explicit.loaded());
     }
 
     @Test void packedLibraryIsExtractedToATemporaryFile() {
-        var s = NativeLibrary.locate(null, name -> new java.io.ByteArrayInputStream(new byte[] {1, 2, 3}), "");
+        var s = NativeLibrary.locate(null, false, name -> new java.io.ByteArrayInputStream(new byte[] {1, 2, 3}), "");
         assertNotNull(s.path());
         assertTrue(Files.isRegularFile(s.path()));
         assertFalse(NativeLibrary.load(s).loaded(), "three bytes are no library");
@@ -72,6 +73,9 @@ class CudaAvailabilityTest {
         assertThrows(NullPointerException.class, () -> new CudaOptions(0, null, ConvImpl.NATIVE, BatchNormImpl.NATIVE));
         var o = CudaOptions.defaults().withMath(MathMode.TF32).withConv(ConvImpl.CUDNN).withBatchNorm(BatchNormImpl.CUDNN).withPoison(true);
         assertEquals(new CudaOptions(0, MathMode.TF32, ConvImpl.CUDNN, BatchNormImpl.CUDNN, true), o);
+        assertTrue(o.usesNvidiaLibraries());
+        assertFalse(CudaOptions.defaults().usesNvidiaLibraries(), "the defaults run our kernels only");
+        assertEquals(LinearImpl.CUBLAS, CudaOptions.defaults().withLinear(LinearImpl.CUBLAS).linear());
     }
 
     @Test void versionsPrintAsCudaDoes() {

@@ -5,35 +5,53 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.genten.backend.BatchNormImpl;
 import io.genten.backend.ConvImpl;
+import io.genten.backend.LinearImpl;
 import io.genten.backend.MathMode;
 import io.genten.tensor.Tensor;
 import io.genten.testing.Assertions2;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
 
 /** Shared by the GPU tests: one backend per configuration (poisoned allocations), comparisons. */
 final class GpuTestSupport {
     private GpuTestSupport() {}
 
+    /** Our kernels in every math mode, and NVIDIA's libraries (cuDNN, cuBLAS) beside them. */
     static final List<CudaOptions> CONFIGS = List.of(
-            new CudaOptions(0, MathMode.FP32, ConvImpl.NATIVE, BatchNormImpl.NATIVE, true),
-            new CudaOptions(0, MathMode.FP32, ConvImpl.CUDNN, BatchNormImpl.CUDNN, true),
-            new CudaOptions(0, MathMode.FP32_3XTF32, ConvImpl.NATIVE, BatchNormImpl.NATIVE, true),
-            new CudaOptions(0, MathMode.FP32_3XTF32, ConvImpl.CUDNN, BatchNormImpl.NATIVE, true),
-            new CudaOptions(0, MathMode.TF32, ConvImpl.NATIVE, BatchNormImpl.NATIVE, true),
-            new CudaOptions(0, MathMode.TF32, ConvImpl.CUDNN, BatchNormImpl.CUDNN, true));
+            new CudaOptions(0, MathMode.FP32, ConvImpl.NATIVE, BatchNormImpl.NATIVE, LinearImpl.NATIVE, true),
+            new CudaOptions(0, MathMode.FP32, ConvImpl.CUDNN, BatchNormImpl.CUDNN, LinearImpl.CUBLAS, true),
+            new CudaOptions(0, MathMode.FP32_3XTF32, ConvImpl.NATIVE, BatchNormImpl.NATIVE, LinearImpl.NATIVE, true),
+            new CudaOptions(0, MathMode.FP32_3XTF32, ConvImpl.CUDNN, BatchNormImpl.NATIVE, LinearImpl.CUBLAS, true),
+            new CudaOptions(0, MathMode.TF32, ConvImpl.NATIVE, BatchNormImpl.NATIVE, LinearImpl.NATIVE, true),
+            new CudaOptions(0, MathMode.TF32, ConvImpl.CUDNN, BatchNormImpl.CUDNN, LinearImpl.CUBLAS, true));
 
     private static final Map<CudaOptions, CudaBackend> BACKENDS = new LinkedHashMap<>();
 
-    /** Fails loudly (these tests are only run where a GPU is expected). */
+    /**
+     * Fails loudly (these tests run only where a GPU, or the CPU emulator of our kernels, is
+     * expected); on a real GPU cuDNN and cuBLAS must be there too.
+     */
     static void requireGpu() {
         var a = CudaAvailability.get();
-        assertTrue(a.available(), "GPU tests need CUDA: " + a.reason());
+        assertTrue(a.available(), "GPU tests need CUDA (or -Dgenten.cuda.emulator=true): " + a.reason());
+        if (a.emulated()) return;
         assertTrue(a.cudnnAvailable(), "GPU tests need cuDNN: " + a.cudnnStatus());
+        assertTrue(a.cublasAvailable(), "GPU tests need cuBLAS: " + a.cublasStatus());
+    }
+
+    static boolean emulated() { return CudaAvailability.get().emulated(); }
+
+    /** Skips (with the reason) what the CPU emulator cannot run: cuDNN and cuBLAS are GPU libraries. */
+    static void assumeRunnable(CudaOptions o) {
+        Assumptions.assumeFalse(emulated() && o.usesNvidiaLibraries(),
+                "skipped on the CPU emulator: conv " + o.conv() + ", batchnorm " + o.batchNorm() + ", linear " + o.linear()
+                        + " need NVIDIA's GPU libraries; the emulator runs our kernels only");
     }
 
     static synchronized CudaBackend backend(CudaOptions o) {
+        assumeRunnable(o);
         return BACKENDS.computeIfAbsent(o, CudaBackend::new);
     }
 

@@ -1,0 +1,4 @@
+package io.genten.backend;
+
+/** Which implementation runs the linear layers' GEMMs on the GPU: our kernel (gemm.cu) or cuBLAS. */
+public enum LinearImpl { NATIVE, CUBLAS }
