@@ -90,10 +90,18 @@ public final class GanTrainer implements AutoCloseable {
         this.step = step;
     }
 
-    /** One D step and one G step on a batch of real images (N, 1, 28, 28) scaled to [-1, 1]; synchronizes to read the losses. */
+    /**
+     * One D step and one G step on a batch of real images (N, 1, 28, 28) scaled to [-1, 1];
+     * synchronizes to read the losses. A non-finite loss (and, every
+     * 64 steps, a non-finite parameter) throws
+     * {@link DivergedException} naming the step.
+     */
     public Losses step(Tensor realImages) {
         stepOnDevice(realImages);
-        return losses();
+        var l = losses();
+        Finite.checkLosses(step, new String[] {"d_loss", "g_loss"}, l.discriminator(), l.generator());
+        Finite.checkParametersNowAndThen(step, gan.stateDict());
+        return l;
     }
 
     /** The losses of the last step (synchronizes). */

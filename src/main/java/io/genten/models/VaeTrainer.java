@@ -48,10 +48,18 @@ public final class VaeTrainer implements AutoCloseable {
 
     public long stepCount() { return adam.stepCount(); }
 
-    /** One training step on images (N, 1, 28, 28) in [0, 1]; reads the losses back (synchronizes). */
+    /**
+     * One training step on images (N, 1, 28, 28) in [0, 1]; reads the losses back (synchronizes).
+     * A non-finite loss (and, every 64 steps, a non-finite
+     * parameter) throws {@link DivergedException} naming the step: the model's weights are then
+     * spoiled, so save nothing of it.
+     */
     public Losses step(Tensor images) {
         stepOnDevice(images);
-        return losses();
+        var l = losses();
+        Finite.checkLosses(stepCount(), new String[] {"reconstruction", "kl"}, l.reconstruction(), l.kl());
+        Finite.checkParametersNowAndThen(stepCount(), vae.stateDict());
+        return l;
     }
 
     /**
