@@ -104,8 +104,8 @@ public final class IdxReader {
         if (m0 == 0x1f && m1 == 0x8b) {
             try {
                 return new BufferedInputStream(new GZIPInputStream(b, 1 << 16), 1 << 16);
-            } catch (ZipException e) {
-                throw new DataFormatException(source + ": corrupt gzip stream: " + e.getMessage());
+            } catch (ZipException | java.io.EOFException e) { // EOF: the gzip header itself is cut (found by fuzzing)
+                throw new DataFormatException(source + ": corrupt or truncated gzip stream: " + (e.getMessage() == null ? "ends inside the gzip header" : e.getMessage()));
             }
         }
         return b;
@@ -146,20 +146,23 @@ public final class IdxReader {
         return out;
     }
 
-    /** Trailing bytes mean the header's count does not describe the file: better an error than a silent partial read. */
+    /**
+     * Trailing bytes mean the header's count does not describe the file: better an error than a
+     * silent partial read. At most 64 MiB of them are counted (a gzip bomb could hold far more).
+     */
     private static void checkEnd(InputStream s, long expectedSize, String source) throws IOException {
-        int extra;
+        final long cap = 64L << 20;
+        long more = 0;
         try {
-            extra = s.read();
+            if (s.read() < 0) return;
+            more = 1;
+            var skip = new byte[8192];
+            for (int r; more < cap && (r = s.read(skip)) > 0; ) more += r;
         } catch (java.io.EOFException | ZipException e) {
             throw new DataFormatException(source + ": corrupt data after the last record: " + e.getMessage());
         }
-        if (extra >= 0) {
-            long more = 1;
-            var skip = new byte[8192];
-            for (int r; (r = s.read(skip)) > 0; ) more += r;
-            throw new DataFormatException(source + ": " + more + " bytes after the " + expectedSize + " bytes that the header announces");
-        }
+        throw new DataFormatException(source + ": " + (more >= cap ? "more than " + cap : Long.toString(more)) + " bytes after the "
+                + expectedSize + " bytes that the header announces");
     }
 
     private static int intAt(byte[] b, int i) {
