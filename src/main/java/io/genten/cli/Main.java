@@ -24,7 +24,18 @@ public final class Main implements Runnable {
      * ({@link Failures}); --verbose (or -Dgenten.debug=true) adds the stack trace.
      */
     public static int run(String... args) {
-        return new CommandLine(new Main())
+        var cli = new CommandLine(new Main());
+        try {
+            return execute(cli, args);
+        } catch (VirtualMachineError e) { // picocli hands Errors through: out of memory or stack must still be one line
+            cli.getErr().println("genten: " + Failures.describe(e));
+            if (java.util.Arrays.asList(args).contains("--verbose") || Boolean.getBoolean("genten.debug")) e.printStackTrace(cli.getErr());
+            return Failures.exitCode(e);
+        }
+    }
+
+    private static int execute(CommandLine cli, String... args) {
+        return cli
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler((ex, cmd, parsed) -> {
                     cmd.getErr().println("genten: " + Failures.describe(ex));

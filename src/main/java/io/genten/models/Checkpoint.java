@@ -14,7 +14,7 @@ import java.util.Map;
  * written atomically. Metadata: "model" ("dcgan" or "vae"), "genten.version" and whatever the
  * caller adds (step, epoch). A GAN checkpoint holds both networks, the generator's names
  * prefixed "generator." and the discriminator's "discriminator."; the VAE's names are unprefixed.
- * Optimizer moments go to a file of their own beside it ({@link TrainingState}), so that this one
+ * Optimizer moments and counters live in the training state ({@link TrainingState}), so that this one
  * stays a plain state_dict that PyTorch's load_state_dict takes.
  */
 public final class Checkpoint {
