@@ -67,6 +67,10 @@ public final class Checkpoint {
 
     private static void copyIn(SafeTensors.Header header, GenerativeModel model) throws IOException {
         var file = header.file();
+        if (TrainingState.FORMAT.equals(header.metadata().get(TrainingState.FORMAT_KEY))) {
+            throw new CheckpointException(file + ": is a training state (weights with Adam's moments, for --resume); the checkpoint to load is "
+                    + model.kind() + ".safetensors beside it");
+        }
         String hint = model instanceof Dcgan ? " (a dcgan checkpoint's names start with generator./discriminator.)" : "";
         StateChecks.checkNames(file, model.kind() + " model", StateChecks.shapes(model.stateDict()), header.shapes(), hint);
         try (var contents = SafeTensors.read(header)) {

@@ -135,6 +135,9 @@ class CliReliabilityTest {
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("is the checkpoint itself"), r.err());
         assertArrayEquals(before, Files.readAllBytes(ckpt));
+        r = run("sample", "--checkpoint", out.resolve("vae.train.safetensors").toString(), "--device", "cpu", "--out", dir.resolve("x.png").toString());
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("is a training state") && r.err().contains("vae.safetensors beside it"), r.err());
     }
 
     @Test void aCheckpointWithNonFiniteWeightsIsRefusedNamingTheTensor() throws Exception {
