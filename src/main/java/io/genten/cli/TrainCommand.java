@@ -232,6 +232,11 @@ final class TrainCommand implements Callable<Integer> {
             String before = saved.settings().get(e.getKey());
             if (!e.getValue().equals(before)) changes.add(e.getKey() + " " + (before == null ? "(not saved)" : io.genten.io.Printable.of(before)) + " -> " + e.getValue());
         }
+        // the same images under another path (a moved folder) are the same data: say so, do not refuse
+        if (changes.size() == 1 && changes.getFirst().startsWith("data ")) {
+            log.println("note: --resume: the data moved (" + changes.getFirst() + ") but its images are the same (CRC32C " + settings.get("data_crc32c") + ")");
+            changes.clear();
+        }
         if (!changes.isEmpty()) {
             String what = "--resume: this run's settings differ from the saved run's: " + String.join(", ", changes);
             if (!forceResume) throw new UsageException(what + "; the result would not be the uninterrupted run's. Pass --force-resume to continue anyway");
