@@ -25,7 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * hold every step exactly once.
  */
 class CrashResumeTest {
-    private static final int EPOCHS = 10;
+    // 30 epochs of 2 steps: long enough (about 3 s after a 1 s JVM start) that a kill at 0.3-1.5 s
+    // lands before the end even in the last resumed runs, short enough for CI
+    private static final int EPOCHS = 30;
     private static final int KILLS = 8;
     private static final List<String> COMMON = List.of("train", "vae", "--limit", "64", "--batch", "32", "--epochs", Integer.toString(EPOCHS),
             "--device", "cpu", "--no-progress");
@@ -54,7 +56,7 @@ class CrashResumeTest {
             starts++;
             if (kills < KILLS) {
                 boolean atCommit = kills % 2 == 1;
-                boolean killed = atCommit ? killWhenCommitting(child, out) : killAfter(child, 300 + random.nextInt(2200));
+                boolean killed = atCommit ? killWhenCommitting(child, out) : killAfter(child, 300 + random.nextInt(1200));
                 if (killed) {
                     kills++;
                     if (atCommit) duringCommit++;
