@@ -129,6 +129,10 @@ final class TrainCommand implements Callable<Integer> {
                 } else {
                     runId = UUID.randomUUID().toString();
                     firstEpoch = 0;
+                    if (Files.isRegularFile(state)) {
+                        log.println("note: " + outDir + " holds an earlier run; this new run replaces its state and checkpoint at the end of its"
+                                + " first epoch (to continue the earlier one instead, stop now and pass --resume)");
+                    }
                 }
                 long step = run.steps();
                 long total = (long) Math.max(0, epochCount - firstEpoch) * batches.batchesPerEpoch() * batch;

@@ -17,7 +17,7 @@ class IdxFuzzTest {
 
     @FuzzTest(maxDuration = "60s")
     void readAnyBytes(byte[] data) throws IOException {
-        read(data, DIR.resolve("fuzz-" + Thread.currentThread().threadId() + ".idx"));
+        read(data, scratchFile());
     }
 
     static void read(byte[] data, Path scratchFile) throws IOException {
@@ -44,10 +44,21 @@ class IdxFuzzTest {
         }
     }
 
+    private static final java.util.Set<Path> SCRATCH_FILES = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** One scratch file per thread, deleted when the JVM exits. */
+    private static Path scratchFile() {
+        var file = DIR.resolve("fuzz-" + Thread.currentThread().threadId() + ".idx");
+        if (SCRATCH_FILES.add(file)) file.toFile().deleteOnExit();
+        return file;
+    }
+
     private static Path scratch() {
         try {
-            var shm = Path.of("/dev/shm");
-            return Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "genten-fuzz") : Files.createTempDirectory("genten-fuzz");
+            var shm = Path.of("/dev/shm"); // memory-backed: the fuzzer writes a file per input
+            var dir = Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "genten-fuzz") : Files.createTempDirectory("genten-fuzz");
+            dir.toFile().deleteOnExit(); // after the files (deleteOnExit runs in reverse order)
+            return dir;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -18,7 +18,7 @@ class SafeTensorsFuzzTest {
 
     @FuzzTest(maxDuration = "60s")
     void readAnyBytes(byte[] data) throws IOException {
-        var file = Files.write(DIR.resolve("fuzz-" + Thread.currentThread().threadId() + ".safetensors"), data);
+        var file = Files.write(scratchFile(), data);
         read(file);
     }
 
@@ -31,10 +31,21 @@ class SafeTensorsFuzzTest {
         }
     }
 
+    private static final java.util.Set<Path> SCRATCH_FILES = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** One scratch file per thread, deleted when the JVM exits. */
+    private static Path scratchFile() {
+        var file = DIR.resolve("fuzz-" + Thread.currentThread().threadId() + ".safetensors");
+        if (SCRATCH_FILES.add(file)) file.toFile().deleteOnExit();
+        return file;
+    }
+
     private static Path scratch() {
         try {
-            var shm = Path.of("/dev/shm");
-            return Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "genten-fuzz") : Files.createTempDirectory("genten-fuzz");
+            var shm = Path.of("/dev/shm"); // memory-backed: the fuzzer writes a file per input
+            var dir = Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "genten-fuzz") : Files.createTempDirectory("genten-fuzz");
+            dir.toFile().deleteOnExit(); // after the files (deleteOnExit runs in reverse order)
+            return dir;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
