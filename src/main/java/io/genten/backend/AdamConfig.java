@@ -3,12 +3,20 @@ package io.genten.backend;
 /**
  * torch.optim.Adam's hyperparameters. weightDecay adds {@code weightDecay * p} to the gradient
  * (PyTorch's Adam); with {@code decoupled} it shrinks the parameter directly (AdamW).
+ *
+ * <p>Every value must be finite and in range (lr and eps positive, betas in [0, 1), weight decay
+ * non-negative): a NaN or infinite hyperparameter would silently turn every weight into NaN at
+ * the first step, so it is refused here, where every entry point (API and CLI) passes.
  */
 public record AdamConfig(float lr, float beta1, float beta2, float eps, float weightDecay, boolean decoupled) {
     public AdamConfig {
-        if (!(lr > 0) || beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1 || !(eps > 0) || weightDecay < 0) {
-            throw new IllegalArgumentException("Adam: invalid hyperparameters lr=" + lr + " betas=(" + beta1 + ", " + beta2 + ") eps=" + eps + " weight_decay=" + weightDecay);
-        }
+        var problems = new java.util.ArrayList<String>();
+        if (!(Float.isFinite(lr) && lr > 0)) problems.add("lr " + lr + " must be finite and positive");
+        if (!(beta1 >= 0 && beta1 < 1)) problems.add("beta1 " + beta1 + " must be in [0, 1)");
+        if (!(beta2 >= 0 && beta2 < 1)) problems.add("beta2 " + beta2 + " must be in [0, 1)");
+        if (!(Float.isFinite(eps) && eps > 0)) problems.add("eps " + eps + " must be finite and positive");
+        if (!(Float.isFinite(weightDecay) && weightDecay >= 0)) problems.add("weight_decay " + weightDecay + " must be finite and non-negative");
+        if (!problems.isEmpty()) throw new IllegalArgumentException("Adam: invalid hyperparameters: " + String.join("; ", problems));
     }
 
     public static AdamConfig of(float lr, float beta1, float beta2) {

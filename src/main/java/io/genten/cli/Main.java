@@ -14,14 +14,34 @@ public final class Main implements Runnable {
         System.exit(run(args));
     }
 
-    /** Runs the command line and returns the exit code (tests call this instead of main). */
+    @CommandLine.Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "on failure, print the stack trace after the one-line reason")
+    boolean verbose;
+
+    /**
+     * Runs the command line and returns the exit code (tests call this instead of main): 0 done,
+     * 1 a runtime failure, 2 a usage error. Every failure is one line "genten: reason" on stderr
+     * ({@link Failures}); --verbose (or -Dgenten.debug=true) adds the stack trace.
+     */
     public static int run(String... args) {
-        return new CommandLine(new Main())
+        var cli = new CommandLine(new Main());
+        try {
+            return execute(cli, args);
+        } catch (VirtualMachineError e) { // picocli hands Errors through: out of memory or stack must still be one line
+            cli.getErr().println("genten: " + Failures.describe(e));
+            if (java.util.Arrays.asList(args).contains("--verbose") || Boolean.getBoolean("genten.debug")) e.printStackTrace(cli.getErr());
+            return Failures.exitCode(e);
+        }
+    }
+
+    private static int execute(CommandLine cli, String... args) {
+        return cli
                 .setCaseInsensitiveEnumValuesAllowed(true)
                 .setExecutionExceptionHandler((ex, cmd, parsed) -> {
-                    cmd.getErr().println("genten: " + ex.getMessage());
-                    if (Boolean.getBoolean("genten.debug")) ex.printStackTrace(cmd.getErr());
-                    return 1;
+                    cmd.getErr().println("genten: " + Failures.describe(ex));
+                    boolean verbose = parsed.asCommandLineList().stream().anyMatch(c -> c.getParseResult() != null && c.getParseResult().hasMatchedOption("--verbose"));
+                    if (verbose || Boolean.getBoolean("genten.debug")) ex.printStackTrace(cmd.getErr());
+                    return Failures.exitCode(ex);
                 })
                 .execute(args);
     }

@@ -31,8 +31,18 @@ final class SampleCommand implements Callable<Integer> {
 
     @Mixin DeviceOptions deviceOptions = new DeviceOptions();
 
+    static final int MAX_N = 100_000;
+
+    /** Whether writing {@code out} would replace {@code input} (same path, or another name of the same file). */
+    static boolean writesOver(Path out, Path input) throws java.io.IOException {
+        if (out.toAbsolutePath().normalize().equals(input.toAbsolutePath().normalize())) return true;
+        return java.nio.file.Files.exists(out) && java.nio.file.Files.exists(input) && java.nio.file.Files.isSameFile(out, input);
+    }
+
     @Override public Integer call() throws Exception {
-        if (n < 1 || columns < 1) throw new IllegalArgumentException("--n " + n + " and --columns " + columns + " must be positive");
+        if (n < 1 || columns < 1) throw new UsageException("--n " + n + " and --columns " + columns + " must be positive");
+        if (n > MAX_N) throw new UsageException("--n " + n + " is more than " + MAX_N + " images in one grid");
+        if (writesOver(out, checkpoint)) throw new UsageException("--out " + out + " is the checkpoint itself; writing the PNG there would destroy it");
         try (Backend backend = Backends.open(deviceOptions, System.out); var scope = TensorScope.open()) {
             var loaded = Checkpoint.load(checkpoint, backend);
             var model = loaded.model();

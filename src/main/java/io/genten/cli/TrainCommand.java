@@ -11,6 +11,7 @@ import io.genten.io.PngGrid;
 import io.genten.models.Checkpoint;
 import io.genten.models.ConvVae;
 import io.genten.models.Dcgan;
+import io.genten.models.DivergedException;
 import io.genten.models.GanTrainer;
 import io.genten.models.GenerativeModel;
 import io.genten.models.GraphedStep;
@@ -23,6 +24,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
+import java.util.zip.CRC32C;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -77,30 +80,60 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "log a line per epoch instead of a progress bar")
     boolean noProgress;
 
+    @Option(names = "--force-resume", description = "with --resume: continue even though batch, seed, data or learning rate differ from the saved run")
+    boolean forceResume;
+
     @Mixin DeviceOptions deviceOptions = new DeviceOptions();
 
     @Override public Integer call() throws Exception {
-        if (batch < 1) throw new IllegalArgumentException("--batch " + batch + " must be positive");
+        if (batch < 1) throw new UsageException("--batch " + batch + " must be positive");
         int epochCount = epochs != null ? epochs : model == ModelKind.VAE ? 5 : 3;
-        if (epochCount < 1) throw new IllegalArgumentException("--epochs " + epochCount + " must be positive");
+        if (epochCount < 1) throw new UsageException("--epochs " + epochCount + " must be positive");
+        if (limit != null && limit < 1) throw new UsageException("--limit " + limit + " must be positive");
+        if (forceResume && !resume) throw new UsageException("--force-resume goes with --resume");
+        AdamConfig adamConfig;
+        try {
+            adamConfig = model == ModelKind.VAE ? adam(1e-3f, 0.9f) : adam(2e-4f, 0.5f);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--lr/--beta1: " + e.getMessage());
+        }
+        if (model == ModelKind.GAN && !(realLabel > 0.5f && realLabel <= 1f)) throw new UsageException("--real-label " + realLabel + " must be in (0.5, 1]");
         var outDir = out != null ? out : Path.of("out", model.name().toLowerCase());
-        Files.createDirectories(outDir);
         var log = System.out;
-        try (Backend backend = Backends.open(deviceOptions, log)) {
+        try (var owned = RunDirectory.acquire(outDir); Backend backend = Backends.open(deviceOptions, log)) {
+            int cleaned = owned.cleanTempFiles();
+            if (cleaned > 0) log.println("removed " + cleaned + " temp file(s) an interrupted run left in " + outDir);
             var scaling = model == ModelKind.VAE ? Scaling.UNIT : Scaling.SYMMETRIC;
             Dataset dataset = data == null ? Datasets.embedded(scaling) : Datasets.fromDirectory(data, scaling);
             if (limit != null) dataset = truncate(dataset, limit);
             if (dataset.count() < batch) {
-                throw new IllegalArgumentException("--batch " + batch + " is larger than the " + dataset.count() + " images available");
+                throw new UsageException("--batch " + batch + " is larger than the " + dataset.count() + " images available");
             }
             log.printf("data: %d images %dx%d from %s%n", dataset.count(), dataset.rows(), dataset.cols(), data == null ? "the embedded digits" : data);
             var batches = Batches.forTraining(dataset, batch, seed);
-            if (!resume) Files.deleteIfExists(outDir.resolve("losses.csv")); // a new run starts a new log; --resume appends
-            var run = model == ModelKind.VAE ? new VaeRun(backend, seed, adam(1e-3f, 0.9f)) : new GanRun(backend, seed, adam(2e-4f, 0.5f), realLabel);
-            try (run; var csv = CsvLog.open(outDir.resolve("losses.csv"), run.lossNames())) {
-                var checkpoint = outDir.resolve(run.model().kind() + ".safetensors");
-                var state = TrainingState.besides(checkpoint);
-                int firstEpoch = resume ? resumeFrom(run, checkpoint, state, log) : 0;
+            var settings = settings(adamConfig, dataset);
+            var run = model == ModelKind.VAE ? new VaeRun(backend, seed, adamConfig) : new GanRun(backend, seed, adamConfig, realLabel);
+            var checkpoint = outDir.resolve(run.model().kind() + ".safetensors");
+            var state = TrainingState.besides(checkpoint);
+            var logFile = outDir.resolve("losses.csv");
+            CsvLog csv = null;
+            try (run) {
+                String runId;
+                int firstEpoch;
+                if (resume) {
+                    var saved = resumeFrom(run, checkpoint, state, settings, log);
+                    runId = saved.runId();
+                    firstEpoch = saved.epochsDone();
+                    csv = LossLog.resume(logFile, java.util.List.of(run.lossNames()), saved.steps());
+                    exportIfStale(checkpoint, run, saved, seed);
+                } else {
+                    runId = UUID.randomUUID().toString();
+                    firstEpoch = 0;
+                    if (Files.isRegularFile(state)) {
+                        log.println("note: " + outDir + " holds an earlier run; this new run replaces its state and checkpoint at the end of its"
+                                + " first epoch (to continue the earlier one instead, stop now and pass --resume)");
+                    }
+                }
                 long step = run.steps();
                 long total = (long) Math.max(0, epochCount - firstEpoch) * batches.batchesPerEpoch() * batch;
                 try (var bar = progressBar(model.name().toLowerCase(), total)) {
@@ -113,9 +146,15 @@ final class TrainCommand implements Callable<Integer> {
                             float[] losses;
                             try (var scope = TensorScope.open(); var b = it.next()) {
                                 losses = run.step(b.images());
+                            } catch (DivergedException e) {
+                                throw new DivergedException(e.step(), e.getMessage().substring(e.getMessage().indexOf(": ") + 2) + "; stopped, "
+                                        + (Files.exists(state) ? "the last good training state " + state + " and checkpoint " + checkpoint + " are kept"
+                                                : "nothing was saved"));
                             }
                             double ips = batch / ((System.nanoTime() - t0) / 1e9);
                             step++;
+                            // a new run's log replaces an older one only now that a step has trained (the old one is moved aside)
+                            if (csv == null) csv = LossLog.startNew(logFile, java.util.List.of(run.lossNames()));
                             csv.row(step, epoch, ips, toDoubles(losses));
                             last = losses;
                             if (bar != null) {
@@ -124,12 +163,9 @@ final class TrainCommand implements Callable<Integer> {
                             }
                         }
                         double secs = (System.nanoTime() - epochStart) / 1e9;
-                        var meta = new LinkedHashMap<String, String>();
-                        meta.put("epoch", Integer.toString(epoch + 1));
-                        meta.put("step", Long.toString(step));
-                        meta.put("seed", Long.toString(seed));
-                        Checkpoint.save(checkpoint, run.model(), meta);
-                        run.saveState(state, epoch + 1);
+                        // the commit: one file, one rename; the PyTorch-loadable checkpoint is exported from the same values after it
+                        run.commit(state, epoch + 1, runId, settings);
+                        Checkpoint.save(checkpoint, run.model(), exportMetadata(epoch + 1, step, runId, seed));
                         String line = String.format("epoch %d/%d: %s, %.1f s, %.0f images/s", epoch + 1, epochCount,
                                 format(run.lossNames(), last), secs, batches.imagesPerEpoch() / secs);
                         if (bar == null) log.println(line);
@@ -137,22 +173,95 @@ final class TrainCommand implements Callable<Integer> {
                     }
                 }
                 writeSamples(run, outDir, dataset);
-                log.println("wrote " + checkpoint + ", " + outDir.resolve("losses.csv") + ", " + outDir.resolve("samples.png")
+                log.println("wrote " + checkpoint + ", " + state + ", " + logFile + ", " + outDir.resolve("samples.png")
                         + (run instanceof VaeRun ? ", " + outDir.resolve("reconstructions.png") : ""));
+            } finally {
+                if (csv != null) csv.close();
             }
         }
         return 0;
     }
 
-    /** Loads the checkpoint and training state of an earlier run; returns the epochs it had done. */
-    private static int resumeFrom(TrainingRun run, Path checkpoint, Path state, java.io.PrintStream log) throws java.io.IOException {
-        if (!Files.isRegularFile(checkpoint) || !Files.isRegularFile(state)) {
-            throw new IllegalArgumentException("--resume: no earlier run to continue: " + checkpoint + " and " + state + " must both exist");
+    /** What a resumed run must share with the saved one for its result to be the uninterrupted run's. */
+    private Map<String, String> settings(AdamConfig adam, Dataset dataset) {
+        var s = new LinkedHashMap<String, String>();
+        s.put("batch", Integer.toString(batch));
+        s.put("seed", Long.toString(seed));
+        s.put("lr", Float.toString(adam.lr()));
+        s.put("beta1", Float.toString(adam.beta1()));
+        s.put("beta2", Float.toString(adam.beta2()));
+        if (model == ModelKind.GAN) s.put("real_label", Float.toString(realLabel));
+        s.put("data", data == null ? "embedded" : data.toAbsolutePath().normalize().toString());
+        s.put("data_images", Integer.toString(dataset.count()));
+        s.put("data_crc32c", dataFingerprint(dataset));
+        return s;
+    }
+
+    /** CRC32C of the scaled images and labels: a changed --data or --limit shows even under the same path. */
+    static String dataFingerprint(Dataset d) {
+        var crc = new CRC32C();
+        var buf = java.nio.ByteBuffer.allocate(1 << 16);
+        float[] images = d.images();
+        for (int i = 0; i < images.length; ) {
+            buf.clear();
+            while (buf.remaining() >= 4 && i < images.length) buf.putInt(Float.floatToRawIntBits(images[i++]));
+            crc.update(buf.flip());
         }
-        Checkpoint.loadInto(checkpoint, run.model());
-        int done = run.restoreState(state);
-        log.printf("resumed: %d epochs (%d steps) done, from %s%n", done, run.steps(), checkpoint);
-        return done;
+        for (int label : d.labels()) crc.update(label);
+        return String.format("%08x", crc.getValue());
+    }
+
+    private static Map<String, String> exportMetadata(int epochsDone, long step, String runId, long seed) {
+        var meta = new LinkedHashMap<String, String>();
+        meta.put("epoch", Integer.toString(epochsDone));
+        meta.put("step", Long.toString(step));
+        meta.put("seed", Long.toString(seed));
+        meta.put("run_id", runId);
+        return meta;
+    }
+
+    /** Loads the training state of an earlier run after checking it was made with the same settings. */
+    private TrainingState.Saved resumeFrom(TrainingRun run, Path checkpoint, Path state, Map<String, String> settings, java.io.PrintStream log) throws java.io.IOException {
+        if (!Files.isRegularFile(state)) {
+            var old = checkpoint.resolveSibling(run.model().kind() + ".optimizer.safetensors");
+            if (Files.isRegularFile(old)) {
+                throw new UsageException("--resume: " + checkpoint.getParent() + " holds a run saved by an older Genten (" + old.getFileName()
+                        + "), whose weights and optimizer state were not committed together; start a new run");
+            }
+            throw new UsageException("--resume: no earlier run to continue: " + state + " does not exist");
+        }
+        var saved = TrainingState.peek(state);
+        var changes = new java.util.ArrayList<String>();
+        for (var e : settings.entrySet()) {
+            String before = saved.settings().get(e.getKey());
+            if (!e.getValue().equals(before)) changes.add(e.getKey() + " " + (before == null ? "(not saved)" : io.genten.io.Printable.of(before)) + " -> " + e.getValue());
+        }
+        // the same images under another path (a moved folder) are the same data: say so, do not refuse
+        if (changes.size() == 1 && changes.getFirst().startsWith("data ")) {
+            log.println("note: --resume: the data moved (" + changes.getFirst() + ") but its images are the same (CRC32C " + settings.get("data_crc32c") + ")");
+            changes.clear();
+        }
+        if (!changes.isEmpty()) {
+            String what = "--resume: this run's settings differ from the saved run's: " + String.join(", ", changes);
+            if (!forceResume) throw new UsageException(what + "; the result would not be the uninterrupted run's. Pass --force-resume to continue anyway");
+            log.println("warning: " + what + "; continuing (--force-resume)");
+        }
+        var restored = run.restore(state);
+        log.printf("resumed: %d epochs (%d steps) done, from %s%n", restored.epochsDone(), restored.steps(), state);
+        return restored;
+    }
+
+    /** After a kill between the commit and the export, the export lags the state: write it again from the state just loaded. */
+    private static void exportIfStale(Path checkpoint, TrainingRun run, TrainingState.Saved saved, long seed) throws java.io.IOException {
+        String step = null;
+        try {
+            if (Files.isRegularFile(checkpoint)) step = io.genten.io.SafeTensors.readHeader(checkpoint).metadata().get("step");
+        } catch (io.genten.io.CheckpointException e) {
+            step = null; // unreadable: rewrite it
+        }
+        if (!Long.toString(saved.steps()).equals(step)) {
+            Checkpoint.save(checkpoint, run.model(), exportMetadata(saved.epochsDone(), saved.steps(), saved.runId(), seed));
+        }
     }
 
     /**
@@ -191,7 +300,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     static Dataset truncate(Dataset d, int limit) {
-        if (limit < 1) throw new IllegalArgumentException("--limit " + limit + " must be positive");
+        if (limit < 1) throw new UsageException("--limit " + limit + " must be positive");
         int n = Math.min(limit, d.count());
         return new Dataset(Arrays.copyOf(d.images(), n * d.imageSize()), Arrays.copyOf(d.labels(), n), n, d.rows(), d.cols(), d.scaling());
     }
@@ -231,10 +340,11 @@ final class TrainCommand implements Callable<Integer> {
         /** Training steps taken (including those of a resumed run). */
         long steps();
 
-        void saveState(Path file, int epochsDone) throws java.io.IOException;
+        /** Commits the whole training state (weights, moments, counters) as one file. */
+        void commit(Path file, int epochsDone, String runId, Map<String, String> settings) throws java.io.IOException;
 
-        /** Restores the trainer from a state file; returns the epochs done. */
-        int restoreState(Path file) throws java.io.IOException;
+        /** Restores weights, moments and counters from a state file. */
+        TrainingState.Saved restore(Path file) throws java.io.IOException;
 
         @Override void close();
     }
@@ -263,9 +373,11 @@ final class TrainCommand implements Callable<Integer> {
 
         @Override public long steps() { return trainer.stepCount(); }
 
-        @Override public void saveState(Path file, int epochsDone) throws java.io.IOException { TrainingState.save(file, trainer, epochsDone); }
+        @Override public void commit(Path file, int epochsDone, String runId, Map<String, String> settings) throws java.io.IOException {
+            TrainingState.commit(file, trainer, epochsDone, runId, settings);
+        }
 
-        @Override public int restoreState(Path file) throws java.io.IOException { return TrainingState.restore(file, trainer); }
+        @Override public TrainingState.Saved restore(Path file) throws java.io.IOException { return TrainingState.restore(file, trainer); }
 
         @Override public void close() { trainer.close(); }
     }
@@ -294,9 +406,11 @@ final class TrainCommand implements Callable<Integer> {
 
         @Override public long steps() { return trainer.stepCount(); }
 
-        @Override public void saveState(Path file, int epochsDone) throws java.io.IOException { TrainingState.save(file, trainer, epochsDone); }
+        @Override public void commit(Path file, int epochsDone, String runId, Map<String, String> settings) throws java.io.IOException {
+            TrainingState.commit(file, trainer, epochsDone, runId, settings);
+        }
 
-        @Override public int restoreState(Path file) throws java.io.IOException { return TrainingState.restore(file, trainer); }
+        @Override public TrainingState.Saved restore(Path file) throws java.io.IOException { return TrainingState.restore(file, trainer); }
 
         @Override public void close() { trainer.close(); }
     }

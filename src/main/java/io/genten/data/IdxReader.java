@@ -23,18 +23,46 @@ public final class IdxReader {
 
     public static IdxImages readImages(Path file) throws IOException {
         try (var in = Files.newInputStream(file)) {
-            return readImages(in, file.toString());
+            return readImages(in, file.toString(), rawSize(file));
         }
     }
 
     public static byte[] readLabels(Path file) throws IOException {
         try (var in = Files.newInputStream(file)) {
-            return readLabels(in, file.toString());
+            return readLabels(in, file.toString(), rawSize(file));
         }
     }
 
     /** Reads an image file from {@code in} (not closed); {@code source} names it in error messages. */
     public static IdxImages readImages(InputStream in, String source) throws IOException {
+        return readImages(in, source, -1);
+    }
+
+    /** Reads a label file from {@code in} (not closed); {@code source} names it in error messages. */
+    public static byte[] readLabels(InputStream in, String source) throws IOException {
+        return readLabels(in, source, -1);
+    }
+
+    /** The file's length when it is not gzip (so a header's counts can be checked against it before any allocation), else -1. */
+    private static long rawSize(Path file) throws IOException {
+        try (var in = Files.newInputStream(file)) {
+            int m0 = in.read(), m1 = in.read();
+            return m0 == 0x1f && m1 == 0x8b ? -1 : Files.size(file);
+        }
+    }
+
+    /**
+     * A header's declared body against the real length of a raw file, refused before memory is
+     * allocated for it (trailing bytes are found later, by {@link #checkEnd}).
+     */
+    private static void checkDeclared(int headerBytes, long body, long rawSize, String source, String what) throws DataFormatException {
+        if (rawSize >= 0 && headerBytes + body > rawSize) {
+            throw new DataFormatException(source + ": truncated file (or corrupt header): " + what + " need " + body + " bytes but only "
+                    + Math.max(0, rawSize - headerBytes) + " were found");
+        }
+    }
+
+    private static IdxImages readImages(InputStream in, String source, long rawSize) throws IOException {
         var s = decompressIfGzip(in, source);
         // the magic first, so a label file passed as images says so instead of "truncated"
         checkMagic(intAt(readExactly(s, 4, source, "magic number"), 0), IMAGES_MAGIC, source);
@@ -49,19 +77,20 @@ public final class IdxReader {
         if (total > Integer.MAX_VALUE - 16) {
             throw new DataFormatException(source + ": " + count + " images of " + rows + "x" + cols + " = " + total + " bytes is more than one array can hold");
         }
+        checkDeclared(16, total, rawSize, source, count + " images of " + rows + "x" + cols);
         byte[] pixels = readExactly(s, (int) total, source, count + " images of " + rows + "x" + cols);
         checkEnd(s, 16 + total, source);
         return new IdxImages(count, rows, cols, pixels);
     }
 
-    /** Reads a label file from {@code in} (not closed); {@code source} names it in error messages. */
-    public static byte[] readLabels(InputStream in, String source) throws IOException {
+    private static byte[] readLabels(InputStream in, String source, long rawSize) throws IOException {
         var s = decompressIfGzip(in, source);
         checkMagic(intAt(readExactly(s, 4, source, "magic number"), 0), LABELS_MAGIC, source);
         int count = intAt(readExactly(s, 4, source, "header after the magic number"), 0);
         if (count <= 0) {
             throw new DataFormatException(source + ": implausible IDX label count " + Integer.toUnsignedString(count) + " (need at least 1)");
         }
+        checkDeclared(8, count, rawSize, source, count + " labels");
         byte[] labels = readExactly(s, count, source, count + " labels");
         checkEnd(s, 8L + count, source);
         return labels;
@@ -75,8 +104,8 @@ public final class IdxReader {
         if (m0 == 0x1f && m1 == 0x8b) {
             try {
                 return new BufferedInputStream(new GZIPInputStream(b, 1 << 16), 1 << 16);
-            } catch (ZipException e) {
-                throw new DataFormatException(source + ": corrupt gzip stream: " + e.getMessage());
+            } catch (ZipException | java.io.EOFException e) { // EOF: the gzip header itself is cut (found by fuzzing)
+                throw new DataFormatException(source + ": corrupt or truncated gzip stream: " + (e.getMessage() == null ? "ends inside the gzip header" : e.getMessage()));
             }
         }
         return b;
@@ -93,12 +122,18 @@ public final class IdxReader {
         throw new DataFormatException(String.format("%s: wrong magic number: expected 0x%08X (%s) but found 0x%08X%s", source, expected, what, found, hint));
     }
 
+    /**
+     * Reads n bytes, growing the buffer as data actually arrives (doubling from 1 MiB): a
+     * compressed stream whose header declares far more than it holds fails at its end having
+     * allocated about twice what it held, never the declared size.
+     */
     private static byte[] readExactly(InputStream s, int n, String source, String what) throws IOException {
-        var out = new byte[n];
+        var out = new byte[Math.min(n, 1 << 20)];
         int got = 0;
         try {
             while (got < n) {
-                int r = s.read(out, got, n - got);
+                if (got == out.length) out = java.util.Arrays.copyOf(out, (int) Math.min(n, 2L * out.length));
+                int r = s.read(out, got, out.length - got);
                 if (r < 0) break;
                 got += r;
             }
@@ -111,20 +146,23 @@ public final class IdxReader {
         return out;
     }
 
-    /** Trailing bytes mean the header's count does not describe the file: better an error than a silent partial read. */
+    /**
+     * Trailing bytes mean the header's count does not describe the file: better an error than a
+     * silent partial read. At most 64 MiB of them are counted (a gzip bomb could hold far more).
+     */
     private static void checkEnd(InputStream s, long expectedSize, String source) throws IOException {
-        int extra;
+        final long cap = 64L << 20;
+        long more = 0;
         try {
-            extra = s.read();
+            if (s.read() < 0) return;
+            more = 1;
+            var skip = new byte[8192];
+            for (int r; more < cap && (r = s.read(skip)) > 0; ) more += r;
         } catch (java.io.EOFException | ZipException e) {
             throw new DataFormatException(source + ": corrupt data after the last record: " + e.getMessage());
         }
-        if (extra >= 0) {
-            long more = 1;
-            var skip = new byte[8192];
-            for (int r; (r = s.read(skip)) > 0; ) more += r;
-            throw new DataFormatException(source + ": " + more + " bytes after the " + expectedSize + " bytes that the header announces");
-        }
+        throw new DataFormatException(source + ": " + (more >= cap ? "more than " + cap : Long.toString(more)) + " bytes after the "
+                + expectedSize + " bytes that the header announces");
     }
 
     private static int intAt(byte[] b, int i) {

@@ -5,10 +5,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The small JSON subset that safetensors headers use: objects, arrays, strings, numbers. */
+/**
+ * The small JSON subset that safetensors headers use: objects, arrays, strings, numbers. The
+ * input is untrusted, so the parser is bounded: nesting deeper than {@link #MAX_DEPTH} (which
+ * would overflow the stack), more than {@link #MAX_VALUES} values in all, and duplicate keys (which
+ * would let a later entry silently replace an earlier one) are errors.
+ */
 final class Json {
+    static final int MAX_DEPTH = 32;
+    static final int MAX_VALUES = 1 << 20;
     private final String s;
     private int i;
+    private int depth;
+    private int values;
 
     private Json(String s) { this.s = s; }
 
@@ -60,9 +69,16 @@ final class Json {
     private Object value() {
         ws();
         char c = peek();
+        if (++values > MAX_VALUES) throw error("more than " + MAX_VALUES + " values");
+        if (c == '{' || c == '[') {
+            if (++depth > MAX_DEPTH) throw error("nested deeper than " + MAX_DEPTH + " levels");
+            try {
+                return c == '{' ? object() : array();
+            } finally {
+                depth--;
+            }
+        }
         return switch (c) {
-            case '{' -> object();
-            case '[' -> array();
             case '"' -> string();
             case 't', 'f', 'n' -> literal();
             default -> number();
@@ -76,9 +92,14 @@ final class Json {
         if (peek() == '}') { i++; return m; }
         while (true) {
             ws();
+            int keyAt = i;
             String k = string();
             ws();
             expect(':');
+            if (m.containsKey(k)) {
+                i = keyAt;
+                throw error("duplicate key " + Json.quote(Printable.of(k)));
+            }
             m.put(k, value());
             ws();
             if (peek() == ',') { i++; continue; }
@@ -108,6 +129,7 @@ final class Json {
             char c = peek();
             i++;
             if (c == '"') return b.toString();
+            if (c < 0x20) throw error("control character in a string");
             if (c == '\\') {
                 char e = peek();
                 i++;
@@ -119,10 +141,17 @@ final class Json {
                     case 'f' -> b.append('\f');
                     case 'u' -> {
                         if (i + 4 > s.length()) throw error("bad unicode escape");
-                        b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
+                        int code = 0;
+                        for (int k = 0; k < 4; k++) {
+                            int d = Character.digit(s.charAt(i + k), 16);
+                            if (d < 0) throw error("bad unicode escape");
+                            code = code * 16 + d;
+                        }
+                        b.append((char) code);
                         i += 4;
                     }
-                    default -> b.append(e);
+                    case '"', '\\', '/' -> b.append(e);
+                    default -> throw error("bad escape '\\" + Printable.of(e) + "'");
                 }
             } else b.append(c);
         }
@@ -141,7 +170,7 @@ final class Json {
     private Number number() {
         int start = i;
         while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) i++;
-        if (start == i) throw error("unexpected character '" + s.charAt(i) + "'");
+        if (start == i) throw error("unexpected character '" + Printable.of(s.charAt(i)) + "'");
         String t = s.substring(start, i);
         try {
             if (t.contains(".") || t.contains("e") || t.contains("E")) return Double.parseDouble(t);

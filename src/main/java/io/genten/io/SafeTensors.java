@@ -6,6 +6,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -22,6 +25,7 @@ import java.util.TreeMap;
  */
 public final class SafeTensors {
     private static final long MAX_HEADER = 100L << 20;
+    private static final int MAX_RANK = 8;
 
     private SafeTensors() {}
 
@@ -36,61 +40,150 @@ public final class SafeTensors {
         @Override public void close() { tensors.values().forEach(Tensor::close); }
     }
 
-    public static Contents read(Path file) throws IOException {
-        long size = Files.size(file);
-        if (size < 8) throw new CheckpointException(file + ": not a safetensors file (only " + size + " bytes)");
-        try (var ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            var lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, lenBuf, file);
-            long headerLen = lenBuf.flip().getLong();
-            if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > size) {
-                throw new CheckpointException(file + ": corrupt safetensors header length " + headerLen + " for a file of " + size + " bytes");
-            }
-            var headerBuf = ByteBuffer.allocate((int) headerLen);
-            readFully(ch, headerBuf, file);
-            String json = new String(headerBuf.array(), java.nio.charset.StandardCharsets.UTF_8);
-            Map<String, Object> header;
-            try {
-                header = Json.parseObject(json);
-            } catch (IllegalArgumentException e) {
-                throw new CheckpointException(file + ": corrupt safetensors header: " + e.getMessage());
-            }
-            long dataStart = 8 + headerLen;
-            long dataLen = size - dataStart;
-            var tensors = new LinkedHashMap<String, Tensor>();
-            var metadata = new LinkedHashMap<String, String>();
-            try {
-                for (var e : header.entrySet()) {
-                    if (e.getKey().equals("__metadata__")) {
-                        if (e.getValue() instanceof Map<?, ?> m) m.forEach((k, v) -> metadata.put(String.valueOf(k), String.valueOf(v)));
-                        continue;
-                    }
-                    if (!(e.getValue() instanceof Map<?, ?> info)) throw new CheckpointException(file + ": entry '" + e.getKey() + "' is not an object");
-                    Object dtype = info.get("dtype");
-                    if (!"F32".equals(dtype)) throw new CheckpointException(file + ": tensor '" + e.getKey() + "' has dtype " + dtype + "; Genten reads F32 only");
-                    if (!(info.get("shape") instanceof List<?> dimsList) || !(info.get("data_offsets") instanceof List<?> offs) || offs.size() != 2) {
-                        throw new CheckpointException(file + ": tensor '" + e.getKey() + "' lacks shape or data_offsets");
-                    }
-                    var shape = shapeOf(file, e.getKey(), dimsList);
-                    long begin = integer(file, e.getKey(), "data_offsets", offs.get(0)), end = integer(file, e.getKey(), "data_offsets", offs.get(1));
-                    if (begin < 0 || end < begin || end > dataLen || end - begin != shape.numel() * 4) {
-                        throw new CheckpointException(file + ": tensor '" + e.getKey() + "' of shape " + shape + " has byte range [" + begin + ", " + end
-                                + ") but the data section holds " + dataLen + " bytes (truncated or corrupt file)");
-                    }
-                    var buf = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
-                    ch.position(dataStart + begin);
-                    readFully(ch, buf, file);
-                    buf.flip();
-                    var values = new float[shape.size()];
-                    buf.asFloatBuffer().get(values);
-                    tensors.put(e.getKey(), Tensor.wrap(values, shape));
-                }
-            } catch (RuntimeException | IOException ex) {
-                tensors.values().forEach(Tensor::close);
-                throw ex;
-            }
-            return new Contents(tensors, metadata);
+    /** One tensor's entry in the header: its name, shape and byte range within the data section. */
+    public record Entry(String name, Shape shape, long begin, long end) {}
+
+    /**
+     * A file's validated header: entries in file order and the metadata. Every name, shape and
+     * byte range has been checked against the file's real length (64-bit arithmetic, ranges
+     * inside the data section, none overlapping), so a caller can check names and shapes against
+     * a model before any tensor data is read.
+     */
+    public record Header(Path file, long dataStart, long fileSize, List<Entry> entries, Map<String, String> metadata) {
+        public Map<String, Shape> shapes() {
+            var out = new LinkedHashMap<String, Shape>();
+            entries.forEach(e -> out.put(e.name(), e.shape()));
+            return out;
         }
+    }
+
+    /** Reads and validates the header only. */
+    public static Header readHeader(Path file) throws IOException {
+        try (var ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return readHeader(file, ch);
+        }
+    }
+
+    public static Contents read(Path file) throws IOException {
+        try (var ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return readData(readHeader(file, ch), ch);
+        }
+    }
+
+    /** Reads the tensors of a header from {@link #readHeader} (the file must not have changed since). */
+    public static Contents read(Header header) throws IOException {
+        try (var ch = FileChannel.open(header.file(), StandardOpenOption.READ)) {
+            if (ch.size() != header.fileSize()) throw new CheckpointException(header.file() + ": changed while being read");
+            return readData(header, ch);
+        }
+    }
+
+    private static Header readHeader(Path file, FileChannel ch) throws IOException {
+        long size = ch.size();
+        if (size < 8) throw new CheckpointException(file + ": not a safetensors file (only " + size + " bytes)");
+        var lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, lenBuf, file);
+        long headerLen = lenBuf.flip().getLong();
+        if (headerLen <= 0 || headerLen > MAX_HEADER || headerLen > size - 8) {
+            throw new CheckpointException(file + ": corrupt safetensors header length " + headerLen + " for a file of " + size + " bytes");
+        }
+        var headerBuf = ByteBuffer.allocate((int) headerLen);
+        readFully(ch, headerBuf, file);
+        String json;
+        try {
+            json = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(headerBuf.flip()).toString();
+        } catch (CharacterCodingException e) {
+            throw new CheckpointException(file + ": corrupt safetensors header: not UTF-8");
+        }
+        Map<String, Object> header;
+        try {
+            header = Json.parseObject(json);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(file + ": corrupt safetensors header: " + e.getMessage());
+        }
+        long dataStart = 8 + headerLen;
+        long dataLen = size - dataStart;
+        var entries = new ArrayList<Entry>();
+        var metadata = new LinkedHashMap<String, String>();
+        for (var e : header.entrySet()) {
+            String name = Printable.of(e.getKey());
+            if (e.getKey().equals("__metadata__")) {
+                if (!(e.getValue() instanceof Map<?, ?> m)) throw new CheckpointException(file + ": __metadata__ is not an object");
+                for (var kv : m.entrySet()) {
+                    if (!(kv.getValue() instanceof String v)) {
+                        throw new CheckpointException(file + ": metadata '" + Printable.of(kv.getKey()) + "' is not a string");
+                    }
+                    metadata.put((String) kv.getKey(), v);
+                }
+                continue;
+            }
+            if (!(e.getValue() instanceof Map<?, ?> info)) throw new CheckpointException(file + ": entry '" + name + "' is not an object");
+            Object dtype = info.get("dtype");
+            if (!"F32".equals(dtype)) throw new CheckpointException(file + ": tensor '" + name + "' has dtype " + Printable.of(dtype) + "; Genten reads F32 only");
+            if (!(info.get("shape") instanceof List<?> dimsList) || !(info.get("data_offsets") instanceof List<?> offs) || offs.size() != 2) {
+                throw new CheckpointException(file + ": tensor '" + name + "' lacks shape or data_offsets");
+            }
+            var shape = shapeOf(file, name, dimsList);
+            long begin = integer(file, name, "data_offsets", offs.get(0)), end = integer(file, name, "data_offsets", offs.get(1));
+            long bytes = shape.numel() * Float.BYTES; // numel < 2^31 (shapeOf), so no overflow
+            if (begin < 0 || end < begin || end > dataLen || end - begin != bytes) {
+                throw new CheckpointException(file + ": tensor '" + name + "' of shape " + shape + " has byte range [" + begin + ", " + end
+                        + ") but the data section holds " + dataLen + " bytes (truncated or corrupt file)");
+            }
+            entries.add(new Entry(e.getKey(), shape, begin, end));
+        }
+        checkNoOverlap(file, entries);
+        return new Header(file, dataStart, size, List.copyOf(entries), Map.copyOf(metadata));
+    }
+
+    /** Two tensors sharing bytes would be one tensor read twice: a crafted or corrupt file. */
+    private static void checkNoOverlap(Path file, List<Entry> entries) throws CheckpointException {
+        var byStart = new ArrayList<>(entries);
+        byStart.removeIf(e -> e.begin() == e.end());
+        byStart.sort(java.util.Comparator.comparingLong(Entry::begin));
+        for (int k = 1; k < byStart.size(); k++) {
+            var a = byStart.get(k - 1);
+            var b = byStart.get(k);
+            if (b.begin() < a.end()) {
+                throw new CheckpointException(file + ": tensors '" + Printable.of(a.name()) + "' [" + a.begin() + ", " + a.end() + ") and '"
+                        + Printable.of(b.name()) + "' [" + b.begin() + ", " + b.end() + ") overlap (corrupt file)");
+            }
+        }
+    }
+
+    private static Contents readData(Header header, FileChannel ch) throws IOException {
+        long total = 0;
+        for (var e : header.entries()) total += e.end() - e.begin();
+        var rt = Runtime.getRuntime();
+        long available = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (total > available) {
+            throw new CheckpointException(header.file() + ": its tensors need " + total + " bytes but the Java heap has about " + available
+                    + " free (raise it with -Xmx)");
+        }
+        var tensors = new LinkedHashMap<String, Tensor>();
+        try {
+            var chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            for (var e : header.entries()) {
+                var values = new float[e.shape().size()];
+                long pos = header.dataStart() + e.begin();
+                int done = 0;
+                while (done < values.length) {
+                    int n = Math.min(values.length - done, chunk.capacity() / Float.BYTES);
+                    chunk.clear().limit(n * Float.BYTES);
+                    ch.position(pos);
+                    readFully(ch, chunk, header.file());
+                    chunk.flip().asFloatBuffer().get(values, done, n);
+                    done += n;
+                    pos += (long) n * Float.BYTES;
+                }
+                tensors.put(e.name(), Tensor.wrap(values, e.shape()));
+            }
+        } catch (RuntimeException | IOException ex) {
+            tensors.values().forEach(Tensor::close);
+            throw ex;
+        }
+        return new Contents(tensors, header.metadata());
     }
 
     /** Writes the tensors (from any device) atomically, names sorted as the format recommends. */
@@ -124,11 +217,17 @@ public final class SafeTensors {
                 hb.put(headerBytes);
                 while (hb.hasRemaining()) hb.put((byte) ' ');
                 writeFully(ch, hb.flip());
+                var chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
                 for (var t : sorted.values()) {
                     float[] values = t.toArray();
-                    var buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-                    buf.asFloatBuffer().put(values);
-                    writeFully(ch, buf);
+                    for (int done = 0; done < values.length; ) {
+                        int n = Math.min(values.length - done, chunk.capacity() / Float.BYTES);
+                        chunk.clear();
+                        chunk.asFloatBuffer().put(values, done, n);
+                        chunk.limit(n * Float.BYTES);
+                        writeFully(ch, chunk);
+                        done += n;
+                    }
                 }
                 ch.force(true); // on disk before the rename makes it visible
             }
@@ -136,21 +235,24 @@ public final class SafeTensors {
     }
 
     private static Shape shapeOf(Path file, String name, List<?> dims) throws CheckpointException {
+        if (dims.size() > MAX_RANK) throw new CheckpointException(file + ": tensor '" + name + "' has rank " + dims.size() + " (at most " + MAX_RANK + ")");
         var d = new int[dims.size()];
         long numel = 1;
         for (int k = 0; k < d.length; k++) {
             long v = integer(file, name, "shape", dims.get(k));
-            if (v < 0 || v > Integer.MAX_VALUE) throw new CheckpointException(file + ": tensor '" + name + "' has dimension " + v + " in shape " + dims);
+            if (v < 0 || v > Integer.MAX_VALUE) throw new CheckpointException(file + ": tensor '" + name + "' has dimension " + v + " in shape " + Printable.of(dims));
             d[k] = (int) v;
-            numel *= v;
-            if (numel > Integer.MAX_VALUE) throw new CheckpointException(file + ": tensor '" + name + "' of shape " + dims + " is too large for one array");
+        }
+        for (int v : d) {
+            numel *= v; // each factor < 2^31 and the product checked at every step: no long overflow
+            if (numel > Integer.MAX_VALUE) throw new CheckpointException(file + ": tensor '" + name + "' of shape " + Printable.of(dims) + " is too large for one array");
         }
         return Shape.of(d);
     }
 
     private static long integer(Path file, String name, String field, Object v) throws CheckpointException {
         if (v instanceof Long l) return l;
-        throw new CheckpointException(file + ": tensor '" + name + "' has a non-integer " + field + " entry " + v);
+        throw new CheckpointException(file + ": tensor '" + name + "' has a non-integer " + field + " entry " + Printable.of(v));
     }
 
     private static void readFully(FileChannel ch, ByteBuffer buf, Path file) throws IOException {

@@ -2,6 +2,7 @@ package io.genten.models;
 
 import io.genten.backend.Backend;
 import io.genten.io.CheckpointException;
+import io.genten.io.Printable;
 import io.genten.io.SafeTensors;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -13,7 +14,7 @@ import java.util.Map;
  * written atomically. Metadata: "model" ("dcgan" or "vae"), "genten.version" and whatever the
  * caller adds (step, epoch). A GAN checkpoint holds both networks, the generator's names
  * prefixed "generator." and the discriminator's "discriminator."; the VAE's names are unprefixed.
- * Optimizer moments go to a file of their own beside it ({@link TrainingState}), so that this one
+ * Optimizer moments and counters live in the training state ({@link TrainingState}), so that this one
  * stays a plain state_dict that PyTorch's load_state_dict takes.
  */
 public final class Checkpoint {
@@ -40,33 +41,40 @@ public final class Checkpoint {
 
     /**
      * Builds the model the file names and loads it (build outside any step scope). Unknown kinds,
-     * missing or extra names and wrong shapes throw {@link CheckpointException}.
+     * missing or extra names and wrong shapes (checked before any tensor data is read), and
+     * non-finite values or negative running variances throw {@link CheckpointException}.
      */
     public static Loaded load(Path file, Backend backend) throws IOException {
-        try (var contents = SafeTensors.read(file)) {
-            var kind = contents.metadata().get(MODEL_KEY);
-            if (kind == null) throw new CheckpointException(file + ": no \"model\" in the metadata; not a Genten checkpoint");
-            if (!Models.KINDS.contains(kind)) throw new CheckpointException(file + ": unknown model kind \"" + kind + "\" (expected one of " + Models.KINDS + ")");
-            var model = Models.create(kind, backend, 0);
-            copyIn(file, model, contents);
-            return new Loaded(model, Map.copyOf(contents.metadata()));
-        }
+        var header = SafeTensors.readHeader(file);
+        var kind = header.metadata().get(MODEL_KEY);
+        if (kind == null) throw new CheckpointException(file + ": no \"model\" in the metadata; not a Genten checkpoint");
+        if (!Models.KINDS.contains(kind)) throw new CheckpointException(file + ": unknown model kind \"" + Printable.of(kind) + "\" (expected one of " + Models.KINDS + ")");
+        var model = Models.create(kind, backend, 0);
+        copyIn(header, model);
+        return new Loaded(model, header.metadata());
     }
 
-    /** Loads the file into an existing model of the same kind; returns the metadata. */
+    /** Loads the file into an existing model of the same kind; returns the metadata. Checks as {@link #load}. */
     public static Map<String, String> loadInto(Path file, GenerativeModel model) throws IOException {
-        try (var contents = SafeTensors.read(file)) {
-            var kind = contents.metadata().get(MODEL_KEY);
-            if (!model.kind().equals(kind)) {
-                throw new CheckpointException(file + ": holds a \"" + kind + "\" model but a \"" + model.kind() + "\" was given");
-            }
-            copyIn(file, model, contents);
-            return Map.copyOf(contents.metadata());
+        var header = SafeTensors.readHeader(file);
+        var kind = header.metadata().get(MODEL_KEY);
+        if (!model.kind().equals(kind)) {
+            throw new CheckpointException(file + ": holds a \"" + Printable.of(kind) + "\" model but a \"" + model.kind() + "\" was given");
         }
+        copyIn(header, model);
+        return header.metadata();
     }
 
-    private static void copyIn(Path file, GenerativeModel model, SafeTensors.Contents contents) throws CheckpointException {
-        try {
+    private static void copyIn(SafeTensors.Header header, GenerativeModel model) throws IOException {
+        var file = header.file();
+        if (TrainingState.FORMAT.equals(header.metadata().get(TrainingState.FORMAT_KEY))) {
+            throw new CheckpointException(file + ": is a training state (weights with Adam's moments, for --resume); the checkpoint to load is "
+                    + model.kind() + ".safetensors beside it");
+        }
+        String hint = model instanceof Dcgan ? " (a dcgan checkpoint's names start with generator./discriminator.)" : "";
+        StateChecks.checkNames(file, model.kind() + " model", StateChecks.shapes(model.stateDict()), header.shapes(), hint);
+        try (var contents = SafeTensors.read(header)) {
+            StateChecks.checkValues(file, contents.tensors());
             model.loadStateDict(contents.tensors());
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(file + ": does not match the " + model.kind() + " model: " + e.getMessage());

@@ -32,6 +32,8 @@ public final class ConvVae extends Module implements GenerativeModel {
     private final long noiseSeed;
     private long noiseOffset;
     private Output last;
+    /** Held by a trainer for each whole step, so a second thread training it at the same time fails fast (see {@link InUse}). */
+    final InUse trainingUse = new InUse("ConvVae");
 
     public ConvVae(Backend backend, long seed) {
         super(backend);

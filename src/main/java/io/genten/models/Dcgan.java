@@ -32,6 +32,8 @@ public final class Dcgan implements GenerativeModel {
     public static final String GENERATOR_PREFIX = "generator.", DISCRIMINATOR_PREFIX = "discriminator.";
 
     private final Backend backend;
+    /** Held by a trainer for each whole step, so a second thread training it at the same time fails fast (see {@link InUse}). */
+    final InUse trainingUse = new InUse("Dcgan");
     private final Sequential generator;
     private final Sequential discriminator;
 

@@ -30,6 +30,10 @@ import java.util.Map;
  * device scalars owned by the trainer; {@link #losses()} reads them), so it can be captured as a
  * CUDA graph ({@link GraphedStep}); {@link #step} is the two together. Build the trainer outside
  * any step scope.
+ *
+ * <p>Threads: a trainer and its model belong to one thread at a time. Each step holds the model's
+ * guard, so a second thread stepping at the same time gets an {@link IllegalStateException}
+ * instead of garbage. Do not sample from the model in another thread while it trains.
  */
 public final class GanTrainer implements AutoCloseable {
     public static final float DEFAULT_REAL_LABEL = 0.9f;
@@ -90,10 +94,24 @@ public final class GanTrainer implements AutoCloseable {
         this.step = step;
     }
 
-    /** One D step and one G step on a batch of real images (N, 1, 28, 28) scaled to [-1, 1]; synchronizes to read the losses. */
+    /**
+     * One D step and one G step on a batch of real images (N, 1, 28, 28) scaled to [-1, 1];
+     * synchronizes to read the losses. A non-finite loss (and, every
+     * 64 steps, a non-finite parameter) throws
+     * {@link DivergedException} naming the step.
+     */
     public Losses step(Tensor realImages) {
+        try (var use = gan.trainingUse.enter()) {
+            return checkedStep(realImages);
+        }
+    }
+
+    private Losses checkedStep(Tensor realImages) {
         stepOnDevice(realImages);
-        return losses();
+        var l = losses();
+        Finite.checkLosses(step, new String[] {"d_loss", "g_loss"}, l.discriminator(), l.generator());
+        Finite.checkParametersNowAndThen(step, gan.stateDict());
+        return l;
     }
 
     /** The losses of the last step (synchronizes). */
@@ -138,6 +156,12 @@ public final class GanTrainer implements AutoCloseable {
     /** One step, only queued: nothing is read back (the losses go to the trainer's device scalars). */
     public void stepOnDevice(Tensor realImages) {
         checkImages(realImages);
+        try (var use = gan.trainingUse.enter()) { // entered first: a refused thread must not reach the finally of the step
+            guardedStep(realImages);
+        }
+    }
+
+    private void guardedStep(Tensor realImages) {
         int n = realImages.dim(0);
         Module g = gan.generator(), d = gan.discriminator();
         g.train();

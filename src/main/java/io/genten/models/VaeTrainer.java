@@ -17,6 +17,11 @@ import java.util.Map;
  * the step can be captured as a CUDA graph ({@link GraphedStep}); {@link #step} is the two together.
  * The noise of step k is the model's Philox stream at offset {@code noiseOffset} (one per step).
  * Build the trainer outside any step scope (its optimizer state and loss scalars outlive steps).
+ *
+ * <p>Threads: a trainer and its model belong to one thread at a time. Each step holds the model's
+ * guard, so a second thread stepping (this or another trainer of the same model) at the same time
+ * gets an {@link IllegalStateException} instead of garbage. Do not sample from or read the model
+ * in another thread while it trains: its weights change under the reader.
  */
 public final class VaeTrainer implements AutoCloseable {
     public static final float DEFAULT_LR = 1e-3f;
@@ -48,10 +53,20 @@ public final class VaeTrainer implements AutoCloseable {
 
     public long stepCount() { return adam.stepCount(); }
 
-    /** One training step on images (N, 1, 28, 28) in [0, 1]; reads the losses back (synchronizes). */
+    /**
+     * One training step on images (N, 1, 28, 28) in [0, 1]; reads the losses back (synchronizes).
+     * A non-finite loss (and, every 64 steps, a non-finite
+     * parameter) throws {@link DivergedException} naming the step: the model's weights are then
+     * spoiled, so save nothing of it.
+     */
     public Losses step(Tensor images) {
-        stepOnDevice(images);
-        return losses();
+        try (var use = vae.trainingUse.enter()) {
+            stepOnDevice(images);
+            var l = losses();
+            Finite.checkLosses(stepCount(), new String[] {"reconstruction", "kl"}, l.reconstruction(), l.kl());
+            Finite.checkParametersNowAndThen(stepCount(), vae.stateDict());
+            return l;
+        }
     }
 
     /**
@@ -60,11 +75,13 @@ public final class VaeTrainer implements AutoCloseable {
      */
     public void stepOnDevice(Tensor images) {
         checkImages(images);
-        try (var scope = TensorScope.open()) {
-            forwardBackward(images, null);
-            adam.step();
-        } finally {
-            vae.zeroGrad();
+        try (var use = vae.trainingUse.enter()) { // entered first: a refused thread must not reach the finally below
+            try (var scope = TensorScope.open()) {
+                forwardBackward(images, null);
+                adam.step();
+            } finally {
+                vae.zeroGrad();
+            }
         }
     }
 
@@ -82,8 +99,10 @@ public final class VaeTrainer implements AutoCloseable {
      */
     public Losses computeGradients(Tensor images, Tensor eps) {
         checkImages(images);
-        forwardBackward(images, eps);
-        return losses();
+        try (var use = vae.trainingUse.enter()) {
+            forwardBackward(images, eps);
+            return losses();
+        }
     }
 
     /** The gradients the last {@link #step} applied, by parameter name: live buffers the next step overwrites. */

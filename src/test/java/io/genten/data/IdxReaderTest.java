@@ -124,4 +124,29 @@ class IdxReaderTest {
         assertTrue(e.getMessage().contains("6 images") && e.getMessage().contains("5 labels"), e.getMessage());
         assertTrue(e.getMessage().contains(img.toString()) && e.getMessage().contains(lab.toString()), e.getMessage());
     }
+
+    /** Bytes this thread allocated while {@code r} ran (HotSpot's per-thread counter). */
+    private static long allocatedBy(org.junit.jupiter.api.function.Executable r) {
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long id = Thread.currentThread().threadId();
+        long before = mx.getThreadAllocatedBytes(id);
+        assertThrows(DataFormatException.class, r);
+        return mx.getThreadAllocatedBytes(id) - before;
+    }
+
+    @Test void declaredCountsAreCheckedBeforeMemoryIsAllocated() throws IOException {
+        // 3 KB that declare 2.7 million 28x28 images (2.1 GB): once allocated the 2 GB up front
+        byte[] small = IdxBytes.images(IdxReader.IMAGES_MAGIC, 2_700_000, 28, 28, new byte[3000]);
+        var raw = file("huge-raw", small);
+        var e = assertThrows(DataFormatException.class, () -> IdxReader.readImages(raw));
+        assertTrue(e.getMessage().contains("need 2116800000 bytes but only 3000"), e.getMessage());
+        assertTrue(allocatedBy(() -> IdxReader.readImages(raw)) < (16L << 20), "raw: refused before allocating");
+        // compressed, the real length is unknown until the end: the buffer grows only as data arrives
+        var gz = file("huge-gz", IdxBytes.gzip(small));
+        assertTrue(allocatedBy(() -> IdxReader.readImages(gz)) < (64L << 20), "gzip: memory bounded by the data");
+        var labels = file("labels-raw", IdxBytes.labels(IdxReader.LABELS_MAGIC, Integer.MAX_VALUE, new byte[100]));
+        var e2 = assertThrows(DataFormatException.class, () -> IdxReader.readLabels(labels));
+        assertTrue(e2.getMessage().contains("need 2147483647 bytes but only 100"), e2.getMessage());
+        assertTrue(allocatedBy(() -> IdxReader.readLabels(labels)) < (16L << 20));
+    }
 }

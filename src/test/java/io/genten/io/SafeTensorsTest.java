@@ -191,4 +191,49 @@ class SafeTensorsTest {
             assertEquals(Shape.of(2, 2), c.get("x").shape());
         }
     }
+
+    @Test void sizesBeyondIntAreRefusedWithoutOverflow() throws IOException {
+        var data = new byte[16];
+        // 2^29 floats = 2^31 bytes: once overflowed an int ("capacity < 0")
+        assertCheckpointError(craft("big", "{\"x\":{\"dtype\":\"F32\",\"shape\":[536870912],\"data_offsets\":[0,2147483648]}}", data),
+                "byte range [0, 2147483648)", "holds 16 bytes");
+        assertCheckpointError(craft("huge", "{\"x\":{\"dtype\":\"F32\",\"shape\":[65536,65536],\"data_offsets\":[0,16]}}", data), "too large");
+        assertCheckpointError(craft("longs", "{\"x\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[9223372036854775807,-9223372036854775808]}}", data),
+                "byte range");
+        assertCheckpointError(craft("rank", "{\"x\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1,4],\"data_offsets\":[0,16]}}", data), "rank 10");
+    }
+
+    @Test void overlappingAndDuplicateEntriesAreRejected() throws IOException {
+        var data = new byte[16];
+        assertCheckpointError(craft("overlap", "{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", data), "'a'", "'b'", "overlap");
+        assertCheckpointError(craft("dup", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", data), "duplicate key \"a\"");
+    }
+
+    @Test void deepNestingAndControlCharactersGiveOneLineErrors() throws IOException {
+        var data = new byte[16];
+        // 100,000 nested arrays once overflowed the parser's stack
+        String deep = "{\"x\":" + "[".repeat(100_000) + "]".repeat(100_000) + "}";
+        assertCheckpointError(craft("deep", deep, data), "nested deeper than 32");
+        // a name with an escape sequence and a newline is shown escaped, on one line
+        var e = assertThrows(CheckpointException.class, () -> SafeTensors.read(craft("ctl",
+                "{\"evil\\u001b[2J\\nname\":{\"dtype\":\"I8\",\"shape\":[2],\"data_offsets\":[0,2]}}", data)));
+        assertTrue(e.getMessage().contains("evil\\u001b[2J\\nname"), e.getMessage());
+        assertTrue(e.getMessage().chars().noneMatch(c -> c < 0x20), e.getMessage());
+        assertCheckpointError(craft("utf8", "{\"\u00e9\":1}", data), "'\u00e9' is not an object");
+        byte[] notUtf8 = {'{', '"', (byte) 0xff, '"', ':', '1', '}'};
+        var b = ByteBuffer.allocate(8 + notUtf8.length).order(ByteOrder.LITTLE_ENDIAN).putLong(notUtf8.length).put(notUtf8);
+        assertCheckpointError(Files.write(dir.resolve("bad-utf8"), b.array()), "not UTF-8");
+    }
+
+    @Test void aHeaderIsValidatedBeforeAnyDataIsRead() throws IOException {
+        var file = validFile();
+        var header = SafeTensors.readHeader(file);
+        assertEquals(tensors.size(), header.entries().size());
+        assertEquals(Shape.of(3, 5, 4, 4), header.shapes().get("gen.main.0.weight"));
+        try (var c = SafeTensors.read(header)) {
+            assertArrayEquals(bits(tensors.get("gen.main.1.bias").toArray()), bits(c.get("gen.main.1.bias").toArray()));
+        }
+    }
 }
