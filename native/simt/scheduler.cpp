@@ -38,7 +38,6 @@ namespace {
 
 enum class State : unsigned char { Ready, AtBarrier, AtWarp, Done };
 
-constexpr size_t kWarpBytes = 64;  // the widest warp_collect deposit (mma: 40 bytes)
 
 struct Warp {
     unsigned exists = 0;    // lanes present in the block
@@ -47,6 +46,7 @@ struct Warp {
     size_t bytes = 0;
     unsigned gen = 0;       // completed collections; deposits alternate between two buffers
     unsigned char data[2][32][kWarpBytes];
+    unsigned char out[2][32][kWarpBytes];  // per-lane results of a combine (warp_exchange)
 };
 
 std::atomic<int> g_schedule{0};
@@ -390,7 +390,9 @@ void syncthreads() {
     while (b->barrier_gen == gen) block_wait(b);
 }
 
-void warp_collect(unsigned mask, const void* mine, size_t bytes, void* all) {
+// The common part of warp_collect and warp_exchange: deposit, wait for the lanes of the mask; the
+// last lane to arrive runs `combine` over all deposits (once per warp). Returns the buffer index.
+static unsigned warp_meet(unsigned mask, const void* mine, size_t bytes, WarpCombine combine, unsigned* lanes) {
     Thread* self = current();
     Block* b = self->block;
     const unsigned lane = self->linear & 31u;
@@ -408,6 +410,7 @@ void warp_collect(unsigned mask, const void* mine, size_t bytes, void* all) {
     if (bytes) memcpy(w.data[gen & 1][lane], mine, bytes);
     w.arrived |= 1u << lane;
     if (w.arrived == required) {
+        if (combine) combine(w.data[gen & 1], required, w.out[gen & 1]);
         w.arrived = 0;
         ++w.gen;
         const unsigned base = self->linear & ~31u;
@@ -418,15 +421,29 @@ void warp_collect(unsigned mask, const void* mine, size_t bytes, void* all) {
         b->state[b->running] = State::AtWarp;
         while (w.gen == gen) block_wait(b);
     }
-    if (all) {
-        unsigned char* out = static_cast<unsigned char*>(all);
-        for (unsigned l = 0; l < 32; ++l) {
-            if ((required >> l) & 1u)
-                memcpy(out + l * bytes, w.data[gen & 1][l], bytes);
-            else
-                memset(out + l * bytes, 0, bytes);
-        }
+    *lanes = required;
+    return gen & 1;
+}
+
+void warp_collect(unsigned mask, const void* mine, size_t bytes, void* all) {
+    unsigned required;
+    const unsigned buf = warp_meet(mask, mine, bytes, nullptr, &required);
+    if (!all) return;
+    Warp& w = current()->block->warps[current()->linear >> 5];
+    unsigned char* out = static_cast<unsigned char*>(all);
+    for (unsigned l = 0; l < 32; ++l) {
+        if ((required >> l) & 1u)
+            memcpy(out + l * bytes, w.data[buf][l], bytes);
+        else
+            memset(out + l * bytes, 0, bytes);
     }
+}
+
+void warp_exchange(unsigned mask, const void* mine, size_t bytes, WarpCombine combine, void* result, size_t result_bytes) {
+    unsigned required;
+    const unsigned buf = warp_meet(mask, mine, bytes, combine, &required);
+    Thread* self = current();
+    memcpy(result, self->block->warps[self->linear >> 5].out[buf][self->linear & 31u], result_bytes);
 }
 
 void syncwarp(unsigned mask) { warp_collect(mask, nullptr, 0, nullptr); }
@@ -448,36 +465,50 @@ void* dynamic_shared_memory() {
     return b->dynamic_shared.empty() ? nullptr : b->dynamic_shared.data();
 }
 
-void mma_m16n8k8_tf32(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2], const float (&c)[4]) {
-    struct Frag {
-        uint32_t a[4], b[2];
-    } mine, all[32];
-    for (int i = 0; i < 4; ++i) mine.a[i] = a[i];
-    for (int i = 0; i < 2; ++i) mine.b[i] = b[i];
-    warp_collect(0xffffffffu, &mine, sizeof(Frag), all);
+// The warp's 16x8 product, computed once by the last lane to arrive (from every lane's fragments,
+// per the PTX ISA tables in simt.h); each lane then reads its own four accumulators.
+namespace {
+struct MmaFrag {
+    uint32_t a[4], b[2];
+    float c[4];
+};
+
+void mma_combine(const unsigned char (*in)[kWarpBytes], unsigned, unsigned char (*out)[kWarpBytes]) {
+    MmaFrag f[32];
+    for (int l = 0; l < 32; ++l) memcpy(&f[l], in[l], sizeof(MmaFrag));
     // The tensor cores read only the tf32 bits of each operand (the low 13 mantissa bits ignored).
     auto tf32 = [](uint32_t u) {
         u &= 0xffffe000u;
-        float f;
-        memcpy(&f, &u, 4);
-        return (double)f;
+        float v;
+        memcpy(&v, &u, 4);
+        return (double)v;
     };
-    auto A = [&](int row, int k) {  // a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4)
-        const int lane = (row & 7) * 4 + (k & 3);
-        return tf32(all[lane].a[(row >> 3) + 2 * (k >> 2)]);
-    };
-    auto B = [&](int k, int col) {  // b0 (t, g), b1 (t+4, g)
-        const int lane = col * 4 + (k & 3);
-        return tf32(all[lane].b[k >> 2]);
-    };
-    const int lane = (int)lane_id(), g = lane >> 2, t = lane & 3;
-    for (int q = 0; q < 4; ++q) {  // c0 (g, 2t), c1 (g, 2t+1), c2 (g+8, 2t), c3 (g+8, 2t+1)
-        const int row = g + (q >> 1) * 8, col = 2 * t + (q & 1);
-        // tf32 products are exact in double; the sum is rounded to float once
-        double acc = (double)c[q];
-        for (int k = 0; k < 8; ++k) acc += A(row, k) * B(k, col);
-        d[q] = (float)acc;
+    double A[16][8], B[8][8];
+    for (int row = 0; row < 16; ++row)  // a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4)
+        for (int k = 0; k < 8; ++k) A[row][k] = tf32(f[(row & 7) * 4 + (k & 3)].a[(row >> 3) + 2 * (k >> 2)]);
+    for (int k = 0; k < 8; ++k)  // b0 (t, g), b1 (t+4, g)
+        for (int col = 0; col < 8; ++col) B[k][col] = tf32(f[col * 4 + (k & 3)].b[k >> 2]);
+    for (int lane = 0; lane < 32; ++lane) {
+        const int g = lane >> 2, t = lane & 3;
+        float d[4];
+        for (int q = 0; q < 4; ++q) {  // c0 (g, 2t), c1 (g, 2t+1), c2 (g+8, 2t), c3 (g+8, 2t+1)
+            const int row = g + (q >> 1) * 8, col = 2 * t + (q & 1);
+            // tf32 products are exact in double; the sum is rounded to float once
+            double acc = (double)f[lane].c[q];
+            for (int k = 0; k < 8; ++k) acc += A[row][k] * B[k][col];
+            d[q] = (float)acc;
+        }
+        memcpy(out[lane], d, sizeof d);
     }
+}
+}  // namespace
+
+void mma_m16n8k8_tf32(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2], const float (&c)[4]) {
+    MmaFrag mine;
+    for (int i = 0; i < 4; ++i) mine.a[i] = a[i];
+    for (int i = 0; i < 2; ++i) mine.b[i] = b[i];
+    for (int i = 0; i < 4; ++i) mine.c[i] = c[i];
+    warp_exchange(0xffffffffu, &mine, sizeof mine, mma_combine, d, sizeof d);
 }
 
 int configure(int schedule, uint64_t seed) {

@@ -62,6 +62,11 @@ void syncthreads();
 // (lane-major, `bytes` apart; lanes outside the mask read as zero). The primitive behind
 // shuffles, votes, reductions and mma.
 void warp_collect(unsigned mask, const void* mine, size_t bytes, void* all);
+// The same meeting, but the last lane to arrive runs `combine` once over all 32 deposits (in, lanes
+// of the mask valid) and writes each lane's result to out[lane]; every lane then receives its own.
+constexpr size_t kWarpBytes = 64;
+using WarpCombine = void (*)(const unsigned char (*in)[kWarpBytes], unsigned lanes, unsigned char (*out)[kWarpBytes]);
+void warp_exchange(unsigned mask, const void* mine, size_t bytes, WarpCombine combine, void* result, size_t result_bytes);
 void syncwarp(unsigned mask);
 unsigned active_mask();
 [[noreturn]] void trap(const char* why);
@@ -72,15 +77,28 @@ unsigned host_threads();
 
 inline unsigned lane_id() { return current()->linear & 31u; }
 
+// Each lane deposits its value and the lane it reads from; one combine hands every lane its source's value.
+struct ShuffleSlot {
+    uint64_t value;
+    uint32_t src;
+};
+inline void shuffle_combine(const unsigned char (*in)[kWarpBytes], unsigned, unsigned char (*out)[kWarpBytes]) {
+    for (int l = 0; l < 32; ++l) {
+        ShuffleSlot mine;
+        memcpy(&mine, in[l], sizeof mine);
+        memcpy(out[l], in[mine.src & 31u], sizeof(uint64_t));
+    }
+}
+
 template <class T>
 inline T shuffle_from(unsigned mask, T v, int width, int (*pick)(int lane, int arg, int width), int arg) {
     static_assert(sizeof(T) <= 8 && std::is_trivially_copyable<T>::value, "shuffle of a type wider than 8 bytes");
-    uint64_t mine = 0, all[32];
-    memcpy(&mine, &v, sizeof(T));
-    warp_collect(mask, &mine, sizeof(mine), all);
-    const int src = pick((int)lane_id(), arg, width);
+    ShuffleSlot mine{0, (uint32_t)pick((int)lane_id(), arg, width)};
+    memcpy(&mine.value, &v, sizeof(T));
+    uint64_t got;
+    warp_exchange(mask, &mine, sizeof mine, shuffle_combine, &got, sizeof got);
     T out;
-    memcpy(&out, &all[src], sizeof(T));
+    memcpy(&out, &got, sizeof(T));
     return out;
 }
 

@@ -52,6 +52,12 @@ class CudaTrainingTest {
     /** A whole model: 1e-4 in the strict modes (the golden README's bound for models), 5e-3 with TF32. */
     private static double tolerance(CudaOptions o) { return o.math() == MathMode.TF32 ? 5e-3 : 1e-4; }
 
+    /**
+     * The batch size of a test: as given on a GPU; a quarter (at least 8) on the CPU emulator, which
+     * runs every kernel path the same at these smaller shapes, in a fraction of the time.
+     */
+    private static int batch(int onGpu) { return GpuTestSupport.emulated() ? Math.max(8, onGpu / 4) : onGpu; }
+
     private static List<Tensor> batches(Scaling scaling, int n, int count) throws IOException {
         var it = Batches.forTraining(Datasets.embedded(scaling), n, 5).epoch(0);
         var out = new ArrayList<Tensor>();
@@ -106,7 +112,7 @@ class CudaTrainingTest {
     void vaeStepMatchesTheCpu(CudaOptions o) throws IOException {
         var gpu = GpuTestSupport.backend(o);
         gpu.resetRandomOffset(); // the eps of step 0 is Philox (model seed, offset 0) on both
-        var images = batches(Scaling.UNIT, 16, 1).get(0);
+        var images = batches(Scaling.UNIT, batch(16), 1).get(0);
         var cpuVae = new ConvVae(CPU, 7);
         var gpuVae = new ConvVae(gpu, 7); // the noise stream is keyed by the construction seed
         gpuVae.loadStateDict(cpuVae.stateDict());
@@ -126,7 +132,7 @@ class CudaTrainingTest {
     void ganStepMatchesTheCpu(CudaOptions o) throws IOException {
         var gpu = GpuTestSupport.backend(o);
         gpu.resetRandomOffset(); // z and the dropout masks are the same Philox streams on both
-        var real = batches(Scaling.SYMMETRIC, 16, 1).get(0);
+        var real = batches(Scaling.SYMMETRIC, batch(16), 1).get(0);
         var cpuGan = new Dcgan(CPU, 9);
         var gpuGan = new Dcgan(gpu, 9); // the dropout seeds come from the construction seed
         gpuGan.loadStateDict(cpuGan.stateDict());
@@ -170,7 +176,7 @@ class CudaTrainingTest {
     void graphedVaeStepsEqualEagerSteps(CudaOptions o) throws IOException {
         var gpu = GpuTestSupport.backend(o);
         gpu.resetRandomOffset();
-        var data = batches(Scaling.UNIT, 32, 7);
+        var data = batches(Scaling.UNIT, batch(32), 7);
         var eagerVae = new ConvVae(gpu, 11);
         var graphVae = new ConvVae(gpu, 11);
         graphVae.loadStateDict(eagerVae.stateDict());
@@ -218,7 +224,7 @@ class CudaTrainingTest {
     void graphedGanStepsEqualEagerSteps(CudaOptions o) throws IOException {
         var gpu = GpuTestSupport.backend(o);
         gpu.resetRandomOffset();
-        var data = batches(Scaling.SYMMETRIC, 32, 5);
+        var data = batches(Scaling.SYMMETRIC, batch(32), 5);
         var eagerGan = new Dcgan(gpu, 12);
         var graphGan = new Dcgan(gpu, 12);
         graphGan.loadStateDict(eagerGan.stateDict());
@@ -252,7 +258,7 @@ class CudaTrainingTest {
     @Test void replaysAllocateNothingAndAdvanceTheNoise() throws IOException {
         var gpu = GpuTestSupport.backend(GpuTestSupport.CONFIGS.get(0)); // FP32, our kernels (also on the emulator)
         gpu.resetRandomOffset();
-        var x = batches(Scaling.UNIT, 32, 1).get(0);
+        var x = batches(Scaling.UNIT, batch(32), 1).get(0);
         var vae = new ConvVae(gpu, 13);
         // a vanishing learning rate: the weights stay put, so the losses of two replays on one batch differ only by the noise
         try (var trainer = new VaeTrainer(vae, new AdamConfig(1e-30f, 0.9f, 0.999f, 1e-8f, 0f, false)); var input = gpu.copyOf(x);
