@@ -88,6 +88,9 @@ struct Block {
     Warp warps[32];
     std::vector<unsigned char> dynamic_shared;
     unsigned running = 0;  // the fiber now running
+    std::vector<unsigned> order;    // this pass's order of the threads
+    int cursor = -1;                // position in order of the thread now running
+    FiberContext* last_from = nullptr;  // the context that switched to the fiber now starting
     bool failed = false;
     std::string failure;
 };
@@ -116,10 +119,33 @@ std::string where(const Block& b, unsigned t) {
            coords(b.threads[t].block_idx) + ", thread " + coords(b.threads[t].thread_idx);
 }
 
-// Ends the running fiber for good and returns to the block's scheduler.
+// The next Ready thread of this pass after the cursor (the cursor moves to it), or nthreads.
+unsigned next_in_pass(Block* b) {
+    while (++b->cursor < (int)b->order.size()) {
+        const unsigned t = b->order[b->cursor];
+        if (b->state[t] == State::Ready) return t;
+    }
+    return b->nthreads;
+}
+
+// Hands the host thread from fiber t straight to the next Ready thread of the pass (one switch, not
+// two through the scheduler: the same order as the scheduler's loop), or back to the scheduler
+// when the pass is over.
+void switch_from(Block* b, unsigned t, bool done) {
+    const unsigned next = b->failed ? b->nthreads : next_in_pass(b);
+    FiberContext* from = &b->fibers[t];
+    b->last_from = from;
+    if (next < b->nthreads) {
+        b->running = next;
+        fiber_switch(from, &b->fibers[next], done);
+    } else {
+        fiber_switch(from, &b->scheduler, done);
+    }
+}
+
+// Ends the running fiber for good.
 [[noreturn]] void leave(Block* b) {
-    const unsigned t = b->running;
-    fiber_switch(&b->fibers[t], &b->scheduler, true);
+    switch_from(b, b->running, true);
     __builtin_unreachable();
 }
 
@@ -147,17 +173,14 @@ void finish_thread(Block* b, unsigned t) {
 void fiber_main(void* arg) {
     Block* b = static_cast<Block*>(arg);
     const unsigned t = b->running;
-    fiber_started(&b->scheduler);
+    fiber_started(b->last_from);
     b->task->run_thread();
     finish_thread(b, t);
     leave(b);
 }
 
-// Back to the scheduler until this thread is Ready again.
-void block_wait(Block* b) {
-    const unsigned t = b->running;
-    fiber_switch(&b->fibers[t], &b->scheduler);
-}
+// Lets the other threads run until something switches back to this one (it is Ready again then).
+void block_wait(Block* b) { switch_from(b, b->running, false); }
 
 void make_order(std::vector<unsigned>& order, unsigned n, int schedule, uint64_t& rng) {
     order.resize(n);
@@ -208,28 +231,21 @@ void run_block(Block& b, const KernelTask& task, uint3 block_idx, int schedule, 
         fiber_init(&b.fibers[i], w.stacks[i]->stack, w.stacks[i]->size, fiber_main, &b);
     }
     uint64_t rng = seed ^ (0x9E3779B97F4A7C15ull * (1 + block_idx.x + 65536ull * (block_idx.y + 65536ull * block_idx.z)));
-    std::vector<unsigned> order;
-    make_order(order, n, schedule, rng);
+    make_order(b.order, n, schedule, rng);
     Thread* const saved = tls_current;
     tls_current = &b.threads[0];  // inside a kernel now (nested launches are refused)
     while (b.live > 0 && !b.failed) {
-        bool progressed = false;
-        for (unsigned t : order) {
-            if (b.state[t] != State::Ready) continue;
-            progressed = true;
-            b.running = t;
-            fiber_switch(&b.scheduler, &b.fibers[t]);
-            if (b.failed) break;
-        }
-        if (b.failed || b.live == 0) break;
-        if (!progressed) {
+        // one pass: the fibers hand over to each other in order; back here when it is over
+        b.cursor = -1;
+        const unsigned first = next_in_pass(&b);
+        if (first == n) {  // threads left and none can run
             unsigned at_bar = 0, at_warp = 0, done = 0;
-            unsigned first = n;
+            unsigned stuck = n;
             for (unsigned i = 0; i < n; ++i) {
                 if (b.state[i] == State::AtBarrier) at_bar++;
                 if (b.state[i] == State::AtWarp) {
                     at_warp++;
-                    if (first == n) first = i;
+                    if (stuck == n) stuck = i;
                 }
                 if (b.state[i] == State::Done) done++;
             }
@@ -239,10 +255,14 @@ void run_block(Block& b, const KernelTask& task, uint3 block_idx, int schedule, 
                      "names lanes that exited or diverged, %u exited",
                      at_bar, at_warp, done);
             b.failed = true;
-            b.failure = std::string(buf) + " in " + where(b, first < n ? first : 0);
+            b.failure = std::string(buf) + " in " + where(b, stuck < n ? stuck : 0);
             break;
         }
-        if (schedule == 2) make_order(order, n, schedule, rng);
+        b.running = first;
+        b.last_from = &b.scheduler;
+        fiber_switch(&b.scheduler, &b.fibers[first]);
+        if (b.failed || b.live == 0) break;
+        if (schedule == 2) make_order(b.order, n, schedule, rng);
     }
     tls_current = saved;
 }
@@ -483,20 +503,21 @@ void mma_combine(const unsigned char (*in)[kWarpBytes], unsigned, unsigned char 
         memcpy(&v, &u, 4);
         return (double)v;
     };
-    double A[16][8], B[8][8];
+    double A[16][8], BT[8][8];  // B transposed: both products read k contiguously
     for (int row = 0; row < 16; ++row)  // a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4)
         for (int k = 0; k < 8; ++k) A[row][k] = tf32(f[(row & 7) * 4 + (k & 3)].a[(row >> 3) + 2 * (k >> 2)]);
-    for (int k = 0; k < 8; ++k)  // b0 (t, g), b1 (t+4, g)
-        for (int col = 0; col < 8; ++col) B[k][col] = tf32(f[col * 4 + (k & 3)].b[k >> 2]);
+    for (int col = 0; col < 8; ++col)  // b0 (t, g), b1 (t+4, g)
+        for (int k = 0; k < 8; ++k) BT[col][k] = tf32(f[col * 4 + (k & 3)].b[k >> 2]);
     for (int lane = 0; lane < 32; ++lane) {
         const int g = lane >> 2, t = lane & 3;
         float d[4];
         for (int q = 0; q < 4; ++q) {  // c0 (g, 2t), c1 (g, 2t+1), c2 (g+8, 2t), c3 (g+8, 2t+1)
-            const int row = g + (q >> 1) * 8, col = 2 * t + (q & 1);
+            const double* a = A[g + (q >> 1) * 8];
+            const double* b = BT[2 * t + (q & 1)];
             // tf32 products are exact in double; the sum is rounded to float once
-            double acc = (double)f[lane].c[q];
-            for (int k = 0; k < 8; ++k) acc += A[row][k] * B[k][col];
-            d[q] = (float)acc;
+            double acc = 0.0;
+            for (int k = 0; k < 8; ++k) acc += a[k] * b[k];
+            d[q] = (float)((double)f[lane].c[q] + acc);
         }
         memcpy(out[lane], d, sizeof d);
     }

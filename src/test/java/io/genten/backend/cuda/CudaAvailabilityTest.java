@@ -42,6 +42,19 @@ class CudaAvailabilityTest {
         assertEquals(s, NativeLibrary.load(s));
     }
 
+    @Test void theEmulatorIsLookedUpByItsOwnNameAndSaysHowToBuildIt() {
+        var asked = new java.util.ArrayList<String>();
+        var s = NativeLibrary.locate(null, true, name -> {
+            asked.add(name);
+            return null;
+        }, "");
+        assertEquals(java.util.List.of("/native/linux-x86_64/libgenten_cuda_emu.so"), asked);
+        assertFalse(s.loaded());
+        assertTrue(s.reason().contains("libgenten_cuda_emu.so") && s.reason().contains("emulator"), s.reason());
+        var gpu = NativeLibrary.locate(null, false, name -> null, "");
+        assertTrue(gpu.reason().contains("-D" + NativeLibrary.EMULATOR_PROPERTY + "=true"), "the GPU reason points at the emulator: " + gpu.reason());
+    }
+
     @Test void explicitPathMustExist(@TempDir Path dir) {
         var missing = dir.resolve("nope.so").toString();
         var s = NativeLibrary.locate(missing, false, name -> null, "");

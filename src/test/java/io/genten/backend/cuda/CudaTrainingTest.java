@@ -53,10 +53,10 @@ class CudaTrainingTest {
     private static double tolerance(CudaOptions o) { return o.math() == MathMode.TF32 ? 5e-3 : 1e-4; }
 
     /**
-     * The batch size of a test: as given on a GPU; a quarter (at least 8) on the CPU emulator, which
+     * The batch size of a test: as given on a GPU; a quarter (at least 4) on the CPU emulator, which
      * runs every kernel path the same at these smaller shapes, in a fraction of the time.
      */
-    private static int batch(int onGpu) { return GpuTestSupport.emulated() ? Math.max(8, onGpu / 4) : onGpu; }
+    private static int batch(int onGpu) { return GpuTestSupport.emulated() ? Math.max(4, onGpu / 4) : onGpu; }
 
     private static List<Tensor> batches(Scaling scaling, int n, int count) throws IOException {
         var it = Batches.forTraining(Datasets.embedded(scaling), n, 5).epoch(0);

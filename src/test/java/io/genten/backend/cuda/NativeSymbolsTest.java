@@ -102,6 +102,14 @@ class NativeSymbolsTest {
         assertTrue(missing.isEmpty(), lib + " does not export " + missing);
     }
 
+    /** The emulator build exports exactly the C ABI: every bound symbol and nothing else. */
+    @Test void emulatorLibraryExportsExactlyTheHeader() throws Exception {
+        var lib = Path.of("target/classes/native/linux-x86_64/libgenten_cuda_emu.so");
+        Assumptions.assumeTrue(Files.isRegularFile(lib),
+                "libgenten_cuda_emu.so not built at " + lib.toAbsolutePath() + " (needs cmake and a C++ compiler); skipping");
+        assertEquals(new TreeSet<>(Native.SYMBOLS), new TreeSet<>(exportedSymbols(lib)), lib + " exports");
+    }
+
     private static Set<String> exportedSymbols(Path lib) throws IOException, InterruptedException {
         Process p;
         try {
