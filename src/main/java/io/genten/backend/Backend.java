@@ -53,6 +53,16 @@ public interface Backend extends AutoCloseable {
     /** Waits for queued work (no-op on the CPU). */
     void synchronize();
 
+    /**
+     * Whether several threads may call this backend's ops at the same time. The CPU backend may
+     * (each op allocates its own workspaces); the CUDA backend may not (one stream, one cuDNN
+     * handle, per-shape plans), so the models' inference methods serialize on it. Unknown backends
+     * say no.
+     *
+     * @return true when concurrent op calls are safe
+     */
+    default boolean supportsConcurrentCalls() { return false; }
+
     // ---- convolution (cross-correlation, square kernels, NCHW) ---------------------------
 
     /** y = conv(x, w) + bias: x (N,Cin,H,W), w (Cout,Cin,K,K), bias (Cout) or null. */

@@ -1,9 +1,9 @@
 package io.genten.cli;
 
+import io.genten.DeviceSelection;
 import io.genten.backend.Backend;
 import io.genten.backend.cpu.CpuBackend;
 import io.genten.backend.cuda.CudaAvailability;
-import io.genten.backend.cuda.CudaBackend;
 import io.genten.backend.cuda.CudaOptions;
 import java.io.PrintStream;
 
@@ -15,22 +15,21 @@ final class Backends {
         return CudaAvailability.get().describe();
     }
 
-    /** The backend for the options; logs the choice (and why the GPU was not taken) to {@code log}. */
+    /** The backend for the options (chosen by the library's {@link DeviceSelection}); logs the choice and why to {@code log}. */
     static Backend open(DeviceOptions options, PrintStream log) {
-        var cuda = CudaAvailability.get();
-        var choice = options.device;
-        if (choice == DeviceOptions.DeviceChoice.CUDA && !cuda.available()) {
-            throw new IllegalStateException("--device cuda: the CUDA backend is unavailable: " + cuda.reason());
+        var preference = switch (options.device) {
+            case AUTO -> DeviceSelection.Preference.AUTO;
+            case CPU -> DeviceSelection.Preference.CPU;
+            case CUDA -> DeviceSelection.Preference.CUDA;
+        };
+        DeviceSelection.Selection selected;
+        try {
+            selected = DeviceSelection.open(preference, new CudaOptions(0, options.math, options.conv, options.batchNorm), CpuBackend.get());
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("--device cuda: the CUDA backend is unavailable: " + CudaAvailability.get().reason(), e);
         }
-        if (choice == DeviceOptions.DeviceChoice.CPU || !cuda.available()) {
-            if (choice == DeviceOptions.DeviceChoice.AUTO) log.println("device: cpu (GPU not used: " + cuda.reason() + ")");
-            else log.println("device: cpu");
-            log.println("backend: " + CpuBackend.get().describe());
-            return CpuBackend.get();
-        }
-        var backend = new CudaBackend(new CudaOptions(0, options.math, options.conv, options.batchNorm));
-        log.println("device: " + backend.device() + " (math " + options.math + ", conv " + options.conv + ", batchnorm " + options.batchNorm + ")");
-        log.println("backend: " + backend.describe());
-        return backend;
+        log.println("device: " + selected.reason());
+        log.println("backend: " + selected.backend().describe());
+        return selected.backend();
     }
 }

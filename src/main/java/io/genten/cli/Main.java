@@ -11,6 +11,7 @@ public final class Main implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        CliLogging.configure();
         System.exit(run(args));
     }
 

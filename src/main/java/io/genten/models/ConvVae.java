@@ -14,7 +14,6 @@ import io.genten.nn.Reshape;
 import io.genten.nn.Sequential;
 import io.genten.tensor.Shape;
 import io.genten.tensor.Tensor;
-import io.genten.tensor.TensorScope;
 
 /**
  * The convolutional VAE of DESIGN.md ("Models"), latent 32. The layers are registered under their
@@ -117,31 +116,96 @@ public final class ConvVae extends Module implements GenerativeModel {
     /** Module view: the gradient of the logits only (no KL term). */
     @Override public Tensor backward(Tensor dy) { return backwardVae(dy, 0f); }
 
-    /** The mean reconstruction sigmoid(decoder(mu)) in eval mode, in [0, 1]. */
-    public Tensor reconstruct(Tensor x) {
-        return inEval(() -> {
-            var mu = muLayer.forward(encoder.forward(x));
-            return backend.activationForward(Activation.SIGMOID, decoder.forward(mu));
+    // ---- inference: eval-mode, deterministic, nothing cached, safe from many threads -------------
+
+    /**
+     * The Gaussian the encoder puts on each image's latent code. Closing it closes both tensors.
+     *
+     * @param mu     the means, (N, 32)
+     * @param logvar the log variances, (N, 32)
+     */
+    public record Encoding(Tensor mu, Tensor logvar) implements AutoCloseable {
+        /** Closes {@code mu} and {@code logvar}. */
+        @Override public void close() {
+            mu.close();
+            logvar.close();
+        }
+    }
+
+    /**
+     * Encodes images with the encoder in eval mode (running statistics). Nothing is cached in the
+     * model: safe from many threads at once (see {@link Module}).
+     *
+     * @param x images (N, 1, 28, 28) with values in [0, 1], on this model's device; not closed
+     * @return mu and logvar, (N, 32) each, owned by the caller
+     * @throws IllegalArgumentException when {@code x} is not (N, 1, 28, 28)
+     */
+    public Encoding encode(Tensor x) {
+        checkImages("ConvVae.encode", x);
+        return Exclusive.call(backend, () -> {
+            try (var h = encoder.infer(x)) {
+                return new Encoding(muLayer.infer(h), logvarLayer.infer(h));
+            }
         });
     }
 
-    /** sigmoid(decoder(z)) for z = randn (n, 32) from (seed, offset 0), in eval mode; in [0, 1]. */
+    /**
+     * Decodes latent codes to images: sigmoid(decoder(z)), the mean of the pixels' Bernoulli, in [0, 1].
+     *
+     * @param z latent codes (N, 32), on this model's device; not closed
+     * @return images (N, 1, 28, 28), owned by the caller
+     * @throws IllegalArgumentException when {@code z} is not (N, 32)
+     */
+    public Tensor decode(Tensor z) {
+        if (z.rank() != 2 || z.dim(1) != LATENT) throw new IllegalArgumentException("ConvVae.decode: z " + z.shape() + " is not (N, " + LATENT + ")");
+        return Exclusive.call(backend, () -> {
+            try (var logits = decoder.infer(z)) {
+                return backend.activationForward(Activation.SIGMOID, logits);
+            }
+        });
+    }
+
+    /**
+     * The deterministic reconstruction decode(mu(x)): no noise is drawn, so the same input gives
+     * the same output, bit for bit, on every call and from every thread.
+     *
+     * @param x images (N, 1, 28, 28) in [0, 1], on this model's device; not closed
+     * @return reconstructions (N, 1, 28, 28) in [0, 1], owned by the caller
+     */
+    public Tensor reconstruct(Tensor x) {
+        try (var code = encode(x)) {
+            return decode(code.mu());
+        }
+    }
+
+    /**
+     * Module view of inference: the decoder's logits at mu(x), the deterministic counterpart of
+     * {@link #forward}.
+     *
+     * @param x images (N, 1, 28, 28)
+     * @return logits (N, 1, 28, 28)
+     */
+    @Override public Tensor infer(Tensor x) {
+        checkImages("ConvVae.infer", x);
+        return Exclusive.call(backend, () -> {
+            try (var h = encoder.infer(x); var mu = muLayer.infer(h)) {
+                return decoder.infer(mu);
+            }
+        });
+    }
+
+    /** sigmoid(decoder(z)) for z = randn (n, 32) from (seed, offset 0): n new images in [0, 1]. */
     @Override public Tensor sample(int n, long seed) {
         if (n < 1) throw new IllegalArgumentException("ConvVae.sample: n " + n + " must be positive");
-        return inEval(() -> {
-            var z = backend.randn(Shape.of(n, LATENT), seed, 0);
-            return backend.activationForward(Activation.SIGMOID, decoder.forward(z));
-        });
+        try (var z = backend.randn(Shape.of(n, LATENT), seed, 0)) {
+            return decode(z);
+        }
     }
 
-    private Tensor inEval(java.util.function.Supplier<Tensor> body) {
-        boolean wasTraining = isTraining();
-        eval();
-        try (var scope = TensorScope.open()) {
-                return scope.keep(body.get());
-        } finally {
-            if (wasTraining) train();
-            }
+    private static void checkImages(String op, Tensor x) {
+        if (x.rank() != 4 || x.dim(1) != 1 || x.dim(2) != 28 || x.dim(3) != 28) {
+            throw new IllegalArgumentException(op + ": x " + x.shape() + " is not (N, 1, 28, 28)");
+        }
     }
 
     /** The offset of the next training noise draw (to resume a run). */

@@ -16,7 +16,6 @@ import io.genten.nn.Sequential;
 import io.genten.nn.Tanh;
 import io.genten.tensor.Shape;
 import io.genten.tensor.Tensor;
-import io.genten.tensor.TensorScope;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -121,16 +120,43 @@ public final class Dcgan implements GenerativeModel {
         return problems.isEmpty() ? null : String.join(", ", problems);
     }
 
-    /** z = randn (n, 100) from (seed, offset 0); the generator in eval mode (running statistics). */
+    /**
+     * Runs the generator in eval mode (running statistics) without caching anything: safe from many
+     * threads at once (see {@link Module}).
+     *
+     * @param z latent codes (N, 100), on this model's device; not closed
+     * @return images (N, 1, 28, 28) in [-1, 1], owned by the caller
+     * @throws IllegalArgumentException when {@code z} is not (N, 100)
+     */
+    public Tensor generate(Tensor z) {
+        if (z.rank() != 2 || z.dim(1) != LATENT) throw new IllegalArgumentException("Dcgan.generate: z " + z.shape() + " is not (N, " + LATENT + ")");
+        return Exclusive.call(backend, () -> generator.infer(z));
+    }
+
+    /**
+     * The discriminator's logits in eval mode (no dropout), without caching anything.
+     *
+     * @param images (N, 1, 28, 28) in [-1, 1], on this model's device; not closed
+     * @return logits (N, 1): positive for "real", owned by the caller
+     */
+    public Tensor discriminate(Tensor images) {
+        if (images.rank() != 4 || images.dim(1) != 1 || images.dim(2) != 28 || images.dim(3) != 28) {
+            throw new IllegalArgumentException("Dcgan.discriminate: images " + images.shape() + " is not (N, 1, 28, 28)");
+        }
+        return Exclusive.call(backend, () -> discriminator.infer(images));
+    }
+
+    /** {@link #generate} of z = randn (n, 100) from (seed, offset 0): n images in [-1, 1]. */
     @Override public Tensor sample(int n, long seed) {
         if (n < 1) throw new IllegalArgumentException("Dcgan.sample: n " + n + " must be positive");
-        boolean wasTraining = generator.isTraining();
-        generator.eval();
-        try (var scope = TensorScope.open()) {
-            var z = backend.randn(Shape.of(n, LATENT), seed, 0);
-            return scope.keep(generator.forward(z));
-        } finally {
-            if (wasTraining) generator.train();
+        try (var z = backend.randn(Shape.of(n, LATENT), seed, 0)) {
+            return generate(z);
         }
+    }
+
+    /** Frees both networks' parameters and buffers (not the backend). Idempotent. */
+    @Override public void close() {
+        generator.close();
+        discriminator.close();
     }
 }

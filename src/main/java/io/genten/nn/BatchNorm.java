@@ -55,18 +55,27 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
     public Activation fusedActivation() { return fused; }
 
     @Override public Tensor forward(Tensor x) {
-        Checks.rank(name(), "x", x.shape(), rank);
-        if (x.dim(1) != channels) throw new IllegalArgumentException(name() + ": input " + x.shape() + " has " + x.dim(1) + " channels");
         if (!isTraining()) {
             this.x = null;
-            return backend.batchNormInference(x, weight.value(), bias.value(), runningMean, runningVar, eps, fused);
+            return infer(x);
         }
+        checkInput(x);
         var out = backend.batchNormTrainForward(x, weight.value(), bias.value(), runningMean, runningVar, momentum, eps, fused);
         this.x = x;
         this.y = out.y();
         this.saveMean = out.saveMean();
         this.saveInvStd = out.saveInvStd();
         return out.y();
+    }
+
+    @Override public Tensor infer(Tensor x) {
+        checkInput(x);
+        return backend.batchNormInference(x, weight.value(), bias.value(), runningMean, runningVar, eps, fused);
+    }
+
+    private void checkInput(Tensor x) {
+        Checks.rank(name(), "x", x.shape(), rank);
+        if (x.dim(1) != channels) throw new IllegalArgumentException(name() + ": input " + x.shape() + " has " + x.dim(1) + " channels");
     }
 
     @Override public Tensor backward(Tensor dy) {

@@ -35,9 +35,14 @@ public final class Conv2d extends Module {
     public Activation fusedActivation() { return fused; }
 
     @Override public Tensor forward(Tensor x) {
+        var out = infer(x);
         this.x = x;
-        this.y = backend.conv2dForward(x, weight.value(), bias == null ? null : bias.value(), spec, fused);
-        return y;
+        this.y = out;
+        return out;
+    }
+
+    @Override public Tensor infer(Tensor x) {
+        return backend.conv2dForward(x, weight.value(), bias == null ? null : bias.value(), spec, fused);
     }
 
     @Override public Tensor backward(Tensor dy) {

@@ -38,9 +38,14 @@ public final class ConvTranspose2d extends Module {
     public Parameter bias() { return bias; }
 
     @Override public Tensor forward(Tensor x) {
+        var y = infer(x);
+        this.x = x;
+        return y;
+    }
+
+    @Override public Tensor infer(Tensor x) {
         var w = weight.value();
         var yShape = spec.transposedOutputShape("ConvTranspose2d", x.shape(), w.shape(), outputPadding);
-        this.x = x;
         var y = backend.conv2dBackwardData(x, w, yShape, spec);
         return bias == null ? y : addBias(y);
     }

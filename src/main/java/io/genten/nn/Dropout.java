@@ -40,6 +40,9 @@ public final class Dropout extends Module {
         return backend.dropoutForward(x, p, seed, lastOffset);
     }
 
+    /** The identity: no dropout at inference. */
+    @Override public Tensor infer(Tensor x) { return x; }
+
     @Override public Tensor backward(Tensor dy) {
         if (!forwarded) throw noForward("Dropout");
         return lastOffset < 0 ? dy : backend.dropoutBackward(dy, p, seed, lastOffset);

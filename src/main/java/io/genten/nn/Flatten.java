@@ -15,6 +15,8 @@ public final class Flatten extends Module {
         return x.reshape(x.dim(0), x.shape().sampleSize());
     }
 
+    @Override public Tensor infer(Tensor x) { return x.reshape(x.dim(0), x.shape().sampleSize()); }
+
     @Override public Tensor backward(Tensor dy) {
         if (inputShape == null) throw noForward("Flatten");
         return dy.reshape(inputShape);

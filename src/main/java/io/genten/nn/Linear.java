@@ -26,9 +26,14 @@ public final class Linear extends Module {
     public Parameter bias() { return bias; }
 
     @Override public Tensor forward(Tensor x) {
+        var y = infer(x);
+        this.x = x;
+        return y;
+    }
+
+    @Override public Tensor infer(Tensor x) {
         Checks.rank("Linear(" + in + ", " + out + ")", "x", x.shape(), 2);
         if (x.dim(1) != in) throw new IllegalArgumentException("Linear(" + in + ", " + out + "): input " + x.shape() + " has " + x.dim(1) + " features");
-        this.x = x;
         return backend.linearForward(x, weight.value(), bias == null ? null : bias.value());
     }
 

@@ -16,8 +16,24 @@ import java.util.TreeSet;
  *
  * <p>State-dict names are PyTorch's: a module's own parameters, then its buffers, then each
  * child's entries prefixed with the child's name and a dot.
+ *
+ * <p>Two ways to run a module:
+ * <ul>
+ *   <li>{@link #forward} / {@link #backward} for training: forward caches its inputs (and some
+ *       outputs) in the module for the backward that follows, so one module serves one thread.</li>
+ *   <li>{@link #infer} for inference: the eval-mode output (running statistics, no dropout) as a
+ *       pure function of the input and the weights. It writes nothing into the module, keeps no
+ *       activations and allocates per call only the output (and the intermediates it frees before
+ *       returning), so one module may serve any number of threads at once, as long as no thread
+ *       trains it, loads weights into it or closes it meanwhile. On a backend whose ops are not
+ *       safe to call concurrently ({@link Backend#supportsConcurrentCalls()} false, e.g. CUDA), the
+ *       models' inference methods serialize their calls on the backend.</li>
+ * </ul>
+ *
+ * <p>A module owns its parameters and buffers: {@link #close()} frees them (and its children's),
+ * for instance a model's GPU memory, as a unit.
  */
-public abstract class Module {
+public abstract class Module implements AutoCloseable, Stateful {
     protected final Backend backend;
     private final Map<String, Parameter> params = new LinkedHashMap<>();
     private final Map<String, Tensor> buffers = new LinkedHashMap<>();
@@ -29,13 +45,45 @@ public abstract class Module {
         this.backend = backend;
     }
 
+    /**
+     * The backend this module's parameters live on and its ops run on.
+     *
+     * @return the backend given at construction
+     */
     public Backend backend() { return backend; }
 
-    /** The output for input {@code x}; caches what backward needs (until the next forward). */
+    /**
+     * The output for input {@code x} in the current mode ({@link #train()} or {@link #eval()});
+     * caches what {@link #backward} needs until the next forward. Not for concurrent use.
+     *
+     * @param x the input, on this module's device
+     * @return the output (a new tensor, or a view of {@code x} for reshaping layers)
+     */
     public abstract Tensor forward(Tensor x);
 
-    /** The gradient with respect to the last forward's input; parameter gradients accumulate. */
+    /**
+     * The gradient with respect to the last forward's input; parameter gradients accumulate.
+     *
+     * @param dy the gradient of the loss with respect to the last forward's output
+     * @return the gradient with respect to the last forward's input
+     */
     public abstract Tensor backward(Tensor dy);
+
+    /**
+     * The eval-mode output for {@code x} (running statistics, no dropout) whatever the current mode,
+     * without caching anything in the module: safe to call from many threads at once on one module
+     * (see the class comment for the conditions). The result is the same, bit for bit, as
+     * {@code eval().forward(x)}. Every layer of {@code io.genten.nn} and both models implement it;
+     * a module of your own that should serve inference overrides it.
+     *
+     * @param x the input, on this module's device; not closed or changed
+     * @return the output: a new tensor (or a view of {@code x} for reshaping layers) that the
+     *         caller owns, or the open {@link io.genten.tensor.TensorScope} of this thread
+     * @throws UnsupportedOperationException when the module has no inference path
+     */
+    public Tensor infer(Tensor x) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no inference path: override Module.infer");
+    }
 
     // ---- registration ----------------------------------------------------------------------
 
@@ -69,9 +117,18 @@ public abstract class Module {
 
     // ---- traversal -----------------------------------------------------------------------------
 
+    /**
+     * The registered child modules.
+     *
+     * @return the children by name (an unmodifiable copy)
+     */
     public Map<String, Module> children() { return Map.copyOf(children); }
 
-    /** Every parameter of this module and its children, by full state-dict name, in order. */
+    /**
+     * Every parameter of this module and its children, by full state-dict name, in order.
+     *
+     * @return a new ordered map from state-dict name to parameter
+     */
     public Map<String, Parameter> namedParameters() {
         var out = new LinkedHashMap<String, Parameter>();
         collectParameters("", out);
@@ -83,10 +140,15 @@ public abstract class Module {
         children.forEach((n, c) -> c.collectParameters(prefix + n + ".", out));
     }
 
+    /**
+     * Every parameter of this module and its children, in state-dict order.
+     *
+     * @return a new list
+     */
     public List<Parameter> parameters() { return new ArrayList<>(namedParameters().values()); }
 
     /** Parameters and buffers by PyTorch state-dict name; the live tensors, not copies. */
-    public Map<String, Tensor> stateDict() {
+    @Override public Map<String, Tensor> stateDict() {
         var out = new LinkedHashMap<String, Tensor>();
         collectState("", out);
         return out;
@@ -103,7 +165,7 @@ public abstract class Module {
      * agree, else an {@link IllegalArgumentException} lists the missing, unexpected and misshapen
      * names and nothing is changed.
      */
-    public void loadStateDict(Map<String, Tensor> state) {
+    @Override public void loadStateDict(Map<String, Tensor> state) {
         var mine = stateDict();
         var missing = new TreeSet<String>();
         var unexpected = new TreeSet<String>(state.keySet());
@@ -137,10 +199,26 @@ public abstract class Module {
 
     // ---- modes and gradients --------------------------------------------------------------
 
+    /**
+     * Training mode for this module and its children: batch statistics, dropout on.
+     *
+     * @return this module
+     */
     public final Module train() { setTraining(true); return this; }
 
+    /**
+     * Eval mode for this module and its children: running statistics, dropout off.
+     * {@link #infer} does not need it.
+     *
+     * @return this module
+     */
     public final Module eval() { setTraining(false); return this; }
 
+    /**
+     * Whether {@link #forward} runs in training mode.
+     *
+     * @return true after {@link #train()} (the default), false after {@link #eval()}
+     */
     public final boolean isTraining() { return training; }
 
     private void setTraining(boolean on) {
@@ -148,17 +226,49 @@ public abstract class Module {
         children.values().forEach(c -> c.setTraining(on));
     }
 
+    /** Closes and forgets every parameter's gradient in this subtree. */
     public final void zeroGrad() { parameters().forEach(Parameter::zeroGrad); }
 
-    /** Turns parameter gradients on or off for the whole subtree (input gradients still flow). */
+    /**
+     * Turns parameter gradients on or off for the whole subtree (input gradients still flow).
+     *
+     * @param on whether backward computes parameter gradients
+     */
     public final void requiresGrad(boolean on) { parameters().forEach(p -> p.setRequiresGrad(on)); }
 
-    /** Shorthand for layers: records (or adds to) the gradient of {@code p}. */
+    /**
+     * Shorthand for layers: records (or adds to) the gradient of {@code p}.
+     *
+     * @param p a parameter of this module
+     * @param g its gradient for this backward (taken over: closed when added to an existing one)
+     */
     protected final void accumulate(Parameter p, Tensor g) {
         p.accumulateGrad(backend, g);
     }
 
+    /**
+     * The exception for a backward without a forward before it.
+     *
+     * @param layer the layer's name for the message
+     * @return the exception to throw
+     */
     protected static IllegalStateException noForward(String layer) {
         return new IllegalStateException(layer + ".backward called without a training-mode forward before it");
+    }
+
+    // ---- lifetime ----------------------------------------------------------------------------
+
+    /**
+     * Frees every parameter (value and gradient) and buffer of this module and its children, e.g. a
+     * model's GPU memory. Idempotent; any later use of the module throws {@link IllegalStateException}
+     * (from its closed tensors). Does not close the backend, which other modules may share.
+     */
+    @Override public void close() {
+        params.values().forEach(p -> {
+            p.zeroGrad();
+            p.value().close();
+        });
+        buffers.values().forEach(Tensor::close);
+        children.values().forEach(Module::close);
     }
 }

@@ -33,6 +33,10 @@ public sealed class Pointwise extends Module permits ReLU, LeakyReLU, Tanh, Sigm
         return y;
     }
 
+    @Override public Tensor infer(Tensor x) {
+        return absorbed ? x : backend.activationForward(act, x);
+    }
+
     @Override public Tensor backward(Tensor dy) {
         if (x == null) throw noForward(act.toString());
         return absorbed ? dy : backend.activationBackward(act, x, y, dy);

@@ -16,6 +16,12 @@ public final class Reshape extends Module {
     }
 
     @Override public Tensor forward(Tensor x) {
+        var y = infer(x);
+        inputShape = x.shape();
+        return y;
+    }
+
+    @Override public Tensor infer(Tensor x) {
         int[] target = new int[dims.length + 1];
         target[0] = x.dim(0);
         System.arraycopy(dims, 0, target, 1, dims.length);
@@ -24,7 +30,6 @@ public final class Reshape extends Module {
         if (perSample != x.shape().sampleSize()) {
             throw new IllegalArgumentException("Reshape" + Arrays.toString(dims) + ": input " + x.shape() + " has " + x.shape().sampleSize() + " values per sample");
         }
-        inputShape = x.shape();
         return x.reshape(target);
     }
 

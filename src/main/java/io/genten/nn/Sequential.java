@@ -44,6 +44,33 @@ public final class Sequential extends Module {
         return h;
     }
 
+    /**
+     * The layers' {@link Module#infer} in order. Each intermediate this call made is closed as soon as
+     * the next layer has consumed it, so a call holds at most two activations at a time and leaves
+     * only its output; an output that would be a view of such an intermediate (a trailing
+     * {@link Flatten} or {@link Reshape}) is returned as a copy, so that closing it frees it.
+     */
+    @Override public Tensor infer(Tensor x) {
+        Tensor h = x;
+        Tensor made = null; // the tensor this call allocated whose storage h uses, if any
+        for (var layer : layers) {
+            var next = layer.infer(h);
+            if (!sameStorage(next, h) && !sameStorage(next, x)) {
+                if (made != null) made.close();
+                made = next;
+            }
+            h = next;
+        }
+        if (made != null && h != made) { // h is a view of an intermediate: detach it
+            var copy = backend.copyOf(h);
+            made.close();
+            return copy;
+        }
+        return h;
+    }
+
+    private static boolean sameStorage(Tensor a, Tensor b) { return a.storage() == b.storage(); }
+
     @Override public Tensor backward(Tensor dy) {
         var g = dy;
         for (int i = layers.size() - 1; i >= 0; i--) g = layers.get(i).backward(g);

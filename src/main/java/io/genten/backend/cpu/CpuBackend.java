@@ -18,24 +18,124 @@ import io.genten.tensor.Shape;
 import io.genten.tensor.Tensor;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.function.Supplier;
 
 /**
  * The Java backend: the test oracle for every other backend and the fallback without a GPU.
- * Each op family lives in its own class; this class only routes and checks devices.
+ * Each op family lives in its own class; this class only routes, checks devices and picks the
+ * threads an op runs on.
+ *
+ * <p>Threads: {@link #get()} is the shared backend, whose ops split their work over the common
+ * {@link ForkJoinPool} (plus the calling thread). {@link #withThreads(int)} and
+ * {@link #withPool(ForkJoinPool)} make a backend whose ops use only the given threads, e.g. one
+ * thread per op when many application threads run inference at once. Results are the same, bit
+ * for bit, for every thread setting. Any CPU backend may be called from several threads at once:
+ * each op allocates its own output and workspaces ({@link #supportsConcurrentCalls()}).
  */
 public final class CpuBackend implements Backend {
-    private static final CpuBackend INSTANCE = new CpuBackend();
+    private static final CpuBackend SHARED = new CpuBackend(null, false, "the common fork-join pool");
 
-    private CpuBackend() {}
+    private final ForkJoinPool pool;   // null: the common pool (shared) or the caller's thread (serial)
+    private final boolean serial;
+    private final boolean ownsPool;
+    private final String threading;
 
-    public static CpuBackend get() { return INSTANCE; }
+    private CpuBackend(ForkJoinPool pool, boolean owns, String threading) {
+        this.pool = pool;
+        this.serial = false;
+        this.ownsPool = owns;
+        this.threading = threading;
+    }
+
+    private CpuBackend(boolean serial) {
+        this.pool = null;
+        this.serial = serial;
+        this.ownsPool = false;
+        this.threading = "the calling thread only";
+    }
+
+    /**
+     * The shared CPU backend: ops split their work over the common fork-join pool.
+     *
+     * @return the process-wide instance (closing it does nothing)
+     */
+    public static CpuBackend get() { return SHARED; }
+
+    /**
+     * A CPU backend whose ops use {@code threads} threads: 1 runs every op on the calling thread
+     * (no hand-off, the best choice when the application already runs many inferences in parallel);
+     * more gives the backend a fork-join pool of its own, shut down by {@link #close()}.
+     *
+     * @param threads at least 1
+     * @return a new backend; modules built on it run with that many threads
+     * @throws IllegalArgumentException when {@code threads} is below 1
+     */
+    public static CpuBackend withThreads(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("CpuBackend.withThreads: " + threads + " threads; need at least 1");
+        if (threads == 1) return new CpuBackend(true);
+        return new CpuBackend(new ForkJoinPool(threads), true, "its own pool of " + threads + " threads");
+    }
+
+    /**
+     * A CPU backend whose ops run on the workers of {@code pool} (the caller keeps owning it: close
+     * does not shut it down). Each op is handed to the pool and the calling thread waits for it.
+     *
+     * @param pool the pool to run ops in
+     * @return a new backend
+     */
+    public static CpuBackend withPool(ForkJoinPool pool) {
+        if (pool == null) throw new IllegalArgumentException("CpuBackend.withPool: pool is null");
+        return new CpuBackend(pool, false, "a given pool of " + pool.getParallelism() + " threads");
+    }
+
+    /**
+     * How many threads an op may use.
+     *
+     * @return 1 for a single-threaded backend, the pool's parallelism, or the common pool's plus one
+     */
+    public int threads() {
+        if (serial) return 1;
+        if (pool != null) return pool.getParallelism();
+        return ForkJoinPool.getCommonPoolParallelism() + 1;
+    }
 
     @Override public String name() { return "cpu"; }
 
     @Override public Device device() { return Device.CPU; }
 
     @Override public String describe() {
-        return "cpu: " + Parallel.threads() + " threads, " + Gemm.describe();
+        return "cpu: " + threads() + " threads (" + threading + "), " + Gemm.describe();
+    }
+
+    /** Shuts down the pool that {@link #withThreads} made; otherwise nothing. */
+    @Override public void close() {
+        if (ownsPool) pool.shutdown();
+    }
+
+    /** Runs one op on this backend's threads. */
+    private <T> T on(Supplier<T> op) {
+        if (serial) return ScopedValue.where(Parallel.SERIAL, Boolean.TRUE).call(op::get);
+        if (pool == null || ForkJoinTask.getPool() == pool) return op.get();
+        try {
+            return pool.submit(op::get).get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error err) throw err;
+            throw new IllegalStateException("cpu op failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("cpu op interrupted", e);
+        }
+    }
+
+    private void run(Runnable op) {
+        on(() -> {
+            op.run();
+            return null;
+        });
     }
 
     @Override public MathMode mathMode() { return MathMode.FP32; }
@@ -74,43 +174,46 @@ public final class CpuBackend implements Backend {
 
     @Override public Tensor randn(Shape shape, long seed, long offset) {
         var t = alloc(shape);
-        Philox.fillNormal(seed, offset, t.hostArray());
+        run(() -> Philox.fillNormal(seed, offset, t.hostArray()));
         return t;
     }
 
     @Override public Tensor rand(Shape shape, long seed, long offset) {
         var t = alloc(shape);
-        Philox.fillUniform(seed, offset, t.hostArray());
+        run(() -> Philox.fillUniform(seed, offset, t.hostArray()));
         return t;
     }
 
     @Override public void synchronize() {}
 
+    /** Every op allocates its own output and workspaces and only reads its inputs. */
+    @Override public boolean supportsConcurrentCalls() { return true; }
+
     // ---- convolution -----------------------------------------------------------------------
 
     @Override public Tensor conv2dForward(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
         Checks.on("conv2dForward", device(), x, w, bias);
-        return CpuConv.forward(x, w, bias, spec);
+        return on(() -> CpuConv.forward(x, w, bias, spec));
     }
 
     @Override public Tensor conv2dBackwardData(Tensor dy, Tensor w, Shape xShape, Conv2dSpec spec) {
         Checks.on("conv2dBackwardData", device(), dy, w);
-        return CpuConv.backwardData(dy, w, xShape, spec);
+        return on(() -> CpuConv.backwardData(dy, w, xShape, spec));
     }
 
     @Override public Tensor conv2dBackwardFilter(Tensor dy, Tensor x, Shape wShape, Conv2dSpec spec) {
         Checks.on("conv2dBackwardFilter", device(), dy, x);
-        return CpuConv.backwardFilter(dy, x, wShape, spec);
+        return on(() -> CpuConv.backwardFilter(dy, x, wShape, spec));
     }
 
     @Override public Tensor biasGradient(Tensor dy) {
         Checks.on("biasGradient", device(), dy);
-        return CpuConv.biasGradient(dy);
+        return on(() -> CpuConv.biasGradient(dy));
     }
 
     @Override public void addBiasInPlace(Tensor y, Tensor bias) {
         Checks.on("addBiasInPlace", device(), y, bias);
-        CpuBias.addInPlace(y, bias);
+        run(() -> CpuBias.addInPlace(y, bias));
     }
 
     // ---- batchnorm -------------------------------------------------------------------------
@@ -118,136 +221,136 @@ public final class CpuBackend implements Backend {
     @Override public BatchNormOutput batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                                            Tensor runningVar, float momentum, float eps) {
         Checks.on("batchNormTrainForward", device(), x, gamma, beta, runningMean, runningVar);
-        return CpuBatchNorm.trainForward(x, gamma, beta, runningMean, runningVar, momentum, eps);
+        return on(() -> CpuBatchNorm.trainForward(x, gamma, beta, runningMean, runningVar, momentum, eps));
     }
 
     @Override public BatchNormGradients batchNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd) {
         Checks.on("batchNormBackward", device(), dy, x, gamma, saveMean, saveInvStd);
-        return CpuBatchNorm.backward(dy, x, gamma, saveMean, saveInvStd);
+        return on(() -> CpuBatchNorm.backward(dy, x, gamma, saveMean, saveInvStd));
     }
 
     @Override public Tensor batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float eps) {
         Checks.on("batchNormInference", device(), x, gamma, beta, runningMean, runningVar);
-        return CpuBatchNorm.inference(x, gamma, beta, runningMean, runningVar, eps);
+        return on(() -> CpuBatchNorm.inference(x, gamma, beta, runningMean, runningVar, eps));
     }
 
     // ---- linear ----------------------------------------------------------------------------
 
     @Override public Tensor linearForward(Tensor x, Tensor w, Tensor bias) {
         Checks.on("linearForward", device(), x, w, bias);
-        return CpuLinear.forward(x, w, bias);
+        return on(() -> CpuLinear.forward(x, w, bias));
     }
 
     @Override public Tensor linearBackwardData(Tensor dy, Tensor w) {
         Checks.on("linearBackwardData", device(), dy, w);
-        return CpuLinear.backwardData(dy, w);
+        return on(() -> CpuLinear.backwardData(dy, w));
     }
 
     @Override public Tensor linearBackwardWeight(Tensor dy, Tensor x) {
         Checks.on("linearBackwardWeight", device(), dy, x);
-        return CpuLinear.backwardWeight(dy, x);
+        return on(() -> CpuLinear.backwardWeight(dy, x));
     }
 
     // ---- pointwise -------------------------------------------------------------------------
 
     @Override public Tensor activationForward(Activation act, Tensor x) {
         Checks.on("activationForward", device(), x);
-        return CpuPointwise.activationForward(act, x);
+        return on(() -> CpuPointwise.activationForward(act, x));
     }
 
     @Override public Tensor activationBackward(Activation act, Tensor x, Tensor y, Tensor dy) {
         Checks.on("activationBackward", device(), x, y, dy);
-        return CpuPointwise.activationBackward(act, x, y, dy);
+        return on(() -> CpuPointwise.activationBackward(act, x, y, dy));
     }
 
     @Override public Tensor dropoutForward(Tensor x, float p, long seed, long offset) {
         Checks.on("dropoutForward", device(), x);
-        return CpuPointwise.dropout(x, p, seed, offset);
+        return on(() -> CpuPointwise.dropout(x, p, seed, offset));
     }
 
     @Override public Tensor dropoutBackward(Tensor dy, float p, long seed, long offset) {
         Checks.on("dropoutBackward", device(), dy);
-        return CpuPointwise.dropout(dy, p, seed, offset);
+        return on(() -> CpuPointwise.dropout(dy, p, seed, offset));
     }
 
     @Override public Tensor add(Tensor a, Tensor b) {
         Checks.on("add", device(), a, b);
-        return CpuPointwise.add(a, b);
+        return on(() -> CpuPointwise.add(a, b));
     }
 
     @Override public void addInPlace(Tensor acc, Tensor x) {
         Checks.on("addInPlace", device(), acc, x);
-        CpuPointwise.addInPlace(acc, x);
+        run(() -> CpuPointwise.addInPlace(acc, x));
     }
 
     @Override public Tensor scale(Tensor a, float s) {
         Checks.on("scale", device(), a);
-        return CpuPointwise.scale(a, s);
+        return on(() -> CpuPointwise.scale(a, s));
     }
 
     @Override public Tensor sum(Tensor t) {
         Checks.on("sum", device(), t);
-        return CpuPointwise.sum(t);
+        return on(() -> CpuPointwise.sum(t));
     }
 
     @Override public Tensor mean(Tensor t) {
         Checks.on("mean", device(), t);
-        return CpuPointwise.mean(t);
+        return on(() -> CpuPointwise.mean(t));
     }
 
     // ---- VAE ---------------------------------------------------------------------------------
 
     @Override public ReparamOutput reparamForward(Tensor mu, Tensor logvar, long seed, long offset) {
         Checks.on("reparamForward", device(), mu, logvar);
-        return CpuVae.reparamForward(mu, logvar, seed, offset);
+        return on(() -> CpuVae.reparamForward(mu, logvar, seed, offset));
     }
 
     @Override public Tensor reparamForward(Tensor mu, Tensor logvar, Tensor eps) {
         Checks.on("reparamForward", device(), mu, logvar, eps);
-        return CpuVae.reparamForward(mu, logvar, eps);
+        return on(() -> CpuVae.reparamForward(mu, logvar, eps));
     }
 
     @Override public GaussianGradients reparamBackward(Tensor dz, Tensor mu, Tensor logvar, Tensor eps, float klScale) {
         Checks.on("reparamBackward", device(), dz, mu, logvar, eps);
-        return CpuVae.reparamBackward(dz, mu, logvar, eps, klScale);
+        return on(() -> CpuVae.reparamBackward(dz, mu, logvar, eps, klScale));
     }
 
     @Override public Tensor klDivergence(Tensor mu, Tensor logvar) {
         Checks.on("klDivergence", device(), mu, logvar);
-        return CpuVae.kl(mu, logvar);
+        return on(() -> CpuVae.kl(mu, logvar));
     }
 
     @Override public GaussianGradients klBackward(Tensor mu, Tensor logvar, float scale) {
         Checks.on("klBackward", device(), mu, logvar);
-        return CpuVae.klBackward(mu, logvar, scale);
+        return on(() -> CpuVae.klBackward(mu, logvar, scale));
     }
 
     // ---- losses --------------------------------------------------------------------------------
 
     @Override public Tensor bceWithLogits(Tensor logits, Tensor targets, Reduction reduction) {
         Checks.on("bceWithLogits", device(), logits, targets);
-        return CpuLosses.bceWithLogits(logits, targets, reduction);
+        return on(() -> CpuLosses.bceWithLogits(logits, targets, reduction));
     }
 
     @Override public Tensor bceWithLogitsBackward(Tensor logits, Tensor targets, Reduction reduction, float scale) {
         Checks.on("bceWithLogitsBackward", device(), logits, targets);
-        return CpuLosses.bceWithLogitsBackward(logits, targets, reduction, scale);
+        return on(() -> CpuLosses.bceWithLogitsBackward(logits, targets, reduction, scale));
     }
 
     @Override public Tensor mse(Tensor prediction, Tensor target, Reduction reduction) {
         Checks.on("mse", device(), prediction, target);
-        return CpuLosses.mse(prediction, target, reduction);
+        return on(() -> CpuLosses.mse(prediction, target, reduction));
     }
 
     @Override public Tensor mseBackward(Tensor prediction, Tensor target, Reduction reduction, float scale) {
         Checks.on("mseBackward", device(), prediction, target);
-        return CpuLosses.mseBackward(prediction, target, reduction, scale);
+        return on(() -> CpuLosses.mseBackward(prediction, target, reduction, scale));
     }
 
     // ---- optimizer -----------------------------------------------------------------------------
 
     @Override public void adamStep(List<Tensor> params, List<Tensor> grads, List<Tensor> m, List<Tensor> v, AdamConfig config, long step) {
         for (var list : List.of(params, grads, m, v)) Checks.on("adamStep", device(), list.toArray(Tensor[]::new));
-        CpuAdam.step(params, grads, m, v, config, step);
+        run(() -> CpuAdam.step(params, grads, m, v, config, step));
     }
 }

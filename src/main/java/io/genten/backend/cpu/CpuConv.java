@@ -14,7 +14,8 @@ import java.util.Arrays;
  * so that a small feature map (7x7) still gives a GEMM wide enough for OpenBLAS to run near
  * peak. Per group: forward Y = W col; backward-data col = W^T dY, then col2im; backward-filter
  * dW += dY col^T, one partial dW per chunk, summed in chunk order (deterministic for a given
- * thread count). With G > 1, Y and dY are gathered/scattered between (G, C, P) and (C, G*P).
+ * thread count). Forward and backward-data align their chunks to whole groups, so that their
+ * results do not depend on the thread count at all. With G > 1, Y and dY are gathered/scattered between (G, C, P) and (C, G*P).
  * Convs with very few output channels run {@link DirectConv}'s loops instead.
  */
 final class CpuConv {
@@ -64,6 +65,18 @@ final class CpuConv {
 
     private static int chunks(int n) { return Math.max(1, Math.min(n, Parallel.threads())); }
 
+    /**
+     * Runs body over contiguous batch ranges whose bounds are multiples of {@code group}, one per
+     * chunk, in parallel: every group of images then forms the same GEMM whatever the thread count,
+     * so forward and backward-data give the same bits for every thread setting.
+     */
+    private static void overGroups(int n, int group, long workPerImage, ChunkBody body) {
+        int groups = Math.ceilDiv(n, group);
+        int chunks = Math.max(1, Math.min(groups, Parallel.threads()));
+        Parallel.forEach(chunks, workPerImage * n / chunks, c -> body.run(c,
+                Math.min(n, group * (int) ((long) groups * c / chunks)), Math.min(n, group * (int) ((long) groups * (c + 1) / chunks))));
+    }
+
     /** Runs body over contiguous batch ranges, one per chunk, in parallel. */
     private static void overBatch(int n, long workPerImage, ChunkBody body) {
         int chunks = chunks(n);
@@ -93,7 +106,7 @@ final class CpuConv {
             });
             return Tensor.wrap(y, yShape);
         }
-        overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
+        overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) -> {
             float[] col = new float[ckk * group * p];
             float[] buf = group > 1 ? new float[cout * group * p] : null;
             for (int i0 = from; i0 < to; i0 += group) {
@@ -146,7 +159,7 @@ final class CpuConv {
             });
             return Tensor.wrap(dx, xShape);
         }
-        overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
+        overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) -> {
             float[] col = new float[ckk * group * p];
             float[] buf = group > 1 ? new float[cout * group * p] : null;
             for (int i0 = from; i0 < to; i0 += group) {

@@ -30,7 +30,9 @@ final class Gemm {
             try {
                 blas = OpenBlas.load();
             } catch (Throwable t) { // UnsatisfiedLinkError, missing symbol, native access denied: fall back, say why
-                reason = t.getClass().getSimpleName() + ": " + t.getMessage();
+                reason = BlasFallback.explain(t);
+                System.getLogger("io.genten").log(System.Logger.Level.WARNING,
+                        "the CPU backend runs its GEMMs in plain Java, several times slower: OpenBLAS did not load: " + reason);
             }
         }
         BLAS = blas;
@@ -46,7 +48,7 @@ final class Gemm {
 
     static String describe() {
         return BLAS != null
-                ? BLAS.version() + " (single-threaded calls, " + Parallel.threads() + " threads over batch/blocks)"
+                ? BLAS.version() + " (single-threaded calls, the backend's threads over batch/blocks)"
                 : "Java GEMM (OpenBLAS unavailable: " + FALLBACK_REASON + ")";
     }
 
@@ -66,22 +68,26 @@ final class Gemm {
         reference(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
+    /** At most this many blocks per parallel GEMM: enough for the threads of a workstation, few enough to stay efficient. */
+    private static final int MAX_BLOCKS = 8;
+
     /**
      * {@link #sgemm} split into independent blocks of rows (or columns, whichever C has more of)
-     * over {@link Parallel}: for one big GEMM such as a linear layer.
+     * over {@link Parallel}: for one big GEMM such as a linear layer. The blocks depend on the sizes
+     * only, never on the thread count: OpenBLAS's result for an element can depend on the shape of
+     * the GEMM it is computed in, so this keeps the bits the same for every thread setting.
      */
     static void sgemmParallel(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                               float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
         check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-        int threads = Parallel.threads();
         long flops = 2L * m * n * k;
-        if (threads == 1 || flops < 4_000_000 || Math.max(m, n) < 2 * threads) {
+        boolean byRows = m >= n;
+        int extent = byRows ? m : n;
+        int blocks = Math.min(MAX_BLOCKS, extent / 32);
+        if (flops < 4_000_000 || blocks < 2) {
             sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
-        boolean byRows = m >= n;
-        int extent = byRows ? m : n;
-        int blocks = Math.min(extent, threads);
         Parallel.forEach(blocks, flops / blocks, blk -> {
             int lo = (int) ((long) extent * blk / blocks), hi = (int) ((long) extent * (blk + 1) / blocks);
             if (byRows) {

@@ -171,6 +171,9 @@ final class CudnnOps implements AutoCloseable {
             plan.algo = perf.algo(i);
             plan.workspaceBytes = perf.memory(i);
             if (math == MathMode.TF32) check(cudnnSetConvolutionMathType(plan.convDesc, perf.mathType(i)), op, shapes);
+            int rank = i;
+            System.getLogger("io.genten").log(System.Logger.Level.DEBUG, () -> "cuDNN " + op + " " + shapes + ": algorithm " + plan.algo
+                    + " (rank " + rank + " of " + n + " timed, math type " + perf.mathType(rank) + ", workspace " + plan.workspaceBytes + " B, " + math + ")");
             return;
         }
         throw new CudaException(op + " " + shapes + ": cuDNN found no deterministic " + math + " algorithm"

@@ -1,0 +1,77 @@
+package io.genten.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.genten.backend.Conv2dSpec;
+import io.genten.tensor.Shape;
+import io.genten.tensor.Tensor;
+import io.genten.tensor.TensorScope;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The CPU backend's thread setting: the ops run where asked, with the same bits. */
+class CpuThreadsTest {
+    private static float[] convAndLinear(CpuBackend b) {
+        try (var scope = TensorScope.open()) {
+            var x = b.randn(Shape.of(16, 8, 14, 14), 1, 0);
+            var w = b.randn(Shape.of(16, 8, 5, 5), 2, 0);
+            var y = b.conv2dForward(x, w, null, new Conv2dSpec(2, 2));
+            var flat = y.reshape(16, -1);
+            var fc = b.randn(Shape.of(300, flat.dim(1)), 3, 0);
+            var linear = b.linearForward(flat, fc, null).toArray();
+            var up = b.conv2dBackwardData(y, w, Shape.of(16, 8, 14, 14), new Conv2dSpec(2, 2)).toArray(); // a transposed conv
+            var out = java.util.Arrays.copyOf(linear, linear.length + up.length);
+            System.arraycopy(up, 0, out, linear.length, up.length);
+            return out;
+        }
+    }
+
+    @Test void everySettingGivesTheSameBits() {
+        var expected = convAndLinear(CpuBackend.get());
+        try (var one = CpuBackend.withThreads(1); var three = CpuBackend.withThreads(3)) {
+            assertEquals(1, one.threads());
+            assertEquals(3, three.threads());
+            assertArrayEquals(expected, convAndLinear(one));
+            assertArrayEquals(expected, convAndLinear(three));
+        }
+    }
+
+    @Test void aGivenPoolRunsTheOps() {
+        var made = new AtomicInteger();
+        var pool = new ForkJoinPool(2, p -> {
+            made.incrementAndGet();
+            return ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
+        }, null, false);
+        try (var backend = CpuBackend.withPool(pool)) {
+            assertArrayEquals(convAndLinear(CpuBackend.get()), convAndLinear(backend));
+            assertTrue(made.get() >= 1, "the pool's threads ran the ops");
+            assertTrue(backend.describe().contains("2 threads"), backend.describe());
+            // errors come back as the op threw them
+            var e = assertThrows(IllegalArgumentException.class, () -> backend.linearForward(Tensor.zeros(2, 3), Tensor.zeros(4, 5), null));
+            assertTrue(e.getMessage().contains("linear"), e.getMessage());
+        } finally {
+            assertTrue(!pool.isShutdown(), "closing the backend leaves the caller's pool alone");
+            pool.shutdown();
+        }
+    }
+
+    @Test void singleThreadedMeansOneThread() {
+        try (var one = CpuBackend.withThreads(1)) {
+            assertTrue(one.describe().startsWith("cpu: 1 threads"), one.describe());
+        }
+        assertThrows(IllegalArgumentException.class, () -> CpuBackend.withThreads(0));
+    }
+
+    @Test void theBlasFallbackNamesTheRealCause() {
+        var wrapped = new ExceptionInInitializerError(new IllegalCallerException("Illegal native access from an unnamed module"));
+        var why = BlasFallback.explain(wrapped);
+        assertTrue(why.startsWith("IllegalCallerException: Illegal native access"), why);
+        assertTrue(why.contains("--enable-native-access=ALL-UNNAMED"), why);
+        var missing = BlasFallback.explain(new UnsatisfiedLinkError("no jniopenblas_nolapack in java.library.path"));
+        assertTrue(missing.contains("no jniopenblas_nolapack") && missing.contains("fix:"), missing);
+    }
+}
