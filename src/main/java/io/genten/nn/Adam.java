@@ -18,6 +18,13 @@ public final class Adam implements AutoCloseable {
     private final List<Tensor> m = new ArrayList<>(), v = new ArrayList<>();
     private long step;
 
+    /**
+     * Adam over {@code params} with zeroed moments (allocated now, on {@code backend}).
+     *
+     * @param backend the backend the parameters live on
+     * @param params  the parameters to update, not empty
+     * @param config  learning rate, betas, eps and weight decay
+     */
     public Adam(Backend backend, List<Parameter> params, AdamConfig config) {
         if (params.isEmpty()) throw new IllegalArgumentException("Adam: no parameters");
         this.backend = backend;
@@ -29,14 +36,34 @@ public final class Adam implements AutoCloseable {
         }
     }
 
+    /**
+     * The hyperparameters.
+     *
+     * @return the configuration given at construction
+     */
     public AdamConfig config() { return config; }
 
-    /** Steps taken so far. */
+    /**
+     * Steps taken so far.
+     *
+     * @return the step count (the bias correction's t after the next step minus one)
+     */
     public long stepCount() { return step; }
 
-    /** The moments of parameter i (for checkpoints and tests). */
+    /**
+     * The first moment of parameter i (for checkpoints and tests).
+     *
+     * @param i the parameter's index in the constructor's list
+     * @return the live tensor
+     */
     public Tensor firstMoment(int i) { return m.get(i); }
 
+    /**
+     * The second moment of parameter i (for checkpoints and tests).
+     *
+     * @param i the parameter's index in the constructor's list
+     * @return the live tensor
+     */
     public Tensor secondMoment(int i) { return v.get(i); }
 
     /** Updates every parameter in place from its current gradient; each must have one. */

@@ -13,7 +13,9 @@ import io.genten.tensor.Tensor;
  * at 0 and running variance at 1.
  */
 public abstract sealed class BatchNorm extends Module permits BatchNorm1d, BatchNorm2d {
+    /** PyTorch's default eps: 1e-5. */
     public static final float DEFAULT_EPS = 1e-5f;
+    /** PyTorch's default momentum of the running statistics: 0.1. */
     public static final float DEFAULT_MOMENTUM = 0.1f;
 
     private final int channels;
@@ -41,17 +43,42 @@ public abstract sealed class BatchNorm extends Module permits BatchNorm1d, Batch
 
     private String name() { return "BatchNorm" + (rank == 2 ? "1d" : "2d") + "(" + channels + ")"; }
 
+    /**
+     * The scale gamma (C), initially 1.
+     *
+     * @return the parameter
+     */
     public Parameter weight() { return weight; }
 
+    /**
+     * The shift beta (C), initially 0.
+     *
+     * @return the parameter
+     */
     public Parameter bias() { return bias; }
 
+    /**
+     * The running mean (C), a buffer used in eval mode and by {@link Module#infer}.
+     *
+     * @return the live tensor
+     */
     public Tensor runningMean() { return runningMean; }
 
+    /**
+     * The running (unbiased) variance (C), a buffer used in eval mode and by {@link Module#infer}.
+     *
+     * @return the live tensor
+     */
     public Tensor runningVar() { return runningVar; }
 
     /** Applies {@code act} (ReLU or LeakyReLU: its backward is read off the output) after normalizing, in one pass. */
     void fuse(Activation act) { fused = FusedActivation.check(name(), act); }
 
+    /**
+     * The activation applied in the same pass ({@link Sequential#fuseActivations()}).
+     *
+     * @return IDENTITY unless fused
+     */
     public Activation fusedActivation() { return fused; }
 
     @Override public Tensor forward(Tensor x) {

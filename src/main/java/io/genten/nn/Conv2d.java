@@ -14,6 +14,18 @@ public final class Conv2d extends Module {
     private Activation fused = Activation.IDENTITY; // applied in the conv's epilogue (Sequential.fuseActivations)
     private Tensor x, y;
 
+    /**
+     * A convolution with PyTorch's initialization.
+     *
+     * @param backend the backend
+     * @param in      input channels
+     * @param out     output channels
+     * @param k       kernel size (square)
+     * @param stride  stride
+     * @param padding zero padding on every side
+     * @param bias    whether to add a bias
+     * @param init    the initializer (draws the weights in order)
+     */
     public Conv2d(Backend backend, int in, int out, int k, int stride, int padding, boolean bias, Init init) {
         super(backend);
         if (in < 1 || out < 1 || k < 1) throw new IllegalArgumentException("Conv2d: in=" + in + " out=" + out + " k=" + k + " must be positive");
@@ -23,15 +35,35 @@ public final class Conv2d extends Module {
         this.bias = bias ? registerParameter("bias", init.biasUniform(backend, Shape.of(out), fanIn)) : null;
     }
 
+    /**
+     * The weight (out, in, k, k).
+     *
+     * @return the parameter
+     */
     public Parameter weight() { return weight; }
 
+    /**
+     * The bias (out), or null.
+     *
+     * @return the parameter, or null without bias
+     */
     public Parameter bias() { return bias; }
 
+    /**
+     * Stride and padding.
+     *
+     * @return the spec
+     */
     public Conv2dSpec spec() { return spec; }
 
     /** Applies {@code act} (ReLU or LeakyReLU: its backward is read off the output) in the conv's epilogue. */
     void fuse(Activation act) { fused = FusedActivation.check("Conv2d", act); }
 
+    /**
+     * The activation applied in the conv's epilogue ({@link Sequential#fuseActivations()}).
+     *
+     * @return IDENTITY unless fused
+     */
     public Activation fusedActivation() { return fused; }
 
     @Override public Tensor forward(Tensor x) {

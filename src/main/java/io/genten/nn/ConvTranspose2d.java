@@ -20,6 +20,19 @@ public final class ConvTranspose2d extends Module {
     private final Parameter bias;
     private Tensor x;
 
+    /**
+     * A transposed convolution with PyTorch's initialization.
+     *
+     * @param backend       the backend
+     * @param in            input channels
+     * @param out           output channels
+     * @param k             kernel size (square)
+     * @param stride        stride
+     * @param padding       the padding of the equivalent conv (PyTorch's {@code padding})
+     * @param outputPadding extra rows and columns at the bottom and right, in [0, stride)
+     * @param bias          whether to add a bias
+     * @param init          the initializer (draws the weights in order)
+     */
     public ConvTranspose2d(Backend backend, int in, int out, int k, int stride, int padding, int outputPadding, boolean bias, Init init) {
         super(backend);
         if (in < 1 || out < 1 || k < 1) throw new IllegalArgumentException("ConvTranspose2d: in=" + in + " out=" + out + " k=" + k + " must be positive");
@@ -33,8 +46,18 @@ public final class ConvTranspose2d extends Module {
         this.bias = bias ? registerParameter("bias", init.biasUniform(backend, Shape.of(out), fanIn)) : null;
     }
 
+    /**
+     * The weight (in, out, k, k).
+     *
+     * @return the parameter
+     */
     public Parameter weight() { return weight; }
 
+    /**
+     * The bias (out), or null.
+     *
+     * @return the parameter, or null without bias
+     */
     public Parameter bias() { return bias; }
 
     @Override public Tensor forward(Tensor x) {

@@ -15,6 +15,13 @@ public final class Dropout extends Module {
     private long lastOffset = -1; // -1: the last forward was the identity
     private boolean forwarded;
 
+    /**
+     * Dropout with probability {@code p}, masks keyed by {@code seed}.
+     *
+     * @param backend the backend
+     * @param p       the probability of zeroing an element, in [0, 1)
+     * @param seed    the Philox key of the masks
+     */
     public Dropout(Backend backend, float p, long seed) {
         super(backend);
         if (!(p >= 0 && p < 1)) throw new IllegalArgumentException("Dropout: p " + p + " must be in [0, 1)");
@@ -22,12 +29,25 @@ public final class Dropout extends Module {
         this.seed = seed;
     }
 
+    /**
+     * The drop probability.
+     *
+     * @return p
+     */
     public float p() { return p; }
 
-    /** The offset the next training forward will use. */
+    /**
+     * The offset the next training forward will use.
+     *
+     * @return the Philox offset
+     */
     public long nextOffset() { return nextOffset; }
 
-    /** Sets the offset of the next training forward (to resume a run). */
+    /**
+     * Sets the offset of the next training forward (to resume a run).
+     *
+     * @param offset the Philox offset
+     */
     public void setNextOffset(long offset) { this.nextOffset = offset; }
 
     @Override public Tensor forward(Tensor x) {

@@ -8,6 +8,11 @@ import io.genten.tensor.Tensor;
 public final class Flatten extends Module {
     private Shape inputShape;
 
+    /**
+     * A flatten layer.
+     *
+     * @param backend the backend
+     */
     public Flatten(Backend backend) { super(backend); }
 
     @Override public Tensor forward(Tensor x) {

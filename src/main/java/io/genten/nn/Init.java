@@ -15,25 +15,54 @@ public final class Init {
     private long nextOffset;
     private long nextSeed;
 
+    /**
+     * An initializer whose streams are keyed by {@code seed}.
+     *
+     * @param seed the model's seed
+     */
     public Init(long seed) { this.seed = seed; }
 
+    /**
+     * The seed given at construction.
+     *
+     * @return the seed
+     */
     public long seed() { return seed; }
 
     /**
      * Kaiming-uniform with a = sqrt(5), PyTorch's default for Linear and Conv weights: gain
      * sqrt(2 / (1 + a^2)) = sqrt(1/3), bound = gain * sqrt(3 / fanIn) = 1 / sqrt(fanIn).
+     *
+     * @param backend where to put the tensor
+     * @param shape   the weight's shape
+     * @param fanIn   the fan-in (PyTorch's, from the weight's dimensions)
+     * @return a new tensor on {@code backend}
      */
     public Tensor kaimingUniform(Backend backend, Shape shape, int fanIn) {
         double gain = Math.sqrt(2.0 / (1 + 5.0));
         return uniform(backend, shape, gain * Math.sqrt(3.0 / fanIn));
     }
 
-    /** Bias default: uniform in +-1/sqrt(fanIn). */
+    /**
+     * Bias default: uniform in +-1/sqrt(fanIn).
+     *
+     * @param backend where to put the tensor
+     * @param shape   the bias's shape
+     * @param fanIn   the fan-in of the layer's weight
+     * @return a new tensor on {@code backend}
+     */
     public Tensor biasUniform(Backend backend, Shape shape, int fanIn) {
         return uniform(backend, shape, 1.0 / Math.sqrt(fanIn));
     }
 
-    /** Uniform in [-bound, bound) from the next offset of the stream. */
+    /**
+     * Uniform in [-bound, bound) from the next offset of the stream.
+     *
+     * @param backend where to put the tensor
+     * @param shape   the shape
+     * @param bound   the half-width
+     * @return a new tensor on {@code backend}
+     */
     public Tensor uniform(Backend backend, Shape shape, double bound) {
         var values = new float[shape.size()];
         Philox.fillUniform(seed, nextOffset++, values);
@@ -43,7 +72,11 @@ public final class Init {
         }
     }
 
-    /** A seed for another stream (dropout masks, noise), distinct for each call and fixed by this seed. */
+    /**
+     * A seed for another stream (dropout masks, noise), distinct for each call and fixed by this seed.
+     *
+     * @return the derived seed
+     */
     public long derivedSeed() {
         return mix(seed ^ 0x5DEECE66DL * ++nextSeed);
     }

@@ -12,6 +12,15 @@ public final class Linear extends Module {
     private final Parameter bias;
     private Tensor x;
 
+    /**
+     * A fully connected layer with PyTorch's initialization.
+     *
+     * @param backend the backend
+     * @param in      input features
+     * @param out     output features
+     * @param bias    whether to add a bias
+     * @param init    the initializer (draws the weights in order)
+     */
     public Linear(Backend backend, int in, int out, boolean bias, Init init) {
         super(backend);
         if (in < 1 || out < 1) throw new IllegalArgumentException("Linear: sizes in=" + in + " out=" + out + " must be positive");
@@ -21,8 +30,18 @@ public final class Linear extends Module {
         this.bias = bias ? registerParameter("bias", init.biasUniform(backend, Shape.of(out), in)) : null;
     }
 
+    /**
+     * The weight (out, in).
+     *
+     * @return the parameter
+     */
     public Parameter weight() { return weight; }
 
+    /**
+     * The bias (out), or null.
+     *
+     * @return the parameter, or null without bias
+     */
     public Parameter bias() { return bias; }
 
     @Override public Tensor forward(Tensor x) {

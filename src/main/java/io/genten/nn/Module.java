@@ -34,12 +34,18 @@ import java.util.TreeSet;
  * for instance a model's GPU memory, as a unit.
  */
 public abstract class Module implements AutoCloseable, Stateful {
+    /** The backend the module was built on, for subclasses' ops. */
     protected final Backend backend;
     private final Map<String, Parameter> params = new LinkedHashMap<>();
     private final Map<String, Tensor> buffers = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
     private boolean training = true;
 
+    /**
+     * A module whose parameters live on, and whose ops run on, {@code backend}.
+     *
+     * @param backend the backend; not null
+     */
     protected Module(Backend backend) {
         if (backend == null) throw new IllegalArgumentException("module: backend is null");
         this.backend = backend;
@@ -87,6 +93,13 @@ public abstract class Module implements AutoCloseable, Stateful {
 
     // ---- registration ----------------------------------------------------------------------
 
+    /**
+     * Registers a parameter under {@code name} (no dots); it appears in the state dict and the optimizer's list.
+     *
+     * @param name  the state-dict name within this module
+     * @param value the initial value, owned by the module from now on
+     * @return the parameter
+     */
     protected final Parameter registerParameter(String name, Tensor value) {
         checkFree(name);
         var p = new Parameter(name, value);
@@ -94,12 +107,27 @@ public abstract class Module implements AutoCloseable, Stateful {
         return p;
     }
 
+    /**
+     * Registers a buffer (state that is saved but not trained, e.g. running statistics).
+     *
+     * @param name  the state-dict name within this module
+     * @param value the tensor, owned by the module from now on
+     * @return {@code value}
+     */
     protected final Tensor registerBuffer(String name, Tensor value) {
         checkFree(name);
         buffers.put(name, value);
         return value;
     }
 
+    /**
+     * Registers a child; its state-dict names are prefixed with {@code name} and a dot. It takes this module's mode.
+     *
+     * @param <M>   the child's type
+     * @param name  the child's name (no dots)
+     * @param child a module on the same backend
+     * @return {@code child}
+     */
     protected final <M extends Module> M registerModule(String name, M child) {
         checkFree(name);
         if (child.backend != backend) throw new IllegalArgumentException("module '" + name + "' runs on " + child.backend.name() + " but its parent on " + backend.name());

@@ -15,11 +15,21 @@ public sealed class Pointwise extends Module permits ReLU, LeakyReLU, Tanh, Sigm
         this.act = act;
     }
 
+    /**
+     * The function this layer applies.
+     *
+     * @return the activation
+     */
     public Activation activation() { return act; }
 
     /** From now on the preceding layer applies this activation: forward and backward pass through. */
     void absorb() { absorbed = true; }
 
+    /**
+     * Whether the preceding layer applies this activation (see {@link Sequential#fuseActivations()}).
+     *
+     * @return true when fused away
+     */
     public boolean isAbsorbed() { return absorbed; }
 
     @Override public Tensor forward(Tensor x) {

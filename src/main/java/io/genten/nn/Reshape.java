@@ -10,6 +10,12 @@ public final class Reshape extends Module {
     private final int[] dims;
     private Shape inputShape;
 
+    /**
+     * A reshape layer.
+     *
+     * @param backend the backend
+     * @param dims    the dimensions of each sample (their product must be the input's per-sample size)
+     */
     public Reshape(Backend backend, int... dims) {
         super(backend);
         this.dims = dims.clone();

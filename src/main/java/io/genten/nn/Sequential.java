@@ -9,21 +9,39 @@ import java.util.List;
 public final class Sequential extends Module {
     private final List<Module> layers = new ArrayList<>();
 
+    /**
+     * An empty pipeline.
+     *
+     * @param backend the backend of every layer to add
+     */
     public Sequential(Backend backend) { super(backend); }
 
-    /** Appends a named layer; returns this for chaining. */
+    /**
+     * Appends a named layer.
+     *
+     * @param name  the layer's state-dict name
+     * @param layer a module on the same backend
+     * @return this, for chaining
+     */
     public Sequential add(String name, Module layer) {
         layers.add(registerModule(name, layer));
         return this;
     }
 
+    /**
+     * The layers in order.
+     *
+     * @return an unmodifiable copy
+     */
     public List<Module> layers() { return List.copyOf(layers); }
 
     /**
      * Folds each ReLU or LeakyReLU that directly follows a BatchNorm or a Conv2d into that layer, which
      * then applies it in the same pass (one kernel instead of two on the GPU, one tensor less); the
      * activation layer stays, passing through, so names and structure are unchanged. Outputs and
-     * gradients are the same as unfused. Returns this.
+     * gradients are the same as unfused.
+     *
+     * @return this
      */
     public Sequential fuseActivations() {
         for (int i = 0; i + 1 < layers.size(); i++) {

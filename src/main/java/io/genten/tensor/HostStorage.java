@@ -4,9 +4,19 @@ package io.genten.tensor;
 public final class HostStorage implements Storage {
     private float[] data;
 
+    /**
+     * Host memory over {@code data} (not copied).
+     *
+     * @param data the array to hold
+     */
     public HostStorage(float[] data) { this.data = data; }
 
-    /** The backing array; only the CPU backend and tests should touch it. */
+    /**
+     * The backing array; only the CPU backend and tests should touch it.
+     *
+     * @return the array
+     * @throws IllegalStateException after {@link #free()}
+     */
     public float[] array() {
         if (data == null) throw new IllegalStateException("host storage used after free");
         return data;

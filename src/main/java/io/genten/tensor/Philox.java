@@ -13,11 +13,22 @@ package io.genten.tensor;
 public final class Philox {
     private static final int M0 = 0xD2511F53, M1 = 0xCD9E8D57;
     private static final int W0 = 0x9E3779B9, W1 = 0xBB67AE85;
+    /** 2^-24: the step between uniforms (24 random bits each). */
     public static final float TWO_POW_M24 = 1.0f / (1 << 24);
 
     private Philox() {}
 
-    /** One Philox4x32-10 block: 4 random words for the given counter and key. */
+    /**
+     * One Philox4x32-10 block: 4 random words for the given counter and key.
+     *
+     * @param c0 counter word 0
+     * @param c1 counter word 1
+     * @param c2 counter word 2
+     * @param c3 counter word 3
+     * @param k0 key word 0
+     * @param k1 key word 1
+     * @return the 4 output words
+     */
     public static int[] block(int c0, int c1, int c2, int c3, int k0, int k1) {
         for (int r = 0; r < 10; r++) {
             if (r > 0) { k0 += W0; k1 += W1; }
@@ -32,7 +43,14 @@ public final class Philox {
         return new int[] {c0, c1, c2, c3};
     }
 
-    /** The four words of block {@code b} of stream (seed, offset). */
+    /**
+     * The four words of block {@code b} of stream (seed, offset).
+     *
+     * @param seed   the key
+     * @param offset the stream
+     * @param b      the block index (elements 4b to 4b+3)
+     * @return the 4 words
+     */
     public static int[] streamBlock(long seed, long offset, long b) {
         return block((int) b, (int) (b >>> 32), (int) offset, (int) (offset >>> 32), (int) seed, (int) (seed >>> 32));
     }
@@ -42,6 +60,12 @@ public final class Philox {
      * (seed, offset), element order, into {@code out[0 .. 4 * blocks)}: the same values as
      * {@link #streamBlock} block by block, computed many blocks at a time in structure-of-arrays
      * form so that the JIT vectorizes the rounds (4x faster than block by block here).
+     *
+     * @param seed       the key
+     * @param offset     the stream
+     * @param firstBlock the first block
+     * @param blocks     how many blocks
+     * @param out        receives {@code 4 * blocks} words
      */
     public static void words(long seed, long offset, long firstBlock, int blocks, int[] out) {
         var c0 = new int[blocks];
@@ -78,7 +102,12 @@ public final class Philox {
         }
     }
 
-    /** Uniform in [0, 1) from one random word: exactly representable, the same on every backend. */
+    /**
+     * Uniform in [0, 1) from one random word: exactly representable, the same on every backend.
+     *
+     * @param word a random word
+     * @return its top 24 bits times 2^-24
+     */
     public static float uniform(int word) {
         return (word >>> 8) * TWO_POW_M24;
     }
@@ -86,6 +115,13 @@ public final class Philox {
     /** Elements per parallel chunk: a multiple of 4, so a Philox block never straddles two chunks. */
     private static final int CHUNK = 1 << 14;
 
+    /**
+     * Fills {@code out} with uniforms in [0, 1): element i from lane i % 4 of block i / 4.
+     *
+     * @param seed   the key
+     * @param offset the stream
+     * @param out    the array to fill
+     */
     public static void fillUniform(long seed, long offset, float[] out) {
         forChunks(out.length, (from, to) -> {
             int blocks = (to - from + 3) / 4;
@@ -95,6 +131,13 @@ public final class Philox {
         });
     }
 
+    /**
+     * Fills {@code out} with standard normals (Box-Muller on the pairs of each block).
+     *
+     * @param seed   the key
+     * @param offset the stream
+     * @param out    the array to fill
+     */
     public static void fillNormal(long seed, long offset, float[] out) {
         forChunks(out.length, (from, to) -> {
             int blocks = (to - from + 3) / 4;

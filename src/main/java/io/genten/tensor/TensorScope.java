@@ -18,6 +18,11 @@ public final class TensorScope implements AutoCloseable {
 
     private TensorScope() {}
 
+    /**
+     * Opens a scope on this thread; it becomes the innermost one until closed.
+     *
+     * @return the scope, to close in a try-with-resources
+     */
     public static TensorScope open() {
         var scope = new TensorScope();
         OPEN.get().push(scope);
@@ -29,7 +34,12 @@ public final class TensorScope implements AutoCloseable {
         if (!stack.isEmpty()) stack.peek().owned.add(t);
     }
 
-    /** Moves {@code t} out of this scope to the enclosing one (or to no scope): it survives the close. */
+    /**
+     * Moves {@code t} out of this scope to the enclosing one (or to no scope): it survives the close.
+     *
+     * @param t a tensor made in this scope
+     * @return {@code t}
+     */
     public Tensor keep(Tensor t) {
         if (owned.remove(t)) {
             var stack = OPEN.get();
@@ -44,7 +54,11 @@ public final class TensorScope implements AutoCloseable {
         return t;
     }
 
-    /** Number of tensors this scope will close. */
+    /**
+     * Number of tensors this scope will close.
+     *
+     * @return the count
+     */
     public int size() { return owned.size(); }
 
     @Override public void close() {
