@@ -2,13 +2,26 @@ package io.genten.backend;
 
 import io.genten.tensor.Shape;
 
-/** Stride and symmetric zero padding of a square-kernel 2-D convolution (cross-correlation, as PyTorch). */
+/** Stride and symmetric zero padding of a square-kernel 2-D convolution (cross-correlation, as PyTorch).
+ *
+ * @param stride  the step, &gt;= 1
+ * @param padding zero padding on every side, &gt;= 0
+ */
 public record Conv2dSpec(int stride, int padding) {
+    /** Checks the ranges. */
     public Conv2dSpec {
         if (stride < 1 || padding < 0) throw new IllegalArgumentException("conv2d: stride " + stride + " and padding " + padding + " must be >= 1 and >= 0");
     }
 
-    /** Output shape of conv2d forward for input x (N,C,H,W) and weight w (Cout,Cin,K,K). */
+    /**
+     * Output shape of conv2d forward.
+     *
+     * @param op the op name for messages
+     * @param x  the input shape (N, C, H, W)
+     * @param w  the weight shape (Cout, Cin, K, K)
+     * @return (N, Cout, OH, OW)
+     * @throws IllegalArgumentException naming the op and shapes when they do not fit
+     */
     public Shape outputShape(String op, Shape x, Shape w) {
         Checks.rank(op, "x", x, 4);
         Checks.rank(op, "w", w, 4);
@@ -25,7 +38,16 @@ public record Conv2dSpec(int stride, int padding) {
         return Shape.of(x.dim(0), w.dim(0), oh, ow);
     }
 
-    /** Output shape of a transposed conv: (in-1)*stride - 2*pad + k + outputPadding, PyTorch's rule. */
+    /**
+     * Output shape of a transposed conv: (in-1)*stride - 2*pad + k + outputPadding, PyTorch's rule.
+     *
+     * @param op            the op name for messages
+     * @param x             the input shape (N, Cin, H, W)
+     * @param w             the transposed weight shape (Cin, Cout, K, K)
+     * @param outputPadding extra rows and columns, in [0, stride)
+     * @return (N, Cout, OH, OW)
+     * @throws IllegalArgumentException naming the op and shapes when they do not fit
+     */
     public Shape transposedOutputShape(String op, Shape x, Shape w, int outputPadding) {
         Checks.rank(op, "x", x, 4);
         Checks.rank(op, "w", w, 4);

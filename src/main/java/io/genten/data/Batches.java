@@ -16,6 +16,14 @@ public final class Batches {
     private final long seed;
     private final boolean dropLast;
 
+    /**
+     * Batches of {@code data}.
+     *
+     * @param data      the dataset
+     * @param batchSize images per batch, positive
+     * @param seed      the Philox key of the shuffles
+     * @param dropLast  whether to drop the last partial batch of an epoch
+     */
     public Batches(Dataset data, int batchSize, long seed, boolean dropLast) {
         if (batchSize <= 0) throw new IllegalArgumentException("Batches: batch size must be positive, got " + batchSize);
         if (dropLast && batchSize > data.count()) {
@@ -28,32 +36,73 @@ public final class Batches {
         this.dropLast = dropLast;
     }
 
-    /** Training batches: the last partial batch is dropped. */
+    /**
+     * Training batches: the last partial batch is dropped.
+     *
+     * @param data      the dataset
+     * @param batchSize images per batch, positive
+     * @param seed      the Philox key of the shuffles
+     * @return the batches
+     */
     public static Batches forTraining(Dataset data, int batchSize, long seed) {
         return new Batches(data, batchSize, seed, true);
     }
 
+    /**
+     * Images per batch.
+     *
+     * @return the batch size
+     */
     public int batchSize() { return batchSize; }
 
+    /**
+     * Whether the last partial batch of an epoch is dropped.
+     *
+     * @return true for training batches
+     */
     public boolean dropLast() { return dropLast; }
 
+    /**
+     * The dataset.
+     *
+     * @return the dataset given at construction
+     */
     public Dataset dataset() { return data; }
 
+    /**
+     * Batches per epoch.
+     *
+     * @return the count, counting a partial last batch unless it is dropped
+     */
     public int batchesPerEpoch() {
         return dropLast ? data.count() / batchSize : (data.count() + batchSize - 1) / batchSize;
     }
 
-    /** Images seen per epoch (less than the dataset when the partial batch is dropped). */
+    /**
+     * Images seen per epoch (less than the dataset when the partial batch is dropped).
+     *
+     * @return the count
+     */
     public int imagesPerEpoch() {
         return dropLast ? batchesPerEpoch() * batchSize : data.count();
     }
 
-    /** The order of the images in {@code epoch}. */
+    /**
+     * The order of the images in {@code epoch}.
+     *
+     * @param epoch the epoch, from 0
+     * @return a permutation of the image indices
+     */
     public int[] order(int epoch) {
         return Shuffle.permutation(data.count(), seed, epoch);
     }
 
-    /** The batches of {@code epoch} (0-based), made lazily one {@code next()} at a time. */
+    /**
+     * The batches of {@code epoch} (0-based), made lazily one {@code next()} at a time.
+     *
+     * @param epoch the epoch, from 0
+     * @return an iterator over the batches
+     */
     public BatchIterator epoch(int epoch) {
         return new BatchIterator(order(epoch), epoch);
     }
@@ -88,7 +137,11 @@ public final class Batches {
             return new Batch(t, labels, epoch, index++);
         }
 
-        /** Batches left in this epoch. */
+        /**
+         * Batches left in this epoch.
+         *
+         * @return the count
+         */
         public int remaining() { return batchesPerEpoch() - index; }
     }
 }

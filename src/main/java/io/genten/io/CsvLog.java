@@ -26,6 +26,14 @@ public final class CsvLog implements AutoCloseable {
         this.out = out;
     }
 
+    /**
+     * Creates (or replaces) the log and writes the header.
+     *
+     * @param file      the CSV file
+     * @param lossNames the loss columns, in order
+     * @return the open log
+     * @throws IOException when the file cannot be written
+     */
     public static CsvLog open(Path file, List<String> lossNames) throws IOException {
         var names = List.copyOf(lossNames);
         for (var n : names) {
@@ -56,19 +64,51 @@ public final class CsvLog implements AutoCloseable {
         return new CsvLog(file, names, out);
     }
 
+    /**
+     * Creates (or replaces) the log and writes the header.
+     *
+     * @param file      the CSV file
+     * @param lossNames the loss columns, in order
+     * @return the open log
+     * @throws IOException when the file cannot be written
+     */
     public static CsvLog open(Path file, String... lossNames) throws IOException {
         return open(file, List.of(lossNames));
     }
 
+    /**
+     * The header line for the given loss columns.
+     *
+     * @param lossNames the loss columns
+     * @return "step,epoch,&lt;losses&gt;,images_per_s"
+     */
     public static String header(List<String> lossNames) {
         return "step,epoch," + (lossNames.isEmpty() ? "" : String.join(",", lossNames) + ",") + "images_per_s";
     }
 
+    /**
+     * The loss columns.
+     *
+     * @return the names given at open
+     */
     public List<String> lossNames() { return lossNames; }
 
+    /**
+     * The file written.
+     *
+     * @return the path
+     */
     public Path file() { return file; }
 
-    /** One row; {@code losses} in the order of the names given at open. Non-finite values are written as NaN / Infinity. */
+    /**
+     * One row; {@code losses} in the order of the names given at open. Non-finite values are written as NaN / Infinity.
+     *
+     * @param step            the step
+     * @param epoch           the epoch
+     * @param imagesPerSecond the throughput
+     * @param losses          one value per loss column
+     * @throws IOException when the row cannot be written
+     */
     public synchronized void row(long step, int epoch, double imagesPerSecond, double... losses) throws IOException {
         if (closed) throw new IllegalStateException("CsvLog " + file + " used after close");
         if (losses.length != lossNames.size()) {

@@ -13,13 +13,23 @@ import javax.imageio.ImageIO;
  * The file is written atomically (temp file, then rename).
  */
 public final class PngGrid {
+    /** Gray pixels between images. */
     public static final int PADDING = 2;
     /** Mid gray: separates tiles whose background is black (MNIST) or white alike. */
     public static final int PAD_GRAY = 128;
 
     private PngGrid() {}
 
-    /** Images of shape (N, 1, H, W), on any device. */
+    /**
+     * Writes images of shape (N, 1, H, W), on any device, as a grid PNG.
+     *
+     * @param file    the PNG to write (atomically)
+     * @param images  the images
+     * @param columns images per row
+     * @param lo      the value drawn black
+     * @param hi      the value drawn white
+     * @throws IOException when the file cannot be written
+     */
     public static void write(Path file, Tensor images, int columns, float lo, float hi) throws IOException {
         var s = images.shape();
         if (s.rank() != 4 || s.dim(1) != 1) {
@@ -28,7 +38,19 @@ public final class PngGrid {
         write(file, images.toArray(), s.dim(0), s.dim(2), s.dim(3), columns, lo, hi);
     }
 
-    /** {@code n} images of {@code h x w} values, image after image, row-major. */
+    /**
+     * Writes {@code n} images of {@code h x w} values, image after image, row-major, as a grid PNG.
+     *
+     * @param file    the PNG to write (atomically)
+     * @param values  the values
+     * @param n       the number of images
+     * @param h       image height
+     * @param w       image width
+     * @param columns images per row
+     * @param lo      the value drawn black
+     * @param hi      the value drawn white
+     * @throws IOException when the file cannot be written
+     */
     public static void write(Path file, float[] values, int n, int h, int w, int columns, float lo, float hi) throws IOException {
         var img = render(values, n, h, w, columns, lo, hi);
         AtomicFiles.write(file, tmp -> {
@@ -36,7 +58,18 @@ public final class PngGrid {
         });
     }
 
-    /** The grid as an 8-bit grayscale image, without writing it. */
+    /**
+     * The grid as an 8-bit grayscale image, without writing it.
+     *
+     * @param values  the values, image after image, row-major
+     * @param n       the number of images
+     * @param h       image height
+     * @param w       image width
+     * @param columns images per row
+     * @param lo      the value drawn black
+     * @param hi      the value drawn white
+     * @return the image
+     */
     public static BufferedImage render(float[] values, int n, int h, int w, int columns, float lo, float hi) {
         if (n <= 0 || h <= 0 || w <= 0 || columns <= 0) {
             throw new IllegalArgumentException("PngGrid: need n, h, w, columns > 0 but got n " + n + ", " + h + "x" + w + ", columns " + columns);

@@ -21,9 +21,18 @@ import io.genten.tensor.Tensor;
  * decoder pipelines only run them (their extra layers, ReLU, Flatten, Reshape, have no mode or state). Build outside any step scope.
  */
 public final class ConvVae extends Module implements GenerativeModel {
+    /** The latent size. */
     public static final int LATENT = 32;
 
-    /** The outputs of a forward pass: decoder logits, the Gaussian's parameters, z and the noise. */
+    /**
+     * The outputs of a training forward pass.
+     *
+     * @param logits the decoder's logits (N, 1, 28, 28)
+     * @param mu     the encoder's means (N, 32)
+     * @param logvar the encoder's log variances (N, 32)
+     * @param z      the sampled codes mu + exp(logvar / 2) * eps
+     * @param eps    the standard normal noise used
+     */
     public record Output(Tensor logits, Tensor mu, Tensor logvar, Tensor z, Tensor eps) {}
 
     private final Sequential encoder, decoder;
@@ -34,6 +43,13 @@ public final class ConvVae extends Module implements GenerativeModel {
     /** Held by a trainer for each whole step, so a second thread training it at the same time fails fast (see {@link InUse}). */
     final InUse trainingUse = new InUse("ConvVae");
 
+    /**
+     * A VAE with PyTorch's initialization drawn from Philox streams of {@code seed} (the noise
+     * stream is derived from it too). Build outside any step scope.
+     *
+     * @param backend where the weights live and the ops run
+     * @param seed    the initialization seed
+     */
     public ConvVae(Backend backend, long seed) {
         super(backend);
         var init = new Init(seed);
@@ -66,7 +82,12 @@ public final class ConvVae extends Module implements GenerativeModel {
 
     @Override public String kind() { return "vae"; }
 
-    /** Forward with noise eps from this model's Philox stream (the offset advances each call). */
+    /**
+     * Training forward with noise eps from this model's Philox stream (the offset advances each call).
+     *
+     * @param x images (N, 1, 28, 28) in [0, 1]
+     * @return the outputs, kept for {@link #backwardVae}
+     */
     public Output forwardVae(Tensor x) {
         var h = encoder.forward(x);
         var mu = muLayer.forward(h);
@@ -75,7 +96,13 @@ public final class ConvVae extends Module implements GenerativeModel {
         return finish(mu, logvar, r.z(), r.eps());
     }
 
-    /** Forward with the given noise eps (N, 32): for tests against fixed noise. */
+    /**
+     * Training forward with the given noise: for tests against fixed noise.
+     *
+     * @param x   images (N, 1, 28, 28) in [0, 1]
+     * @param eps standard normal noise (N, 32)
+     * @return the outputs, kept for {@link #backwardVae}
+     */
     public Output forwardVae(Tensor x, Tensor eps) {
         var h = encoder.forward(x);
         var mu = muLayer.forward(h);
@@ -92,7 +119,11 @@ public final class ConvVae extends Module implements GenerativeModel {
 
     /**
      * Backward of the last forward from the logits' gradient, adding {@code klScale} times the
-     * gradient of the summed KL term at mu and logvar (one fused backend op); returns dx.
+     * gradient of the summed KL term at mu and logvar (one fused backend op).
+     *
+     * @param dlogits the loss gradient with respect to the logits
+     * @param klScale the weight of the KL term's gradient (e.g. 1 / N)
+     * @return the gradient with respect to the input images
      */
     public Tensor backwardVae(Tensor dlogits, float klScale) {
         if (last == null) throw new IllegalStateException("ConvVae.backward called without a forward before it");
@@ -104,7 +135,12 @@ public final class ConvVae extends Module implements GenerativeModel {
         return encoder.backward(dh);
     }
 
-    /** The outputs of the last forward (alive until the scope they were made in closes). */
+    /**
+     * The outputs of the last forward (alive until the scope they were made in closes).
+     *
+     * @return the last training forward's outputs
+     * @throws IllegalStateException before any forward
+     */
     public Output lastOutput() {
         if (last == null) throw new IllegalStateException("ConvVae: no forward yet");
         return last;
@@ -208,8 +244,17 @@ public final class ConvVae extends Module implements GenerativeModel {
         }
     }
 
-    /** The offset of the next training noise draw (to resume a run). */
+    /**
+     * The offset of the next training noise draw (to resume a run).
+     *
+     * @return the Philox offset
+     */
     public long noiseOffset() { return noiseOffset; }
 
+    /**
+     * Sets the offset of the next training noise draw (to resume a run).
+     *
+     * @param offset the Philox offset
+     */
     public void setNoiseOffset(long offset) { this.noiseOffset = offset; }
 }

@@ -24,8 +24,11 @@ import java.util.Map;
  * image in [-1, 1] and a discriminator from an image to one logit. Build outside any step scope.
  */
 public final class Dcgan implements GenerativeModel {
+    /** The latent size of the generator's input. */
     public static final int LATENT = 100;
+    /** The LeakyReLU slope of both networks. */
     public static final float LEAK = 0.3f;
+    /** The discriminator's default dropout rate. */
     public static final float DROPOUT = 0.3f;
     /** Checkpoint name prefixes: one file holds both networks. */
     public static final String GENERATOR_PREFIX = "generator.", DISCRIMINATOR_PREFIX = "discriminator.";
@@ -36,11 +39,24 @@ public final class Dcgan implements GenerativeModel {
     private final Sequential generator;
     private final Sequential discriminator;
 
+    /**
+     * A DCGAN with PyTorch's initialization from Philox streams of {@code seed} and the default dropout.
+     * Build outside any step scope.
+     *
+     * @param backend where the weights live and the ops run
+     * @param seed    the initialization seed
+     */
     public Dcgan(Backend backend, long seed) {
         this(backend, seed, DROPOUT);
     }
 
-    /** With another dropout rate in the discriminator (0 turns it off). */
+    /**
+     * With another dropout rate in the discriminator (0 turns it off).
+     *
+     * @param backend where the weights live and the ops run
+     * @param seed    the initialization seed
+     * @param dropout the discriminator's dropout rate, in [0, 1)
+     */
     public Dcgan(Backend backend, long seed, float dropout) {
         this.backend = backend;
         var init = new Init(seed);
@@ -74,10 +90,18 @@ public final class Dcgan implements GenerativeModel {
 
     @Override public Backend backend() { return backend; }
 
-    /** z (N, 100) -> images (N, 1, 28, 28). */
+    /**
+     * The generator: z (N, 100) to images (N, 1, 28, 28) in [-1, 1]; for training (inference: {@link #generate}).
+     *
+     * @return the generator network
+     */
     public Module generator() { return generator; }
 
-    /** images (N, 1, 28, 28) -> logits (N, 1). */
+    /**
+     * The discriminator: images (N, 1, 28, 28) to logits (N, 1); for training (inference: {@link #discriminate}).
+     *
+     * @return the discriminator network
+     */
     public Module discriminator() { return discriminator; }
 
     /** Both networks, names prefixed with "generator." and "discriminator.". */

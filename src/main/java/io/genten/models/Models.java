@@ -5,11 +5,20 @@ import java.util.List;
 
 /** Builds a model by its checkpoint kind, for the CLI and {@link Checkpoint}. */
 public final class Models {
+    /** The kinds a checkpoint's "model" metadata may name. */
     public static final List<String> KINDS = List.of("dcgan", "vae");
 
     private Models() {}
 
-    /** A freshly initialized "dcgan" or "vae" (build outside any step scope). */
+    /**
+     * A freshly initialized model of the given kind (build outside any step scope).
+     *
+     * @param kind    "dcgan" or "vae"
+     * @param backend where the weights live
+     * @param seed    the initialization seed
+     * @return the model
+     * @throws IllegalArgumentException for another kind
+     */
     public static GenerativeModel create(String kind, Backend backend, long seed) {
         return switch (kind) {
             case "dcgan" -> new Dcgan(backend, seed);
