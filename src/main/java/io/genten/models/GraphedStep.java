@@ -43,12 +43,24 @@ public final class GraphedStep<L> implements AutoCloseable {
         this.expectedStep = target.stepCount().getAsLong();
     }
 
-    /** Warms up with one eager step on {@code staticInput} (N, 1, 28, 28) on the trainer's CUDA device, then captures the next. */
+    /**
+     * Warms up with one eager step on {@code staticInput} on the trainer's CUDA device, then captures the next.
+     *
+     * @param trainer     the trainer, on a {@link io.genten.backend.cuda.CudaBackend}
+     * @param staticInput the batch buffer (N, 1, 28, 28) the graph reads
+     * @return the captured step
+     */
     public static GraphedStep<VaeTrainer.Losses> capture(VaeTrainer trainer, Tensor staticInput) {
         return capture(trainer.graphTarget(), staticInput, trainer::losses);
     }
 
-    /** Warms up with one eager step on {@code staticInput} (N, 1, 28, 28) on the trainer's CUDA device, then captures the next. */
+    /**
+     * Warms up with one eager step on {@code staticInput} on the trainer's CUDA device, then captures the next.
+     *
+     * @param trainer     the trainer, on a {@link io.genten.backend.cuda.CudaBackend}
+     * @param staticInput the batch buffer (N, 1, 28, 28) the graph reads
+     * @return the captured step
+     */
     public static GraphedStep<GanTrainer.Losses> capture(GanTrainer trainer, Tensor staticInput) {
         return capture(trainer.graphTarget(), staticInput, trainer::losses);
     }
@@ -78,13 +90,25 @@ public final class GraphedStep<L> implements AutoCloseable {
         return new GraphedStep<>(target, cuda, input, losses, graph);
     }
 
-    /** The static input the graph reads: write a batch into it, then {@link #replay()}. */
+    /**
+     * The static input the graph reads: write a batch into it, then {@link #replay()}.
+     *
+     * @return the static input
+     */
     public Tensor input() { return input; }
 
-    /** Steps replayed so far. */
+    /**
+     * Steps replayed so far.
+     *
+     * @return the count
+     */
     public long replays() { return replays; }
 
-    /** Copies {@code batch} (host or this device, the static input's shape) into the static input and replays one step. */
+    /**
+     * Copies {@code batch} (host or this device, the static input's shape) into the static input and replays one step.
+     *
+     * @param batch the next batch
+     */
     public void replay(Tensor batch) {
         checkOpen();
         if (!batch.shape().equals(input.shape())) {
@@ -111,7 +135,11 @@ public final class GraphedStep<L> implements AutoCloseable {
         replays++;
     }
 
-    /** The losses of the last step (the warm-up or the last replay); synchronizes. */
+    /**
+     * The losses of the last step (the warm-up or the last replay); synchronizes.
+     *
+     * @return the losses
+     */
     public L losses() {
         checkOpen();
         return losses.get();

@@ -29,13 +29,30 @@ import java.util.Map;
  * so its replay keeps the eager order of uses.
  */
 public final class CachingAllocator implements AutoCloseable {
+    /** The smallest block handed out, in bytes (requests round up to a size class). */
     public static final long MIN_BLOCK = 512;
     private static final long SMALL_LIMIT = 1L << 20;
 
-    /** A device block: its address and its size-class capacity in bytes. */
+    /**
+     * A device block: its address and its size-class capacity in bytes.
+     *
+     * @param address the device address
+     * @param size    the capacity in bytes
+     */
     public record Block(long address, long size) {}
 
-    /** allocated: bytes handed out; cached: bytes on free lists; reserved: bytes held from the device. */
+    /**
+     * Allocator statistics. allocated: bytes handed out; cached: bytes on free lists; reserved: bytes held from the device.
+     *
+     * @param allocatedBytes     bytes handed out now
+     * @param cachedBytes        bytes on the free lists
+     * @param reservedBytes      bytes held from the device (allocated plus cached)
+     * @param peakAllocatedBytes the most bytes handed out at once
+     * @param mallocCalls        device allocations made
+     * @param freeCalls          device frees made
+     * @param cacheHits          requests served from the cache
+     * @param oomRetries         allocations retried after emptying the cache
+     */
     public record Stats(long allocatedBytes, long cachedBytes, long reservedBytes, long peakAllocatedBytes,
                         long mallocCalls, long freeCalls, long cacheHits, long oomRetries) {
         @Override public String toString() {
@@ -51,6 +68,8 @@ public final class CachingAllocator implements AutoCloseable {
     public static final class GraphPool {
         private final Map<Long, Block> touched = new HashMap<>();
         private boolean released;
+
+        private GraphPool() {}
     }
 
     private final DeviceMemory memory;
@@ -63,9 +82,19 @@ public final class CachingAllocator implements AutoCloseable {
     private long allocated, cached, reserved, peak, mallocs, frees, hits, oomRetries;
     private boolean closed;
 
+    /**
+     * An allocator over {@code memory}.
+     *
+     * @param memory the raw device memory (or a host fake in tests)
+     */
     public CachingAllocator(DeviceMemory memory) { this.memory = memory; }
 
-    /** The size class of a request of {@code bytes}. */
+    /**
+     * The size class of a request of {@code bytes}.
+     *
+     * @param bytes the request
+     * @return the capacity of the block that serves it
+     */
     public static long sizeClass(long bytes) {
         if (bytes < 0) throw new IllegalArgumentException("allocation of " + bytes + " bytes");
         if (bytes <= SMALL_LIMIT) return Math.max(MIN_BLOCK, roundUp(bytes, MIN_BLOCK));
@@ -75,6 +104,13 @@ public final class CachingAllocator implements AutoCloseable {
 
     private static long roundUp(long x, long m) { return Math.addExact(x, m - 1) / m * m; }
 
+    /**
+     * A block of at least {@code bytes}, from the cache when one of its size class is free.
+     *
+     * @param bytes the request
+     * @return the block
+     * @throws CudaOutOfMemoryException when the device is full even after the cache was emptied
+     */
     public synchronized Block allocate(long bytes) {
         if (closed) throw new IllegalStateException("CUDA allocator used after the backend was closed");
         long size = sizeClass(bytes);
@@ -98,10 +134,10 @@ public final class CachingAllocator implements AutoCloseable {
     }
 
     /**
-     * A block that outlives the step that asks for it (a table built on first use): always fresh
-     * from the device, never a cached block. Taking a cached block would leave the cache one short
-     * of what the rest of that step's temporaries need when the step runs again, so an eager warm-up
-     * step would no longer warm the cache for its capture.
+     * A block that lives across steps (parameters, optimizer state), outside any graph's pool.
+     *
+     * @param bytes the request
+     * @return the block
      */
     public synchronized Block allocateLongLived(long bytes) {
         if (closed) throw new IllegalStateException("CUDA allocator used after the backend was closed");
@@ -140,7 +176,11 @@ public final class CachingAllocator implements AutoCloseable {
         }
     }
 
-    /** Returns a block: to its graph if a captured graph references it, else to the cache. */
+    /**
+     * Returns a block: to its graph if a captured graph references it, else to the cache.
+     *
+     * @param b a block this allocator handed out
+     */
     public synchronized void release(Block b) {
         allocated -= b.size();
         if (closed) {
@@ -171,10 +211,20 @@ public final class CachingAllocator implements AutoCloseable {
         free.clear();
     }
 
+    /**
+     * The current statistics.
+     *
+     * @return a snapshot
+     */
     public synchronized Stats stats() {
         return new Stats(allocated, cached, reserved, peak, mallocs, frees, hits, oomRetries);
     }
 
+    /**
+     * Whether a CUDA graph capture is in progress.
+     *
+     * @return true between the capture's begin and end
+     */
     public synchronized boolean isCapturing() { return capturing != null; }
 
     synchronized void beginCapture() {

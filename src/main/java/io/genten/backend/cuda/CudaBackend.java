@@ -58,6 +58,12 @@ public final class CudaBackend implements Backend {
     private final List<CudaGraph> graphs = new ArrayList<>();
     private boolean closed;
 
+    /**
+     * Opens the CUDA backend on {@code options.device()}: a stream, cuBLAS and (when present) cuDNN handles, a caching allocator.
+     *
+     * @param options the device, math mode and implementations
+     * @throws CudaUnavailableException when the CUDA backend cannot run here (the message says why)
+     */
     public CudaBackend(CudaOptions options) {
         this.options = options;
         this.device = Device.cuda(options.device());
@@ -96,14 +102,32 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** Device 0, strict FP32, our kernels. */
+    /**
+     * Device 0, strict FP32, our kernels.
+     *
+     * @return a new backend
+     */
     public static CudaBackend create() { return new CudaBackend(CudaOptions.defaults()); }
 
+    /**
+     * The options this backend was opened with.
+     *
+     * @return the options
+     */
     public CudaOptions options() { return options; }
 
+    /**
+     * The availability report this backend was opened under.
+     *
+     * @return the report
+     */
     public CudaAvailability availability() { return availability; }
 
-    /** Allocator statistics, for tests and {@code genten info}. */
+    /**
+     * Allocator statistics, for tests and {@code genten info}.
+     *
+     * @return a snapshot
+     */
     public CachingAllocator.Stats memoryStats() { return allocator.stats(); }
 
     /** Frees the allocator's cached blocks (e.g. after catching a {@link CudaOutOfMemoryException}). */
@@ -120,7 +144,11 @@ public final class CudaBackend implements Backend {
         return stream;
     }
 
-    /** Whether {@link #close} was called: then every use of the backend or its tensors' memory is refused. */
+    /**
+     * Whether {@link #close} was called: then every use of the backend or its tensors' memory is refused.
+     *
+     * @return true after close
+     */
     public boolean isClosed() { return closed; }
 
     void requireOpen() {
@@ -258,12 +286,20 @@ public final class CudaBackend implements Backend {
         return t;
     }
 
-    /** Adds {@code by} to the device offset counter of every random op (queued: capturable). */
+    /**
+     * Adds {@code by} to the device offset counter of every random op (queued: capturable).
+     *
+     * @param by the Philox offsets to skip
+     */
     public void advanceRandomOffset(long by) {
         check(Native.counterAdd(counter(), by, stream), "advanceRandomOffset", "by " + by);
     }
 
-    /** The device offset counter (synchronizes). */
+    /**
+     * The device offset counter (synchronizes).
+     *
+     * @return the counter's value
+     */
     public long randomOffset() {
         requireNotCapturing("randomOffset");
         try (var arena = Arena.ofConfined()) {

@@ -32,7 +32,13 @@ public final class CudaGraph implements AutoCloseable {
         backend.register(this);
     }
 
-    /** Captures {@code step} (which only queues work: nothing runs) and instantiates the graph. */
+    /**
+     * Captures {@code step} (which only queues work: nothing runs) and instantiates the graph.
+     *
+     * @param backend the backend whose stream is captured
+     * @param step    the work to capture
+     * @return the graph, ready to replay
+     */
     public static CudaGraph capture(CudaBackend backend, Runnable step) {
         var stream = backend.stream(); // refuses a closed backend
         var allocator = backend.allocator();

@@ -10,12 +10,29 @@ import java.lang.foreign.MemorySegment;
 public final class CudaTimer {
     private CudaTimer() {}
 
-    /** Total device time of {@code iterations} runs, measured between two events. */
+    /**
+     * Total device time of {@code iterations} runs, measured between two events.
+     *
+     * @param iterations the number of runs
+     * @param totalMs    their total time in milliseconds
+     */
     public record Timing(int iterations, double totalMs) {
+        /**
+         * The mean time of one run.
+         *
+         * @return milliseconds
+         */
         public double perIterationMs() { return totalMs / iterations; }
     }
 
-    /** Runs {@code body} {@code iterations} times between two events and waits for the end. */
+    /**
+     * Runs {@code body} {@code iterations} times between two events and waits for the end.
+     *
+     * @param backend    the backend whose stream is timed
+     * @param iterations how many runs
+     * @param body       the work
+     * @return the timing
+     */
     public static Timing time(CudaBackend backend, int iterations, Runnable body) {
         if (iterations < 1) throw new IllegalArgumentException("CudaTimer: iterations " + iterations + " must be >= 1");
         var stream = backend.stream();

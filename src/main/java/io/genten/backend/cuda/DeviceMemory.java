@@ -5,8 +5,19 @@ package io.genten.backend.cuda;
  * genten_free; tests use a fake on the host.
  */
 public interface DeviceMemory {
-    /** A device address of at least {@code bytes}; throws {@link CudaOutOfMemoryException} when the device is full. */
+    /**
+     * A device address of at least {@code bytes}.
+     *
+     * @param bytes the size
+     * @return the address
+     * @throws CudaOutOfMemoryException when the device is full
+     */
     long malloc(long bytes);
 
+    /**
+     * Frees an address {@link #malloc} returned.
+     *
+     * @param address the address
+     */
     void free(long address);
 }
