@@ -9,8 +9,9 @@ import io.genten.backend.cuda.CudaOptions;
 /**
  * Picks the backend to run on, and says why: {@code AUTO} takes the GPU when the CUDA backend is
  * usable and otherwise the CPU, naming what made the GPU unusable; {@code CUDA} fails loudly
- * instead of falling back. The choice is logged at INFO on the {@code io.genten} logger
- * ({@link System.Logger}). The command line's {@code --device} uses this class.
+ * instead of falling back. The choice is logged on the {@code io.genten} logger ({@link System.Logger}):
+ * at INFO, or at WARNING when AUTO falls back although a CUDA library is present (a driver, device
+ * or cuBLAS problem: a silent slowdown otherwise). The command line's {@code --device} uses this class.
  *
  * <pre>{@code
  * var selected = DeviceSelection.open(DeviceSelection.Preference.AUTO);
@@ -78,7 +79,11 @@ public final class DeviceSelection {
             selection = new Selection(backend, backend.device() + " (" + (preference == Preference.AUTO ? "usable GPU found; " : "requested; ")
                     + "math " + cuda.math() + ", conv " + cuda.conv() + ", batchnorm " + cuda.batchNorm() + ")");
         }
-        LOG.log(System.Logger.Level.INFO, () -> "device " + selection.reason() + "; backend " + selection.backend().describe());
+        // a CUDA library that is there but cannot run (driver, device, cuBLAS) is a silent slowdown: warn;
+        // a build without one (no nvcc) is the ordinary CPU-only case: inform
+        var level = preference == Preference.AUTO && !availability.available() && availability.libraryPath() != null
+                ? System.Logger.Level.WARNING : System.Logger.Level.INFO;
+        LOG.log(level, () -> "device " + selection.reason() + "; backend " + selection.backend().describe());
         return selection;
     }
 }

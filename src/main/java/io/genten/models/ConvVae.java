@@ -233,9 +233,11 @@ public final class ConvVae extends Module implements GenerativeModel {
     /** sigmoid(decoder(z)) for z = randn (n, 32) from (seed, offset 0): n new images in [0, 1]. */
     @Override public Tensor sample(int n, long seed) {
         if (n < 1) throw new IllegalArgumentException("ConvVae.sample: n " + n + " must be positive");
-        try (var z = backend.randn(Shape.of(n, LATENT), seed, 0)) {
-            return decode(z);
-        }
+        return Exclusive.call(backend, () -> {
+            try (var z = backend.randn(Shape.of(n, LATENT), seed, 0)) {
+                return decode(z);
+            }
+        });
     }
 
     private static void checkImages(String op, Tensor x) {

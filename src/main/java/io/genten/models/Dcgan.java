@@ -173,9 +173,11 @@ public final class Dcgan implements GenerativeModel {
     /** {@link #generate} of z = randn (n, 100) from (seed, offset 0): n images in [-1, 1]. */
     @Override public Tensor sample(int n, long seed) {
         if (n < 1) throw new IllegalArgumentException("Dcgan.sample: n " + n + " must be positive");
-        try (var z = backend.randn(Shape.of(n, LATENT), seed, 0)) {
-            return generate(z);
-        }
+        return Exclusive.call(backend, () -> {
+            try (var z = backend.randn(Shape.of(n, LATENT), seed, 0)) {
+                return generate(z);
+            }
+        });
     }
 
     /** Frees both networks' parameters and buffers (not the backend). Idempotent. */
