@@ -78,9 +78,10 @@ public abstract class Module implements AutoCloseable, Stateful {
     /**
      * The eval-mode output for {@code x} (running statistics, no dropout) whatever the current mode,
      * without caching anything in the module: safe to call from many threads at once on one module
-     * (see the class comment for the conditions). The result is the same, bit for bit, as
-     * {@code eval().forward(x)}. Every layer of {@code io.genten.nn} and both models implement it;
-     * a module of your own that should serve inference overrides it.
+     * (see the class comment for the conditions). For the layers of {@code io.genten.nn} and a
+     * {@link Sequential} of them the result is, bit for bit, that of {@code eval().forward(x)}; the
+     * VAE's is its deterministic counterpart (the decoder at the mean, no noise). A module of your
+     * own that should serve inference overrides it.
      *
      * @param x the input, on this module's device; not closed or changed
      * @return the output: a new tensor (or a view of {@code x} for reshaping layers) that the
