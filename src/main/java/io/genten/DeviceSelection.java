@@ -77,7 +77,8 @@ public final class DeviceSelection {
         } else {
             var backend = new CudaBackend(cuda);
             selection = new Selection(backend, backend.device() + " (" + (preference == Preference.AUTO ? "usable GPU found; " : "requested; ")
-                    + "math " + cuda.math() + ", conv " + cuda.conv() + ", batchnorm " + cuda.batchNorm() + ")");
+                    + (availability.emulated() ? "EMULATED on the CPU (-Dgenten.cuda.emulator); " : "")
+                    + "math " + cuda.math() + ", conv " + cuda.conv() + ", batchnorm " + cuda.batchNorm() + ", linear " + cuda.linear() + ")");
         }
         // a CUDA library that is there but cannot run (driver, device, cuBLAS) is a silent slowdown: warn;
         // a build without one (no nvcc) is the ordinary CPU-only case: inform

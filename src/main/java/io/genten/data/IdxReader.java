@@ -14,31 +14,61 @@ import java.util.zip.ZipException;
  * recognized by its magic bytes 1f 8b, not by the file name. All header integers are big-endian.
  */
 public final class IdxReader {
+    /** The magic number of an IDX file of unsigned-byte images (3 dimensions). */
     public static final int IMAGES_MAGIC = 0x00000803;
+    /** The magic number of an IDX file of unsigned-byte labels (1 dimension). */
     public static final int LABELS_MAGIC = 0x00000801;
     /** Largest accepted rows or cols: IDX images beyond this are not images this project can train on. */
     public static final int MAX_SIDE = 4096;
 
     private IdxReader() {}
 
+    /**
+     * Reads an image file (raw or gzip).
+     *
+     * @param file the IDX3 file
+     * @return the images
+     * @throws IOException when the file is unreadable or malformed ({@link DataFormatException} names what is wrong)
+     */
     public static IdxImages readImages(Path file) throws IOException {
         try (var in = Files.newInputStream(file)) {
             return readImages(in, file.toString(), rawSize(file));
         }
     }
 
+    /**
+     * Reads a label file (raw or gzip).
+     *
+     * @param file the IDX1 file
+     * @return one label byte per image
+     * @throws IOException when the file is unreadable or malformed ({@link DataFormatException} names what is wrong)
+     */
     public static byte[] readLabels(Path file) throws IOException {
         try (var in = Files.newInputStream(file)) {
             return readLabels(in, file.toString(), rawSize(file));
         }
     }
 
-    /** Reads an image file from {@code in} (not closed); {@code source} names it in error messages. */
+    /**
+     * Reads an image file from {@code in} (not closed).
+     *
+     * @param in     the stream, raw or gzip
+     * @param source names the stream in error messages
+     * @return the images
+     * @throws IOException when the stream is unreadable or malformed
+     */
     public static IdxImages readImages(InputStream in, String source) throws IOException {
         return readImages(in, source, -1);
     }
 
-    /** Reads a label file from {@code in} (not closed); {@code source} names it in error messages. */
+    /**
+     * Reads a label file from {@code in} (not closed).
+     *
+     * @param in     the stream, raw or gzip
+     * @param source names the stream in error messages
+     * @return one label byte per image
+     * @throws IOException when the stream is unreadable or malformed
+     */
     public static byte[] readLabels(InputStream in, String source) throws IOException {
         return readLabels(in, source, -1);
     }

@@ -10,10 +10,20 @@ public final class Printable {
 
     private Printable() {}
 
-    /** Untrusted text (a tensor name, a metadata value): escaped and cut to 300 characters. */
+    /**
+     * Untrusted text (a tensor name, a metadata value): escaped and cut to 300 characters.
+     *
+     * @param text the text (null prints as "null")
+     * @return one printable line
+     */
     public static String of(Object text) { return escape(String.valueOf(text), MAX); }
 
-    /** A whole message: escaped into one line, not cut. */
+    /**
+     * A whole message: escaped into one line, not cut.
+     *
+     * @param text the message
+     * @return one printable line
+     */
     public static String line(String text) { return escape(String.valueOf(text), Integer.MAX_VALUE); }
 
     private static String escape(String s, int max) {

@@ -29,8 +29,20 @@ public final class SafeTensors {
 
     private SafeTensors() {}
 
-    /** The tensors of a file (host tensors, in file order) and its {@code __metadata__}. */
+    /**
+     * The tensors of a file (host tensors, in file order) and its {@code __metadata__}. Closing it closes the tensors.
+     *
+     * @param tensors  the tensors by name
+     * @param metadata the string metadata
+     */
     public record Contents(Map<String, Tensor> tensors, Map<String, String> metadata) implements AutoCloseable {
+        /**
+         * One tensor by name.
+         *
+         * @param name the tensor's name
+         * @return the tensor
+         * @throws IllegalArgumentException naming the tensors present when there is none of that name
+         */
         public Tensor get(String name) {
             var t = tensors.get(name);
             if (t == null) throw new IllegalArgumentException("no tensor named '" + name + "' (have " + tensors.keySet() + ")");
@@ -40,7 +52,14 @@ public final class SafeTensors {
         @Override public void close() { tensors.values().forEach(Tensor::close); }
     }
 
-    /** One tensor's entry in the header: its name, shape and byte range within the data section. */
+    /**
+     * One tensor's entry in the header: its name, shape and byte range within the data section.
+     *
+     * @param name  the tensor's name
+     * @param shape its shape
+     * @param begin the first byte, relative to the data section
+     * @param end   one past the last byte
+     */
     public record Entry(String name, Shape shape, long begin, long end) {}
 
     /**
@@ -48,8 +67,19 @@ public final class SafeTensors {
      * byte range has been checked against the file's real length (64-bit arithmetic, ranges
      * inside the data section, none overlapping), so a caller can check names and shapes against
      * a model before any tensor data is read.
+     *
+     * @param file      the file
+     * @param dataStart where the data section starts
+     * @param fileSize  the file's length when the header was read
+     * @param entries   the tensors, in file order
+     * @param metadata  the string metadata
      */
     public record Header(Path file, long dataStart, long fileSize, List<Entry> entries, Map<String, String> metadata) {
+        /**
+         * The shapes by name.
+         *
+         * @return a new ordered map
+         */
         public Map<String, Shape> shapes() {
             var out = new LinkedHashMap<String, Shape>();
             entries.forEach(e -> out.put(e.name(), e.shape()));
@@ -57,20 +87,39 @@ public final class SafeTensors {
         }
     }
 
-    /** Reads and validates the header only. */
+    /**
+     * Reads and validates the header only.
+     *
+     * @param file the safetensors file
+     * @return the header
+     * @throws IOException when the file is unreadable or malformed ({@link CheckpointException})
+     */
     public static Header readHeader(Path file) throws IOException {
         try (var ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return readHeader(file, ch);
         }
     }
 
+    /**
+     * Reads a whole file into host tensors.
+     *
+     * @param file the safetensors file
+     * @return its tensors and metadata
+     * @throws IOException when the file is unreadable, truncated or malformed ({@link CheckpointException})
+     */
     public static Contents read(Path file) throws IOException {
         try (var ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return readData(readHeader(file, ch), ch);
         }
     }
 
-    /** Reads the tensors of a header from {@link #readHeader} (the file must not have changed since). */
+    /**
+     * Reads the tensors of a header from {@link #readHeader} (the file must not have changed since).
+     *
+     * @param header the header
+     * @return the tensors and metadata
+     * @throws IOException when the file is unreadable or changed since
+     */
     public static Contents read(Header header) throws IOException {
         try (var ch = FileChannel.open(header.file(), StandardOpenOption.READ)) {
             if (ch.size() != header.fileSize()) throw new CheckpointException(header.file() + ": changed while being read");
@@ -186,7 +235,14 @@ public final class SafeTensors {
         return new Contents(tensors, header.metadata());
     }
 
-    /** Writes the tensors (from any device) atomically, names sorted as the format recommends. */
+    /**
+     * Writes the tensors (from any device) atomically, names sorted as the format recommends.
+     *
+     * @param file     the file to write (replaced if present)
+     * @param tensors  the tensors by name
+     * @param metadata string metadata, or null
+     * @throws IOException when the file cannot be written
+     */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         var sorted = new TreeMap<>(tensors);
         var header = new StringBuilder("{");

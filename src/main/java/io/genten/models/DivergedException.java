@@ -7,13 +7,24 @@ package io.genten.models;
  * {@link TrainingState#commit} before it would write a non-finite value.
  */
 public final class DivergedException extends IllegalStateException {
+    /** The 1-based step whose result was not finite (part of the serialized form). */
     private final long step;
 
+    /**
+     * An exception naming the step and what was not finite.
+     *
+     * @param step the 1-based step
+     * @param what the loss or parameter that was not finite
+     */
     public DivergedException(long step, String what) {
         super("training diverged at step " + step + ": " + what);
         this.step = step;
     }
 
-    /** The 1-based step whose result was not finite. */
+    /**
+     * The 1-based step whose result was not finite.
+     *
+     * @return the step
+     */
     public long step() { return step; }
 }

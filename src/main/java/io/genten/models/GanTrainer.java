@@ -36,12 +36,19 @@ import java.util.Map;
  * instead of garbage. Do not sample from the model in another thread while it trains.
  */
 public final class GanTrainer implements AutoCloseable {
+    /** The discriminator's default target for real images (one-sided label smoothing). */
     public static final float DEFAULT_REAL_LABEL = 0.9f;
+    /** DESIGN.md's Adam for both networks: lr 1e-4, betas (0.9, 0.999). */
     public static final AdamConfig DEFAULT_ADAM = AdamConfig.of(1e-4f, 0.9f, 0.999f);
     /** Philox offsets one step takes on every stream (z and each dropout layer): one per discriminator pass. */
     public static final int RANDOM_STRIDE = 3;
 
-    /** The step's losses: discriminator (real + fake) and generator. */
+    /**
+     * The step's losses: discriminator (real + fake) and generator.
+     *
+     * @param discriminator the discriminator's BCE on real plus on generated images
+     * @param generator     the generator's non-saturating BCE
+     */
     public record Losses(float discriminator, float generator) {}
 
     private final Dcgan gan;
@@ -54,16 +61,35 @@ public final class GanTrainer implements AutoCloseable {
     private boolean stepped;
     private long step;
 
+    /**
+     * A trainer with the default real label and Adam.
+     *
+     * @param gan       the model to train (its weights are updated in place)
+     * @param noiseSeed the Philox key of the latent noise
+     */
     public GanTrainer(Dcgan gan, long noiseSeed) {
         this(gan, noiseSeed, DEFAULT_REAL_LABEL, DEFAULT_ADAM);
     }
 
-    /** With another real label (1 turns label smoothing off) and the default Adam. */
+    /**
+     * With another real label (1 turns label smoothing off) and the default Adam.
+     *
+     * @param gan       the model to train
+     * @param noiseSeed the Philox key of the latent noise
+     * @param realLabel the discriminator's target for real images, in (0.5, 1]
+     */
     public GanTrainer(Dcgan gan, long noiseSeed, float realLabel) {
         this(gan, noiseSeed, realLabel, DEFAULT_ADAM);
     }
 
-    /** realLabel: the discriminator's target for real images, 0.9 (one-sided smoothing) or 1. */
+    /**
+     * A trainer with its own real label and Adam.
+     *
+     * @param gan       the model to train
+     * @param noiseSeed the Philox key of the latent noise
+     * @param realLabel the discriminator's target for real images, 0.9 (one-sided smoothing) or 1
+     * @param adam      the optimizer's hyperparameters, for both networks
+     */
     public GanTrainer(Dcgan gan, long noiseSeed, float realLabel, AdamConfig adam) {
         if (!(realLabel > 0.5f && realLabel <= 1f)) throw new IllegalArgumentException("GanTrainer: real label " + realLabel + " must be in (0.5, 1]");
         this.gan = gan;
@@ -83,12 +109,25 @@ public final class GanTrainer implements AutoCloseable {
         m.children().values().forEach(c -> collectDropouts(c, out));
     }
 
+    /**
+     * The model being trained.
+     *
+     * @return the DCGAN
+     */
     public Dcgan model() { return gan; }
 
-    /** Steps taken. */
+    /**
+     * Steps taken.
+     *
+     * @return the step count
+     */
     public long stepCount() { return step; }
 
-    /** Continues a run: the next step uses Philox offsets {@code 3 * step} onwards. */
+    /**
+     * Continues a run: the next step uses Philox offsets {@code 3 * step} onwards.
+     *
+     * @param step the steps already taken, &gt;= 0
+     */
     public void setStepCount(long step) {
         if (step < 0) throw new IllegalArgumentException("GanTrainer: step count " + step + " must be non-negative");
         this.step = step;
@@ -99,6 +138,9 @@ public final class GanTrainer implements AutoCloseable {
      * synchronizes to read the losses. A non-finite loss (and, every
      * 64 steps, a non-finite parameter) throws
      * {@link DivergedException} naming the step.
+     *
+     * @param realImages (N, 1, 28, 28) scaled to [-1, 1], on the model's device
+     * @return the losses
      */
     public Losses step(Tensor realImages) {
         try (var use = gan.trainingUse.enter()) {
@@ -114,13 +156,22 @@ public final class GanTrainer implements AutoCloseable {
         return l;
     }
 
-    /** The losses of the last step (synchronizes). */
+    /**
+     * The losses of the last step (synchronizes).
+     *
+     * @return the losses
+     * @throws IllegalStateException before any step
+     */
     public Losses losses() {
         if (!stepped) throw new IllegalStateException("GanTrainer.losses: no step yet");
         return new Losses(lossReal.item() + lossFake.item(), lossG.item());
     }
 
-    /** The gradients the last step applied, "generator."/"discriminator." prefixed: live buffers the next step overwrites. */
+    /**
+     * The gradients the last step applied, "generator."/"discriminator." prefixed: live buffers the next step overwrites.
+     *
+     * @return gradients by parameter name
+     */
     public Map<String, Tensor> gradients() {
         var out = new LinkedHashMap<String, Tensor>();
         adamG.lastGradients().forEach((k, v) -> out.put(Dcgan.GENERATOR_PREFIX + k, v));
@@ -128,14 +179,23 @@ public final class GanTrainer implements AutoCloseable {
         return out;
     }
 
-    /** Both optimizers' moments, "generator."/"discriminator." prefixed (live tensors), for {@link TrainingState}. */
+    /**
+     * Both optimizers' moments, "generator."/"discriminator." prefixed (live tensors), for {@link TrainingState}.
+     *
+     * @return the moments by name
+     */
     public Map<String, Tensor> optimizerState() {
         var out = new LinkedHashMap<String, Tensor>(adamG.state(Dcgan.GENERATOR_PREFIX));
         out.putAll(adamD.state(Dcgan.DISCRIMINATOR_PREFIX));
         return out;
     }
 
-    /** Continues a run after {@code steps} steps: Adam's moments and counts, and the noise and dropout offsets. */
+    /**
+     * Continues a run after {@code steps} steps: Adam's moments and counts, and the noise and dropout offsets.
+     *
+     * @param optimizerState the moments, as {@link #optimizerState()} names them
+     * @param steps          the steps already taken
+     */
     public void restore(Map<String, Tensor> optimizerState, long steps) {
         adamG.loadState(optimizerState, Dcgan.GENERATOR_PREFIX, steps);
         adamD.loadState(optimizerState, Dcgan.DISCRIMINATOR_PREFIX, steps);
@@ -153,7 +213,11 @@ public final class GanTrainer implements AutoCloseable {
         for (var d : dropouts) d.setNextOffset(base + pass);
     }
 
-    /** One step, only queued: nothing is read back (the losses go to the trainer's device scalars). */
+    /**
+     * One step, only queued: nothing is read back (the losses go to the trainer's device scalars).
+     *
+     * @param realImages (N, 1, 28, 28) scaled to [-1, 1], on the model's device
+     */
     public void stepOnDevice(Tensor realImages) {
         checkImages(realImages);
         try (var use = gan.trainingUse.enter()) { // entered first: a refused thread must not reach the finally of the step

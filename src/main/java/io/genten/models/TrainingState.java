@@ -24,6 +24,7 @@ import java.util.Map;
  * values ({@link DivergedException}), so the last good state stays.
  */
 public final class TrainingState {
+    /** The value of the "format" metadata that marks a training-state file. */
     public static final String FORMAT = "genten.training_state.v1";
     static final String MODEL_PREFIX = "model.", OPTIMIZER_PREFIX = "optimizer.";
     static final String FORMAT_KEY = "format", MODEL = "model", STEPS = "steps", EPOCHS = "epochs", NOISE = "noise_offset", RUN_ID = "run_id",
@@ -31,32 +32,80 @@ public final class TrainingState {
 
     private TrainingState() {}
 
-    /** What a state file says about its run: model kind, counters, run id and the settings it was started with. */
+    /**
+     * What a state file says about its run: model kind, counters, run id and the settings it was started with.
+     *
+     * @param kind       "vae" or "dcgan"
+     * @param steps      steps taken
+     * @param epochsDone epochs completed
+     * @param runId      the run's id
+     * @param settings   the settings the run was started with
+     */
     public record Saved(String kind, long steps, int epochsDone, String runId, Map<String, String> settings) {}
 
-    /** The training state that goes with a checkpoint: {@code vae.safetensors -> vae.train.safetensors}. */
+    /**
+     * The training state that goes with a checkpoint: {@code vae.safetensors -> vae.train.safetensors}.
+     *
+     * @param checkpoint the model checkpoint's path
+     * @return the training state's path beside it
+     */
     public static Path besides(Path checkpoint) {
         String name = checkpoint.getFileName().toString();
         String stem = name.endsWith(".safetensors") ? name.substring(0, name.length() - ".safetensors".length()) : name;
         return checkpoint.resolveSibling(stem + ".train.safetensors");
     }
 
+    /**
+     * Commits the VAE's run atomically: weights, Adam's moments, counters, noise offset and settings in one file.
+     *
+     * @param file       the state file
+     * @param trainer    the trainer
+     * @param epochsDone epochs completed
+     * @param runId      the run's id
+     * @param settings   the settings the run was started with
+     * @throws IOException when the file cannot be written
+     * @throws DivergedException when a value to write is not finite
+     */
     public static void commit(Path file, VaeTrainer trainer, int epochsDone, String runId, Map<String, String> settings) throws IOException {
         var meta = metadata("vae", trainer.stepCount(), epochsDone, runId, settings);
         meta.put(NOISE, Long.toString(trainer.model().noiseOffset()));
         write(file, trainer.model(), trainer.optimizerState(), trainer.stepCount(), meta);
     }
 
+    /**
+     * Commits the DCGAN's run atomically: weights, both Adams' moments, counters and settings in one file.
+     *
+     * @param file       the state file
+     * @param trainer    the trainer
+     * @param epochsDone epochs completed
+     * @param runId      the run's id
+     * @param settings   the settings the run was started with
+     * @throws IOException when the file cannot be written
+     * @throws DivergedException when a value to write is not finite
+     */
     public static void commit(Path file, GanTrainer trainer, int epochsDone, String runId, Map<String, String> settings) throws IOException {
         write(file, trainer.model(), trainer.optimizerState(), trainer.stepCount(), metadata("dcgan", trainer.stepCount(), epochsDone, runId, settings));
     }
 
-    /** Reads only the header: the run's counters and settings, to compare before restoring. */
+    /**
+     * Reads only the header: the run's counters and settings, to compare before restoring.
+     *
+     * @param file the state file
+     * @return what it says about its run
+     * @throws IOException when the file cannot be read or is not a training state
+     */
     public static Saved peek(Path file) throws IOException {
         return saved(file, SafeTensors.readHeader(file).metadata());
     }
 
-    /** Restores the model's weights, Adam's moments, the step count and the noise offset. */
+    /**
+     * Restores the model's weights, Adam's moments, the step count and the noise offset.
+     *
+     * @param file    the state file
+     * @param trainer the trainer (and through it the model)
+     * @return what the file says about its run
+     * @throws IOException when the file cannot be read or does not fit the trainer
+     */
     public static Saved restore(Path file, VaeTrainer trainer) throws IOException {
         var header = SafeTensors.readHeader(file);
         var saved = expect(file, header, "vae");
@@ -68,6 +117,14 @@ public final class TrainingState {
         return saved;
     }
 
+    /**
+     * Restores both networks' weights, both Adams' moments and the step count.
+     *
+     * @param file    the state file
+     * @param trainer the trainer (and through it the model)
+     * @return what the file says about its run
+     * @throws IOException when the file cannot be read or does not fit the trainer
+     */
     public static Saved restore(Path file, GanTrainer trainer) throws IOException {
         var header = SafeTensors.readHeader(file);
         var saved = expect(file, header, "dcgan");

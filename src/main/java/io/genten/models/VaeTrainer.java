@@ -24,11 +24,18 @@ import java.util.Map;
  * in another thread while it trains: its weights change under the reader.
  */
 public final class VaeTrainer implements AutoCloseable {
+    /** DESIGN.md's learning rate: Adam(1e-3). */
     public static final float DEFAULT_LR = 1e-3f;
     /** Philox offsets one step takes from the model's noise stream. */
     static final long RANDOM_STRIDE = 1;
 
-    /** Per-image losses of a batch: reconstruction (BCE), KL and their sum. */
+    /**
+     * Per-image losses of a batch: reconstruction (BCE), KL and their sum.
+     *
+     * @param reconstruction the BCE summed over pixels, averaged over the batch
+     * @param kl             the KL term, averaged over the batch
+     * @param total          their sum
+     */
     public record Losses(float reconstruction, float kl, float total) {}
 
     private final ConvVae vae;
@@ -37,10 +44,27 @@ public final class VaeTrainer implements AutoCloseable {
     private final Tensor recSum, klSum;
     private int lastBatch;
 
+    /**
+     * A trainer with Adam(1e-3).
+     *
+     * @param vae the model to train (its weights are updated in place)
+     */
     public VaeTrainer(ConvVae vae) { this(vae, DEFAULT_LR); }
 
+    /**
+     * A trainer with Adam at another learning rate.
+     *
+     * @param vae the model to train
+     * @param lr  the learning rate
+     */
     public VaeTrainer(ConvVae vae, float lr) { this(vae, AdamConfig.of(lr, 0.9f, 0.999f)); }
 
+    /**
+     * A trainer with its own Adam.
+     *
+     * @param vae  the model to train
+     * @param adam the optimizer's hyperparameters
+     */
     public VaeTrainer(ConvVae vae, AdamConfig adam) {
         this.vae = vae;
         this.backend = vae.backend();
@@ -49,8 +73,18 @@ public final class VaeTrainer implements AutoCloseable {
         this.klSum = backend.zeros(Shape.scalar());
     }
 
+    /**
+     * The model being trained.
+     *
+     * @return the VAE
+     */
     public ConvVae model() { return vae; }
 
+    /**
+     * Steps taken.
+     *
+     * @return the optimizer's step count
+     */
     public long stepCount() { return adam.stepCount(); }
 
     /**
@@ -58,6 +92,9 @@ public final class VaeTrainer implements AutoCloseable {
      * A non-finite loss (and, every 64 steps, a non-finite
      * parameter) throws {@link DivergedException} naming the step: the model's weights are then
      * spoiled, so save nothing of it.
+     *
+     * @param images (N, 1, 28, 28) in [0, 1], on the model's device
+     * @return the step's per-image losses
      */
     public Losses step(Tensor images) {
         try (var use = vae.trainingUse.enter()) {
@@ -72,6 +109,8 @@ public final class VaeTrainer implements AutoCloseable {
     /**
      * One training step, only queued: forward, backward and Adam, with the losses written to the
      * trainer's device scalars and nothing read back.
+     *
+     * @param images (N, 1, 28, 28) in [0, 1], on the model's device
      */
     public void stepOnDevice(Tensor images) {
         checkImages(images);
@@ -85,7 +124,12 @@ public final class VaeTrainer implements AutoCloseable {
         }
     }
 
-    /** The per-image losses of the last step (or gradient computation); synchronizes. */
+    /**
+     * The per-image losses of the last step (or gradient computation); synchronizes.
+     *
+     * @return the losses
+     * @throws IllegalStateException before any step
+     */
     public Losses losses() {
         if (lastBatch == 0) throw new IllegalStateException("VaeTrainer.losses: no step yet");
         int n = lastBatch;
@@ -96,6 +140,10 @@ public final class VaeTrainer implements AutoCloseable {
     /**
      * Training-mode forward and backward without the optimizer step: the losses, and the
      * gradients left on the parameters. With {@code eps} null the noise comes from the model's stream.
+     *
+     * @param images (N, 1, 28, 28) in [0, 1]
+     * @param eps    the noise (N, 32), or null
+     * @return the per-image losses
      */
     public Losses computeGradients(Tensor images, Tensor eps) {
         checkImages(images);
@@ -105,13 +153,27 @@ public final class VaeTrainer implements AutoCloseable {
         }
     }
 
-    /** The gradients the last {@link #step} applied, by parameter name: live buffers the next step overwrites. */
+    /**
+     * The gradients the last {@link #step} applied, by parameter name: live buffers the next step overwrites.
+     *
+     * @return gradients by parameter name
+     */
     public Map<String, Tensor> gradients() { return adam.lastGradients(); }
 
-    /** Adam's moments by parameter name (live tensors), for {@link TrainingState}. */
+    /**
+     * Adam's moments by parameter name (live tensors), for {@link TrainingState}.
+     *
+     * @return the moments by name
+     */
     public Map<String, Tensor> optimizerState() { return adam.state(""); }
 
-    /** Continues a run: Adam's moments and step count, and the model's noise offset. */
+    /**
+     * Continues a run: Adam's moments and step count, and the model's noise offset.
+     *
+     * @param optimizerState the moments, as {@link #optimizerState()} names them
+     * @param steps          the steps already taken
+     * @param noiseOffset    the model's next noise offset
+     */
     public void restore(Map<String, Tensor> optimizerState, long steps, long noiseOffset) {
         adam.loadState(optimizerState, "", steps);
         vae.setNoiseOffset(noiseOffset);

@@ -11,6 +11,20 @@ import java.lang.foreign.Arena;
  * only by {@code ConvImpl.CUDNN} / {@code BatchNormImpl.CUDNN}, each reported in its status.
  * {@code emulated}: the kernels run on the CPU through the SIMT emulator, where cuBLAS and cuDNN
  * (GPU-only libraries) are never used.
+ *
+ * @param available       whether a CudaBackend can be made
+ * @param reason          why not (null when available)
+ * @param libraryPath     where libgenten_cuda.so was loaded from, or null
+ * @param deviceCount     the number of CUDA devices
+ * @param deviceName      device 0's name
+ * @param capability      device 0's compute capability, e.g. "90"
+ * @param driverVersion   the driver's CUDA version
+ * @param runtimeVersion  the CUDA runtime's version
+ * @param emulated        whether the kernels run on the CPU emulator
+ * @param cublasAvailable whether cuBLAS loaded
+ * @param cublasStatus    cuBLAS's state or why it is missing
+ * @param cudnnAvailable  whether cuDNN loaded
+ * @param cudnnStatus     cuDNN's version or why it is missing
  */
 public record CudaAvailability(boolean available, String reason, String libraryPath, int deviceCount,
                                String deviceName, String capability, String driverVersion, String runtimeVersion,
@@ -21,10 +35,18 @@ public record CudaAvailability(boolean available, String reason, String libraryP
         static final CudaAvailability VALUE = probe();
     }
 
-    /** The process-wide answer. */
+    /**
+     * The process-wide answer.
+     *
+     * @return the availability, probed on the first call
+     */
     public static CudaAvailability get() { return Holder.VALUE; }
 
-    /** One line for logs and {@code genten info}. */
+    /**
+     * One line for logs and {@code genten info}.
+     *
+     * @return the devices and library versions, or why CUDA is unavailable
+     */
     public String describe() {
         if (!available) return "cuda: unavailable: " + reason;
         if (emulated) {

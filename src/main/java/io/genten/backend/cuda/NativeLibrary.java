@@ -27,8 +27,19 @@ public final class NativeLibrary {
 
     private NativeLibrary() {}
 
-    /** Where the library was found (path non-null) or why not (reason non-null); lookup is set when it loaded. */
+    /**
+     * Where the library was found (path non-null) or why not (reason non-null); lookup is set when it loaded.
+     *
+     * @param path   the library's path, or null
+     * @param lookup its symbols, or null when it did not load
+     * @param reason why it did not load, or null
+     */
     public record Status(Path path, SymbolLookup lookup, String reason) {
+        /**
+         * Whether the library loaded.
+         *
+         * @return true when the symbols can be looked up
+         */
         public boolean loaded() { return lookup != null; }
     }
 
@@ -37,10 +48,18 @@ public final class NativeLibrary {
                 NativeLibrary.class::getResourceAsStream, System.getProperty("java.library.path", "")));
     }
 
-    /** Whether {@code -Dgenten.cuda.emulator=true} asks for the emulator build. */
+    /**
+     * Whether {@code -Dgenten.cuda.emulator=true} asks for the emulator build.
+     *
+     * @return true when the property is set
+     */
     public static boolean emulatorRequested() { return Boolean.getBoolean(EMULATOR_PROPERTY); }
 
-    /** The process-wide outcome, computed on first use. */
+    /**
+     * The process-wide outcome, computed on first use.
+     *
+     * @return the status
+     */
     public static Status status() { return Holder.STATUS; }
 
     /** The symbols of the loaded library, or a {@link CudaUnavailableException} saying why there are none. */
