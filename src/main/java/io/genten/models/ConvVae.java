@@ -178,6 +178,7 @@ public final class ConvVae extends Module implements GenerativeModel {
      */
     public Encoding encode(Tensor x) {
         checkImages("ConvVae.encode", x);
+        trainingUse.checkNotTrainedElsewhere("ConvVae.encode");
         return Exclusive.call(backend, () -> {
             try (var h = encoder.infer(x)) {
                 return new Encoding(muLayer.infer(h), logvarLayer.infer(h));
@@ -194,6 +195,7 @@ public final class ConvVae extends Module implements GenerativeModel {
      */
     public Tensor decode(Tensor z) {
         if (z.rank() != 2 || z.dim(1) != LATENT) throw new IllegalArgumentException("ConvVae.decode: z " + z.shape() + " is not (N, " + LATENT + ")");
+        trainingUse.checkNotTrainedElsewhere("ConvVae.decode");
         return Exclusive.call(backend, () -> {
             try (var logits = decoder.infer(z)) {
                 return backend.activationForward(Activation.SIGMOID, logits);
@@ -223,6 +225,7 @@ public final class ConvVae extends Module implements GenerativeModel {
      */
     @Override public Tensor infer(Tensor x) {
         checkImages("ConvVae.infer", x);
+        trainingUse.checkNotTrainedElsewhere("ConvVae.infer");
         return Exclusive.call(backend, () -> {
             try (var h = encoder.infer(x); var mu = muLayer.infer(h)) {
                 return decoder.infer(mu);

@@ -154,6 +154,7 @@ public final class Dcgan implements GenerativeModel {
      */
     public Tensor generate(Tensor z) {
         if (z.rank() != 2 || z.dim(1) != LATENT) throw new IllegalArgumentException("Dcgan.generate: z " + z.shape() + " is not (N, " + LATENT + ")");
+        trainingUse.checkNotTrainedElsewhere("Dcgan.generate");
         return Exclusive.call(backend, () -> generator.infer(z));
     }
 
@@ -167,6 +168,7 @@ public final class Dcgan implements GenerativeModel {
         if (images.rank() != 4 || images.dim(1) != 1 || images.dim(2) != 28 || images.dim(3) != 28) {
             throw new IllegalArgumentException("Dcgan.discriminate: images " + images.shape() + " is not (N, 1, 28, 28)");
         }
+        trainingUse.checkNotTrainedElsewhere("Dcgan.discriminate");
         return Exclusive.call(backend, () -> discriminator.infer(images));
     }
 

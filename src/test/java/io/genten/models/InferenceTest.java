@@ -149,6 +149,35 @@ class InferenceTest {
         }
     }
 
+    @Test void inferenceWhileAnotherThreadTrainsTheModelFailsFast() throws Exception {
+        var vae = trainedVae(26);
+        var gan = new Dcgan(cpu, 26);
+        var entered = new java.util.concurrent.CountDownLatch(1);
+        var release = new java.util.concurrent.CountDownLatch(1);
+        var trainer = Thread.ofPlatform().name("trainer").start(() -> { // stands for a trainer's step: it holds the models' guard
+            try (var a = vae.trainingUse.enter(); var b = gan.trainingUse.enter()) {
+                entered.countDown();
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        entered.await();
+        try (var scope = TensorScope.open()) {
+            var x = digits(2, 0);
+            var e = assertThrows(IllegalStateException.class, () -> vae.reconstruct(x));
+            assertTrue(e.getMessage().contains("ConvVae.encode") && e.getMessage().contains("\"trainer\" trains"), e.getMessage());
+            e = assertThrows(IllegalStateException.class, () -> gan.sample(2, 1));
+            assertTrue(e.getMessage().contains("Dcgan.generate"), e.getMessage());
+        } finally {
+            release.countDown();
+            trainer.join();
+        }
+        try (var rec = vae.reconstruct(digits(2, 0)); var img = gan.sample(2, 1)) { // after the step: fine again
+            assertEquals(Shape.of(2, 1, 28, 28), rec.shape());
+        }
+    }
+
     @Test void everyThreadSettingGivesTheSameBits() throws Exception {
         float[] shared;
         var vae = trainedVae(25);
