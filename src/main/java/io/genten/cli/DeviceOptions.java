@@ -7,7 +7,18 @@ import picocli.CommandLine.Option;
 
 /** The options that pick and configure a backend, shared by every command that computes. */
 public final class DeviceOptions {
-    public enum DeviceChoice { AUTO, CPU, CUDA }
+    /** What --device asks for (see {@link io.genten.DeviceSelection.Preference}). */
+    public enum DeviceChoice {
+        /** The GPU when usable, else the CPU with the reason. */
+        AUTO,
+        /** The CPU. */
+        CPU,
+        /** The GPU, or a failure saying why not. */
+        CUDA
+    }
+
+    /** The defaults: auto, strict FP32, our kernels; picocli fills in the options given. */
+    public DeviceOptions() {}
 
     @Option(names = "--device", defaultValue = "auto", description = "auto | cpu | cuda (default: ${DEFAULT-VALUE}); cuda fails loudly when no GPU is usable")
     DeviceChoice device = DeviceChoice.AUTO;

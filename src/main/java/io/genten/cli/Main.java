@@ -8,8 +8,16 @@ import picocli.CommandLine.Command;
         description = "Genten: train and sample DCGAN and VAE models on the CPU or a CUDA GPU.",
         subcommands = {TrainCommand.class, SampleCommand.class, InfoCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
+    /** The root command, for picocli. */
+    public Main() {}
+
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+    /**
+     * Runs the command line and exits with its code.
+     *
+     * @param args the arguments
+     */
     public static void main(String[] args) {
         CliLogging.configure();
         System.exit(run(args));
@@ -23,6 +31,9 @@ public final class Main implements Runnable {
      * Runs the command line and returns the exit code (tests call this instead of main): 0 done,
      * 1 a runtime failure, 2 a usage error. Every failure is one line "genten: reason" on stderr
      * ({@link Failures}); --verbose (or -Dgenten.debug=true) adds the stack trace.
+     *
+     * @param args the arguments
+     * @return the exit code
      */
     public static int run(String... args) {
         var cli = new CommandLine(new Main());
