@@ -5,8 +5,8 @@ import io.genten.tensor.Tensor;
 import java.util.Map;
 
 /** What the CLI and {@link Checkpoint} need of a model: its kind, its state and samples. */
-public sealed interface GenerativeModel permits Dcgan, ConvVae {
-    /** "dcgan" or "vae": the checkpoint's {@code model} metadata. */
+public sealed interface GenerativeModel permits Dcgan, ConvVae, PairGan, DenseVae {
+    /** "dcgan", "vae", "mlpgan", "lsgan", "vae2d" or "cgan": the checkpoint's {@code model} metadata. */
     String kind();
 
     Backend backend();

@@ -5,15 +5,19 @@ import java.util.List;
 
 /** Builds a model by its checkpoint kind, for the CLI and {@link Checkpoint}. */
 public final class Models {
-    public static final List<String> KINDS = List.of("dcgan", "vae");
+    public static final List<String> KINDS = List.of("dcgan", "vae", "mlpgan", "lsgan", "vae2d", "cgan");
 
     private Models() {}
 
-    /** A freshly initialized "dcgan" or "vae" (build outside any step scope). */
+    /** A freshly initialized model of one of {@link #KINDS} (build outside any step scope). */
     public static GenerativeModel create(String kind, Backend backend, long seed) {
         return switch (kind) {
             case "dcgan" -> new Dcgan(backend, seed);
             case "vae" -> new ConvVae(backend, seed);
+            case "mlpgan" -> new MlpGan(backend, MlpGan.simple(), seed);
+            case "lsgan" -> new MlpGan(backend, MlpGan.deep(), seed);
+            case "vae2d" -> new DenseVae(backend, seed);
+            case "cgan" -> new ConditionalDcgan(backend, seed);
             case null, default -> throw new IllegalArgumentException("unknown model kind \"" + kind + "\" (expected one of " + KINDS + ")");
         };
     }
