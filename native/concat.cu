@@ -26,7 +26,7 @@ int genten_copy_blocks(float* dst, int64_t dst_pitch, const float* src, int64_t 
                        int64_t width, void* stream) {
     GT_REQUIRE(dst != nullptr && src != nullptr && rows > 0 && width > 0);
     GT_REQUIRE(dst_pitch >= width && src_pitch >= width);
-    copy_blocks_kernel<<<grid_for(rows * width, 4), kThreads, 0, as_stream(stream)>>>(dst, dst_pitch, src, src_pitch,
+    GT_LAUNCH(copy_blocks_kernel, grid_for(rows * width, 4), kThreads, 0, as_stream(stream))(dst, dst_pitch, src, src_pitch,
                                                                                        rows, width);
     GT_CHECK_LAUNCH();
     return 0;

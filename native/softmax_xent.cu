@@ -57,7 +57,7 @@ int genten_softmax_xent(const float* logits, const float* targets, float* out, i
 int genten_softmax_xent_backward(const float* logits, const float* targets, float* dx, int64_t n, int c, float scale,
                                  void* stream) {
     GT_REQUIRE(logits != nullptr && targets != nullptr && dx != nullptr && n > 0 && c > 0);
-    xent_backward_kernel<<<grid_for(n), kThreads, 0, as_stream(stream)>>>(logits, targets, dx, n, c, (double)scale);
+    GT_LAUNCH(xent_backward_kernel, grid_for(n), kThreads, 0, as_stream(stream))(logits, targets, dx, n, c, (double)scale);
     GT_CHECK_LAUNCH();
     return 0;
 }

@@ -94,6 +94,54 @@ class CudaModelOpsTest {
         }
     }
 
+    /**
+     * The extra models at small widths, built from the same seed on both backends (Philox init is
+     * the same everywhere): their samples, and the losses of one training step on the same batch.
+     */
+    @Test void extraModelsMatchTheCpu() {
+        var gpu = GpuTestSupport.backend(POISONED);
+        int[] labels = {3, 7, 0, 9};
+        var real = GpuTestSupport.uniform(41, -1f, 1f, 4, 1, 28, 28);
+        var spec = new io.genten.models.ConditionalDcgan.Spec(8, 4, 4, 4, 4, 4, 0.3f);
+        var lsSpec = new io.genten.models.MlpGan.Spec("lsgan", 8, new int[] {16, 8}, new int[] {8, 16}, true, true,
+                io.genten.models.GanLoss.LEAST_SQUARES, 0.2f, true);
+        java.util.List<java.util.function.Function<io.genten.backend.Backend, io.genten.models.PairGan>> models = List.of(
+                b -> new io.genten.models.ConditionalDcgan(b, spec, 5),
+                b -> new io.genten.models.MlpGan(b, lsSpec, 6),
+                b -> new io.genten.models.MlpGan(b, io.genten.models.MlpGan.simple(), 7));
+        for (var make : models) {
+            var c = make.apply(CPU);
+            var g = make.apply(gpu);
+            try (var scope = TensorScope.open()) {
+                var sc = c instanceof io.genten.models.ConditionalDcgan cc ? cc.sample(labels, 11) : c.sample(4, 11);
+                var sg = g instanceof io.genten.models.ConditionalDcgan cg ? cg.sample(labels, 11) : g.sample(4, 11);
+                GpuTestSupport.close(c.kind() + " samples", sg, sc, 1e-5);
+                var x = c.low() < 0 ? real : CPU.scale(CPU.add(real, CPU.full(real.shape(), 1f)), 0.5f);
+                var adam = io.genten.backend.AdamConfig.of(2e-4f, 0.5f, 0.999f);
+                try (var tc = new io.genten.models.GanPairTrainer(c, 3, 0.9f, adam); var tg = new io.genten.models.GanPairTrainer(g, 3, 0.9f, adam)) {
+                    var lc = tc.step(x, labels);
+                    var lg = tg.step(gpu.copyOf(x), labels);
+                    assertEquals(lc.discriminator(), lg.discriminator(), 1e-4f * Math.max(1f, Math.abs(lc.discriminator())), c.kind() + " D loss");
+                    assertEquals(lc.generator(), lg.generator(), 1e-4f * Math.max(1f, Math.abs(lc.generator())), c.kind() + " G loss");
+                }
+            }
+        }
+        var vc = new io.genten.models.DenseVae(CPU, 4, 2, 8);
+        var vg = new io.genten.models.DenseVae(gpu, 4, 2, 8);
+        for (var recon : io.genten.models.DenseVaeTrainer.Reconstruction.values()) {
+            try (var scope = TensorScope.open();
+                 var tc = new io.genten.models.DenseVaeTrainer(vc, recon, io.genten.backend.AdamConfig.of(1e-3f, 0.9f, 0.999f));
+                 var tg = new io.genten.models.DenseVaeTrainer(vg, recon, io.genten.backend.AdamConfig.of(1e-3f, 0.9f, 0.999f))) {
+                var x = GpuTestSupport.uniform(42, 0f, 1f, 4, 1, 28, 28);
+                var lc = tc.step(x);
+                var lg = tg.step(gpu.copyOf(x));
+                assertEquals(lc.total(), lg.total(), 1e-4f * lc.total(), "vae2d " + recon + " loss");
+                GpuTestSupport.close("vae2d " + recon + " decoded", vg.decode(gpu.copyOf(Tensor.of(new float[] {0.5f, -1f}, 1, 2))),
+                        vc.decode(Tensor.of(new float[] {0.5f, -1f}, 1, 2)), 1e-5);
+            }
+        }
+    }
+
     private static float[] oneHot(int n, int c, long seed) {
         var t = new float[n * c];
         var rnd = new java.util.Random(seed);
