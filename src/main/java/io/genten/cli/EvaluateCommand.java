@@ -53,7 +53,7 @@ final class EvaluateCommand implements Callable<Integer> {
     @Mixin DeviceOptions deviceOptions = new DeviceOptions();
 
     @Override public Integer call() throws Exception {
-        if (n < 10) throw new IllegalArgumentException("--n " + n + " must be at least 10");
+        if (n < 10) throw new UsageException("--n " + n + " must be at least 10");
         var out = System.out;
         try (Backend backend = Backends.open(deviceOptions, out)) {
             var model = Checkpoint.load(checkpoint, backend).model();

@@ -62,9 +62,9 @@ final class SampleCommand implements Callable<Integer> {
 
     /** The conditional GAN draws --digit, or one digit per grid row; the others ignore labels. */
     private Tensor draw(GenerativeModel model) {
-        if (digit != null && (digit < 0 || digit > 9)) throw new IllegalArgumentException("--digit " + digit + " must be in 0..9");
+        if (digit != null && (digit < 0 || digit > 9)) throw new UsageException("--digit " + digit + " must be in 0..9");
         if (!(model instanceof ConditionalDcgan c)) {
-            if (digit != null) throw new IllegalArgumentException("--digit needs a cgan checkpoint; " + checkpoint + " holds a " + model.kind());
+            if (digit != null) throw new UsageException("--digit needs a cgan checkpoint; " + checkpoint + " holds a " + model.kind());
             return model.sample(n, seed);
         }
         var labels = new int[n];
