@@ -5,6 +5,11 @@ mode, and compares with the reconstructions Genten drew into reconstructions.png
 within one gray level).
 
 usage: python3 benchmarks/reference/check_interop.py out/vae   (the --out folder of genten train vae)
+
+The extra models (issue 12) go the same way, by the checkpoint found in the folder: mlpgan, lsgan
+and cgan load into extra_models.py's modules and redraw samples.png from the same noise (philox.py
+reproduces Genten's Philox z of seed + 1; cgan's labels are row d = digit d); vae2d redraws
+reconstructions.png. e.g. python3 benchmarks/reference/check_interop.py out/cgan
 """
 import gzip
 import json
@@ -18,6 +23,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from models import ConvVAE  # noqa: E402
+import extra_models  # noqa: E402
+import philox  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIGITS = os.path.join(ROOT, "src/main/resources/io/genten/data/mnist-10k/images-idx3-ubyte.gz")
@@ -82,7 +89,68 @@ def read_gray_png(path):
     return img
 
 
+def to_gray(values, lo, hi):
+    """io.genten.io.PngGrid's mapping: round(255 (v - lo) / (hi - lo)), clamped."""
+    return np.clip(np.round((values - lo) * (255.0 / (hi - lo))), 0, 255).astype(np.int32)
+
+
+def tile_diffs(grid, expected, first, columns):
+    """|grid tile - expected| for tiles first, first + 1, ... (expected: (n, 28, 28) gray levels)."""
+    diffs = []
+    for i in range(expected.shape[0]):
+        r, c = divmod(first + i, columns)
+        y0, x0 = PAD + r * (TILE + PAD), PAD + c * (TILE + PAD)
+        diffs.append(np.abs(grid[y0:y0 + TILE, x0:x0 + TILE] - expected[i]))
+    return np.stack(diffs)
+
+
+def load_strict(model, state):
+    result = model.load_state_dict(state, strict=False)
+    missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
+    assert not missing and not result.unexpected_keys, (missing, result.unexpected_keys)
+    return len(result.missing_keys)
+
+
+def first_digits(n):
+    with gzip.open(DIGITS, "rb") as f:
+        f.read(16)
+        return np.frombuffer(f.read(n * 28 * 28), dtype=np.uint8).reshape(n, 1, 28, 28).astype(np.float32) / 255.0
+
+
+def check_extra(folder, kind):
+    """mlpgan / lsgan / cgan: samples.png from the same z; vae2d: reconstructions.png."""
+    state, meta = read_safetensors(os.path.join(folder, kind + ".safetensors"))
+    seed = int(meta.get("seed", "42"))
+    model = {"mlpgan": extra_models.MlpGan, "lsgan": extra_models.MlpGan.deep,
+             "cgan": extra_models.ConditionalDCGAN, "vae2d": extra_models.DenseVAE}[kind]()
+    skipped = load_strict(model, state)
+    model.eval()
+    with torch.no_grad():
+        if kind == "vae2d":
+            mu, _ = model.encode(torch.from_numpy(first_digits(32)))
+            ours = to_gray(torch.sigmoid(model.decode(mu)).numpy()[:, 0], 0.0, 1.0)
+            first, columns, png = 32, 8, "reconstructions.png"
+        elif kind == "cgan":
+            z = torch.from_numpy(philox.randn(seed + 1, 0, (100, 100)))
+            labels = torch.arange(100) // 10
+            ours = to_gray(model.generator(z, labels).numpy()[:, 0], -1.0, 1.0)
+            first, columns, png = 0, 10, "samples.png"
+        else:
+            z = torch.from_numpy(philox.randn(seed + 1, 0, (64, 100)))
+            lo = -1.0 if kind == "lsgan" else 0.0
+            ours = to_gray(model.generator(z).numpy()[:, 0], lo, 1.0)
+            first, columns, png = 0, 8, "samples.png"
+    d = tile_diffs(read_gray_png(os.path.join(folder, png)), ours, first, columns)
+    print(f"checkpoint {folder}/{kind}.safetensors: {len(state)} tensors loaded into PyTorch {torch.__version__}'s "
+          f"{type(model).__name__} (missing only {skipped} num_batches_tracked)")
+    print(f"{png} redrawn by PyTorch vs Genten's: max |diff| {d.max()} gray levels, {(d > 0).mean() * 100:.3f}% of pixels differ")
+    return 0 if d.max() <= 1 else 1
+
+
 def main(folder):
+    for kind in ("mlpgan", "lsgan", "cgan", "vae2d"):
+        if os.path.isfile(os.path.join(folder, kind + ".safetensors")):
+            return check_extra(folder, kind)
     state, meta = read_safetensors(os.path.join(folder, "vae.safetensors"))
     model = ConvVAE()
     result = model.load_state_dict(state, strict=False)

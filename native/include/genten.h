@@ -175,6 +175,22 @@ GENTEN_API int genten_adam_step(const genten_adam_slot* slots_dev, int count, in
                                 float lr, float beta1, float beta2, float eps, float weight_decay, int decoupled,
                                 const uint64_t* step_dev, void* stream);
 
+
+/* ==== the seeds' extra models (issue 12): concat.cu, softmax_xent.cu ======================
+   Kept in a block of their own so that they merge apart from the core ABI above. */
+
+/* rows blocks of width floats: dst[r * dst_pitch + i] = src[r * src_pitch + i] (pointers already
+   at the first block): concatenation along dimension 1 (one call per part) and its slicing backward */
+GENTEN_API int genten_copy_blocks(float* dst, int64_t dst_pitch, const float* src, int64_t src_pitch, int64_t rows,
+                                  int64_t width, void* stream);
+/* out[0] = scale * sum over rows of -sum_j t[i,j] log softmax(x[i])_j, logits and targets (n, c) */
+GENTEN_API int genten_softmax_xent(const float* logits, const float* targets, float* out, int64_t n, int c, float scale,
+                                   void* stream);
+/* dx[i,j] = scale * (softmax(x[i])_j * sum_k t[i,k] - t[i,j]) */
+GENTEN_API int genten_softmax_xent_backward(const float* logits, const float* targets, float* dx, int64_t n, int c,
+                                            float scale, void* stream);
+/* ==== end of the extra models' block ===================================================== */
+
 #ifdef __cplusplus
 }
 #endif

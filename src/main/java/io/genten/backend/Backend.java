@@ -513,6 +513,31 @@ public interface Backend extends AutoCloseable {
      */
     void adamStep(List<Tensor> params, List<Tensor> grads, List<Tensor> m, List<Tensor> v, AdamConfig config, long step);
 
+    // ---- concatenation and classification (the conditional GAN, the digit classifier) ----------
+
+    /**
+     * The parts joined along dimension 1 (the features of (N, F), the channels of (N, C, H, W)):
+     * every part has the same rank (at least 2), the same dimension 0 and the same dimensions after 1.
+     */
+    Tensor concat(List<Tensor> parts);
+
+    /** {@code x[:, start : start + length]} along dimension 1 as a new tensor: the backward of {@link #concat}. */
+    Tensor slice(Tensor x, int start, int length);
+
+    /**
+     * Softmax cross-entropy of logits (N, C) against class probabilities (N, C), one-hot or soft:
+     * per row {@code -sum_c t_c log softmax(x)_c}, computed stably (log-sum-exp). MEAN divides the
+     * sum over rows by N, as PyTorch's cross_entropy (not by N*C as the elementwise losses).
+     */
+    Tensor softmaxCrossEntropy(Tensor logits, Tensor targets, Reduction reduction);
+
+    /**
+     * {@code scale} times the gradient of {@link #softmaxCrossEntropy} w.r.t. the logits: per row
+     * {@code softmax(x) * sum_c t_c - t} (divided by N for MEAN).
+     */
+    Tensor softmaxCrossEntropyBackward(Tensor logits, Tensor targets, Reduction reduction, float scale);
+
+
     /** Frees the backend's resources (streams, handles, pools); the shared CPU backend has none. */
     @Override
     default void close() {}

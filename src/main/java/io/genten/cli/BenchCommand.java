@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure training images/s (synthetic data; eager or CUDA-graph steps).")
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "vae | gan")
+    @Parameters(index = "0", description = "vae | gan | mlpgan | lsgan | vae2d | cgan (see genten train --help)")
     TrainCommand.ModelKind model;
 
     @Option(names = "--batch", defaultValue = "64", description = "batch size (default: ${DEFAULT-VALUE})")
@@ -40,9 +40,9 @@ final class BenchCommand implements Callable<Integer> {
         if (batch < 1 || steps < 1 || warmup < 0) throw new IllegalArgumentException("--batch and --steps must be positive, --warmup >= 0");
         try (Backend backend = Backends.open(deviceOptions, System.out)) {
             if (graph && !backend.device().isCuda()) throw new IllegalArgumentException("--graph needs --device cuda (running on " + backend.device() + ")");
-            TrainCommand.TrainingRun run = model == TrainCommand.ModelKind.VAE
-                    ? new TrainCommand.VaeRun(backend, 42, AdamConfig.of(1e-3f, 0.9f, 0.999f))
-                    : new TrainCommand.GanRun(backend, 42, GanTrainer.DEFAULT_ADAM, 0.9f);
+            var adam = model == TrainCommand.ModelKind.VAE ? AdamConfig.of(1e-3f, 0.9f, 0.999f)
+                    : model == TrainCommand.ModelKind.GAN ? GanTrainer.DEFAULT_ADAM : AdamConfig.of(model.lr, model.beta1, 0.999f);
+            var run = TrainCommand.newRun(model, backend, 42, adam, 0.9f, io.genten.models.DenseVaeTrainer.Reconstruction.BCE);
             try (run; var host = syntheticImages(); var images = backend.copyOf(host)) {
                 long t0;
                 if (graph) {
@@ -71,10 +71,10 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Uniform pixels in the model's range: [0, 1] for the VAE, [-1, 1] for the GAN. */
+    /** Uniform pixels in the model's range: [0, 1] or [-1, 1] (the model's scaling). */
     private Tensor syntheticImages() {
         var images = Tensor.rand(7, 0, batch, 1, 28, 28);
-        if (model == TrainCommand.ModelKind.GAN) {
+        if (model.scaling == io.genten.data.Scaling.SYMMETRIC) {
             var v = images.toArray();
             for (int i = 0; i < v.length; i++) v[i] = 2 * v[i] - 1;
             images.copyFrom(v);

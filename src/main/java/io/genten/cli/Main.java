@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code genten train | sample | info | bench}. */
 @Command(name = "genten", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Genten: train and sample DCGAN and VAE models on the CPU or a CUDA GPU.",
-        subcommands = {TrainCommand.class, SampleCommand.class, InfoCommand.class, BenchCommand.class})
+        subcommands = {TrainCommand.class, SampleCommand.class, InfoCommand.class, BenchCommand.class, EvaluateCommand.class})
 public final class Main implements Runnable {
     /** The root command, for picocli. */
     public Main() {}

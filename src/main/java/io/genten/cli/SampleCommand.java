@@ -3,7 +3,11 @@ package io.genten.cli;
 import io.genten.backend.Backend;
 import io.genten.io.PngGrid;
 import io.genten.models.Checkpoint;
+import io.genten.models.ConditionalDcgan;
 import io.genten.models.Dcgan;
+import io.genten.models.GenerativeModel;
+import io.genten.models.PairGan;
+import io.genten.tensor.Tensor;
 import io.genten.tensor.TensorScope;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -29,6 +33,9 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "samples.png", description = "PNG file to write (default: ${DEFAULT-VALUE})")
     Path out;
 
+    @Option(names = "--digit", description = "cgan only: draw this digit (0-9); without it row r of the grid is digit r mod 10")
+    Integer digit;
+
     @Mixin DeviceOptions deviceOptions = new DeviceOptions();
 
     static final int MAX_N = 100_000;
@@ -46,10 +53,22 @@ final class SampleCommand implements Callable<Integer> {
         try (Backend backend = Backends.open(deviceOptions, System.out); var scope = TensorScope.open()) {
             var loaded = Checkpoint.load(checkpoint, backend);
             var model = loaded.model();
-            float lo = model instanceof Dcgan ? -1f : 0f;
-            PngGrid.write(out, model.sample(n, seed), columns, lo, 1f);
+            float lo = model instanceof Dcgan ? -1f : model instanceof PairGan p ? p.low() : 0f;
+            PngGrid.write(out, draw(model), columns, lo, 1f);
             System.out.println("wrote " + n + " " + model.kind() + " samples to " + out);
         }
         return 0;
+    }
+
+    /** The conditional GAN draws --digit, or one digit per grid row; the others ignore labels. */
+    private Tensor draw(GenerativeModel model) {
+        if (digit != null && (digit < 0 || digit > 9)) throw new UsageException("--digit " + digit + " must be in 0..9");
+        if (!(model instanceof ConditionalDcgan c)) {
+            if (digit != null) throw new UsageException("--digit needs a cgan checkpoint; " + checkpoint + " holds a " + model.kind());
+            return model.sample(n, seed);
+        }
+        var labels = new int[n];
+        for (int i = 0; i < n; i++) labels[i] = digit != null ? digit : (i / columns) % 10;
+        return c.sample(labels, seed);
     }
 }

@@ -36,27 +36,77 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code genten train vae|gan}: the main job. Writes samples, a checkpoint and a loss log into --out. */
+/** {@code genten train vae|gan|mlpgan|lsgan|vae2d|cgan}: the main job. Writes samples, a checkpoint and a loss log into --out. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train a VAE or a DCGAN on the embedded 10k digits (or --data DIR) and write samples, a checkpoint and a CSV of losses.")
+        description = "Train a model on the embedded 10k digits (or --data DIR) and write samples, a checkpoint and a CSV of losses.",
+        footer = {"", "Models (1x28x28 digits; checkpoints use PyTorch state_dict names):",
+                "  vae     enc Conv(1-32,3,s2)-BN-ReLU-Conv(32-64,3,s2)-BN-ReLU-fc mu,logvar 32",
+                "          dec fc 3136-ConvT(64-64,s2)-BN-ReLU-ConvT(64-32,s2)-BN-ReLU-Conv(32-1)",
+                "  gan     G fc 100-12544-BN-LReLU-ConvT 256-128 (5x5,s1)-BN-LReLU-ConvT 64 (s2)",
+                "          -BN-LReLU-ConvT 1 (s2)-tanh; D Conv 1-64 (5x5,s2)-LReLU-Dropout",
+                "          -Conv 128 (s2)-LReLU-Dropout-fc 1",
+                "  mlpgan  G z(100)-fc1 128-ReLU-fc2 784-sigmoid; D 784-fc1 128-ReLU-fc2 1;",
+                "          BCE with logits, Adam(1e-4)",
+                "  lsgan   G z(100)-fc1 128-fc2 256-fc3 512-fc4 1024 (each fc-ReLU-BatchNorm1d)",
+                "          -fc5 784-tanh; D 784-fc1 1024-fc2 512-fc3 256 (each fc-LeakyReLU 0.2)",
+                "          -fc4 1 (the sketch's ReLU + BatchNorm1d in D does not train);",
+                "          D: 0.5 E[(D(x)-1)^2] + 0.5 E[D(G(z))^2]; G: 0.5 E[(D(G(z))-1)^2]",
+                "  vae2d   enc 784-fc1 16-ReLU-mu 2, logvar 2; dec 2-fc 784 (logits);",
+                "          --recon bce|mse summed over pixels, + KL; writes manifold.png",
+                "          (20x20 z over [-3,3]^2) and latent.png (means coloured by digit)",
+                "  cgan    G concat(z 100, one-hot 10)-fc 6272-BN-LReLU-ConvT 128-64 (5x5,s1)",
+                "          -BN-LReLU-ConvT 32 (s2)-BN-LReLU-ConvT 1 (s2)-tanh; D concat(image,",
+                "          10 label planes)-Conv 11-32 (5x5,s2)-LReLU-Dropout-Conv 64 (s2)",
+                "          -LReLU-Dropout-fc 1; samples.png: row d is digit d"})
 final class TrainCommand implements Callable<Integer> {
-    enum ModelKind { VAE, GAN }
+    /** The models: a one-line description each and their training defaults. */
+    enum ModelKind {
+        VAE("conv VAE, latent 32 (DESIGN.md); BCE + KL", 5, 1e-3f, 0.9f, Scaling.UNIT),
+        GAN("DCGAN of the TensorFlow tutorial (DESIGN.md); BCE", 3, 2e-4f, 0.5f, Scaling.SYMMETRIC),
+        MLPGAN("MLP GAN: G z(100)-fc 128-ReLU-fc 784-sigmoid, D 784-fc 128-ReLU-fc 1; BCE, Adam(1e-4)", 100, 1e-4f, 0.9f, Scaling.UNIT),
+        LSGAN("deep MLP GAN: G z(100)-128-256-512-1024 (fc-ReLU-BatchNorm1d each)-fc 784-tanh, D 784-1024-512-256 (fc-LeakyReLU each)-fc 1; least-squares loss", 10, 2e-4f, 0.5f, Scaling.SYMMETRIC),
+        VAE2D("dense VAE, 2-D latent: 784-fc 16-ReLU-(mu 2, logvar 2), decoder 2-fc 784-sigmoid; --recon bce|mse; writes manifold.png and latent.png", 30, 1e-3f, 0.9f, Scaling.UNIT),
+        CGAN("digit-conditioned DCGAN (half the DCGAN's channels): one-hot label beside z in G, 10 label planes beside the image in D; BCE; sample --digit", 10, 2e-4f, 0.5f, Scaling.SYMMETRIC);
+
+        final String description;
+        final int epochs;
+        final float lr, beta1;
+        final Scaling scaling;
+
+        ModelKind(String description, int epochs, float lr, float beta1, Scaling scaling) {
+            this.description = description;
+            this.epochs = epochs;
+            this.lr = lr;
+            this.beta1 = beta1;
+            this.scaling = scaling;
+        }
+
+        /** The GANs trained with BCE, whose real label can be smoothed. */
+        boolean takesRealLabel() { return this == GAN || this == MLPGAN || this == CGAN; }
+    }
 
     private static final int BAR_WIDTH = 150;
 
-    @Parameters(index = "0", description = "vae | gan")
+    @Parameters(index = "0", description = {"the model, one of:",
+            "  vae     conv VAE, latent 32; BCE + KL",
+            "  gan     DCGAN (TensorFlow tutorial); BCE",
+            "  mlpgan  MLP GAN 100-128-784 / 784-128-1; BCE",
+            "  lsgan   deep MLP GAN, G with BatchNorm1d; least-squares loss",
+            "  vae2d   dense VAE with a 2-D latent; manifold and scatter PNGs",
+            "  cgan    digit-conditioned DCGAN; sample --digit D",
+            "(the architectures are listed under Models below)"})
     ModelKind model;
 
-    @Option(names = "--epochs", description = "passes over the data (default: 5 for vae, 3 for gan)")
+    @Option(names = "--epochs", description = "passes over the data (default: 5 vae, 3 gan, 100 mlpgan, 10 lsgan, 30 vae2d, 10 cgan)")
     Integer epochs;
 
     @Option(names = "--batch", defaultValue = "64", description = "batch size (default: ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--lr", description = "Adam learning rate (default: 1e-3 for vae, 2e-4 for gan)")
+    @Option(names = "--lr", description = "Adam learning rate (default: 1e-3 vae/vae2d, 2e-4 gan/lsgan/cgan, 1e-4 mlpgan)")
     Float lr;
 
-    @Option(names = "--beta1", description = "Adam beta1 (default: 0.9 for vae, 0.5 for gan)")
+    @Option(names = "--beta1", description = "Adam beta1 (default: 0.9 vae/vae2d/mlpgan, 0.5 gan/lsgan/cgan)")
     Float beta1;
 
     @Option(names = "--seed", defaultValue = "42", description = "seed of initialization, shuffling and noise (default: ${DEFAULT-VALUE})")
@@ -74,6 +124,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--real-label", defaultValue = "0.9", description = "GAN: label of real images, smoothing below 1 (default: ${DEFAULT-VALUE})")
     float realLabel;
 
+    @Option(names = "--recon", defaultValue = "BCE", description = "vae2d: reconstruction loss, BCE (on logits) or MSE (of sigmoid), summed over pixels (default: ${DEFAULT-VALUE})")
+    io.genten.models.DenseVaeTrainer.Reconstruction recon;
+
     @Option(names = "--resume", description = "continue the run saved in --out (weights, Adam state, epochs done) up to --epochs in all")
     boolean resume;
 
@@ -87,23 +140,23 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         if (batch < 1) throw new UsageException("--batch " + batch + " must be positive");
-        int epochCount = epochs != null ? epochs : model == ModelKind.VAE ? 5 : 3;
+        int epochCount = epochs != null ? epochs : model.epochs;
         if (epochCount < 1) throw new UsageException("--epochs " + epochCount + " must be positive");
         if (limit != null && limit < 1) throw new UsageException("--limit " + limit + " must be positive");
         if (forceResume && !resume) throw new UsageException("--force-resume goes with --resume");
         AdamConfig adamConfig;
         try {
-            adamConfig = model == ModelKind.VAE ? adam(1e-3f, 0.9f) : adam(2e-4f, 0.5f);
+            adamConfig = adam(model.lr, model.beta1);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--lr/--beta1: " + e.getMessage());
         }
-        if (model == ModelKind.GAN && !(realLabel > 0.5f && realLabel <= 1f)) throw new UsageException("--real-label " + realLabel + " must be in (0.5, 1]");
+        if (model.takesRealLabel() && !(realLabel > 0.5f && realLabel <= 1f)) throw new UsageException("--real-label " + realLabel + " must be in (0.5, 1]");
         var outDir = out != null ? out : Path.of("out", model.name().toLowerCase());
         var log = System.out;
         try (var owned = RunDirectory.acquire(outDir); Backend backend = Backends.open(deviceOptions, log)) {
             int cleaned = owned.cleanTempFiles();
             if (cleaned > 0) log.println("removed " + cleaned + " temp file(s) an interrupted run left in " + outDir);
-            var scaling = model == ModelKind.VAE ? Scaling.UNIT : Scaling.SYMMETRIC;
+            var scaling = model.scaling;
             Dataset dataset = data == null ? Datasets.embedded(scaling) : Datasets.fromDirectory(data, scaling);
             if (limit != null) dataset = truncate(dataset, limit);
             if (dataset.count() < batch) {
@@ -112,7 +165,7 @@ final class TrainCommand implements Callable<Integer> {
             log.printf("data: %d images %dx%d from %s%n", dataset.count(), dataset.rows(), dataset.cols(), data == null ? "the embedded digits" : data);
             var batches = Batches.forTraining(dataset, batch, seed);
             var settings = settings(adamConfig, dataset);
-            var run = model == ModelKind.VAE ? new VaeRun(backend, seed, adamConfig) : new GanRun(backend, seed, adamConfig, realLabel);
+            var run = newRun(model, backend, seed, adamConfig, realLabel, recon);
             var checkpoint = outDir.resolve(run.model().kind() + ".safetensors");
             var state = TrainingState.besides(checkpoint);
             var logFile = outDir.resolve("losses.csv");
@@ -145,7 +198,7 @@ final class TrainCommand implements Callable<Integer> {
                             long t0 = System.nanoTime();
                             float[] losses;
                             try (var scope = TensorScope.open(); var b = it.next()) {
-                                losses = run.step(b.images());
+                                losses = run.step(b.images(), b.labels());
                             } catch (DivergedException e) {
                                 throw new DivergedException(e.step(), e.getMessage().substring(e.getMessage().indexOf(": ") + 2) + "; stopped, "
                                         + (Files.exists(state) ? "the last good training state " + state + " and checkpoint " + checkpoint + " are kept"
@@ -172,14 +225,29 @@ final class TrainCommand implements Callable<Integer> {
                         else System.err.print("\r" + String.format("%-" + BAR_WIDTH + "s", line) + "\n"); // over the bar's line; it redraws below
                     }
                 }
-                writeSamples(run, outDir, dataset);
-                log.println("wrote " + checkpoint + ", " + state + ", " + logFile + ", " + outDir.resolve("samples.png")
-                        + (run instanceof VaeRun ? ", " + outDir.resolve("reconstructions.png") : ""));
+                if (run instanceof ExtraOutputs extra) { // the extra models' pictures
+                    log.println("wrote " + checkpoint + ", " + state + ", " + logFile + ", " + extra.writeOutputs(outDir, dataset, seed));
+                } else {
+                    writeSamples(run, outDir, dataset);
+                    log.println("wrote " + checkpoint + ", " + state + ", " + logFile + ", " + outDir.resolve("samples.png")
+                            + (run instanceof VaeRun ? ", " + outDir.resolve("reconstructions.png") : ""));
+                }
             } finally {
                 if (csv != null) csv.close();
             }
         }
         return 0;
+    }
+
+    /** The model of {@code kind} and its trainer (train and bench). */
+    static TrainingRun newRun(ModelKind kind, Backend backend, long seed, AdamConfig adam, float realLabel,
+                              io.genten.models.DenseVaeTrainer.Reconstruction recon) {
+        return switch (kind) {
+            case VAE -> new VaeRun(backend, seed, adam);
+            case GAN -> new GanRun(backend, seed, adam, realLabel);
+            case MLPGAN, LSGAN, CGAN -> new PairGanRun(backend, kind, seed, adam, realLabel);
+            case VAE2D -> new DenseVaeRun(backend, seed, adam, recon);
+        };
     }
 
     /** What a resumed run must share with the saved one for its result to be the uninterrupted run's. */
@@ -190,7 +258,8 @@ final class TrainCommand implements Callable<Integer> {
         s.put("lr", Float.toString(adam.lr()));
         s.put("beta1", Float.toString(adam.beta1()));
         s.put("beta2", Float.toString(adam.beta2()));
-        if (model == ModelKind.GAN) s.put("real_label", Float.toString(realLabel));
+        if (model.takesRealLabel()) s.put("real_label", Float.toString(realLabel));
+        if (model == ModelKind.VAE2D) s.put("recon", recon.name());
         s.put("data", data == null ? "embedded" : data.toAbsolutePath().normalize().toString());
         s.put("data_images", Integer.toString(dataset.count()));
         s.put("data_crc32c", dataFingerprint(dataset));
@@ -324,12 +393,15 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** One model and its trainer, stepped on host batches. */
-    sealed interface TrainingRun extends AutoCloseable permits VaeRun, GanRun {
+    sealed interface TrainingRun extends AutoCloseable permits VaeRun, GanRun, PairGanRun, DenseVaeRun {
         GenerativeModel model();
 
         String[] lossNames();
 
         float[] step(Tensor hostImages);
+
+        /** A step on a labelled batch; only the conditional GAN uses the labels. */
+        default float[] step(Tensor hostImages, int[] labels) { return step(hostImages); }
 
         /** A whole step on images already on the device, losses left on the device (no host sync). */
         void stepOnDevice(Tensor deviceImages);

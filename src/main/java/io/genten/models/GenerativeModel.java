@@ -8,11 +8,11 @@ import io.genten.tensor.Tensor;
  * What the CLI and {@link Checkpoint} need of a model: its kind, its state, samples, and closing.
  * Sampling is an inference call: deterministic for a seed and safe from many threads at once.
  */
-public sealed interface GenerativeModel extends Stateful, AutoCloseable permits Dcgan, ConvVae {
+public sealed interface GenerativeModel extends Stateful, AutoCloseable permits Dcgan, ConvVae, PairGan, DenseVae {
     /**
      * The model's kind, the checkpoint's {@code model} metadata.
      *
-     * @return "dcgan" or "vae"
+     * @return "dcgan", "vae", "mlpgan", "lsgan", "vae2d" or "cgan"
      */
     String kind();
 

@@ -135,6 +135,24 @@ public final class TrainingState {
         return saved;
     }
 
+    /** The extra models' trainers (MLP GANs, conditional DCGAN, 2-D VAE): weights, moments, counters and the noise offset. */
+    public static void commit(Path file, Resumable trainer, int epochsDone, String runId, Map<String, String> settings) throws IOException {
+        var meta = metadata(trainer.kind(), trainer.stepCount(), epochsDone, runId, settings);
+        meta.put(NOISE, Long.toString(trainer.noiseOffset()));
+        write(file, trainer.model(), trainer.optimizerState(), trainer.stepCount(), meta);
+    }
+
+    public static Saved restore(Path file, Resumable trainer) throws IOException {
+        var header = SafeTensors.readHeader(file);
+        var saved = expect(file, header, trainer.kind());
+        long noise = number(file, header.metadata(), NOISE);
+        read(file, header, trainer.model(), trainer.optimizerState(), (model, optimizer) -> {
+            trainer.model().loadStateDict(model);
+            trainer.restore(optimizer, saved.steps(), noise);
+        });
+        return saved;
+    }
+
     private static LinkedHashMap<String, String> metadata(String kind, long steps, int epochsDone, String runId, Map<String, String> settings) {
         var meta = new LinkedHashMap<String, String>();
         meta.put(FORMAT_KEY, FORMAT);

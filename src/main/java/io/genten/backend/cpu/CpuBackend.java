@@ -353,4 +353,26 @@ public final class CpuBackend implements Backend {
         for (var list : List.of(params, grads, m, v)) Checks.on("adamStep", device(), list.toArray(Tensor[]::new));
         run(() -> CpuAdam.step(params, grads, m, v, config, step));
     }
+
+    // ---- concatenation and classification ---------------------------------------------------
+
+    @Override public Tensor concat(List<Tensor> parts) {
+        if (parts != null) Checks.on("concat", device(), parts.toArray(Tensor[]::new));
+        return CpuConcat.concat(parts);
+    }
+
+    @Override public Tensor slice(Tensor x, int start, int length) {
+        Checks.on("slice", device(), x);
+        return CpuConcat.slice(x, start, length);
+    }
+
+    @Override public Tensor softmaxCrossEntropy(Tensor logits, Tensor targets, Reduction reduction) {
+        Checks.on("softmaxCrossEntropy", device(), logits, targets);
+        return CpuSoftmaxCrossEntropy.forward(logits, targets, reduction);
+    }
+
+    @Override public Tensor softmaxCrossEntropyBackward(Tensor logits, Tensor targets, Reduction reduction, float scale) {
+        Checks.on("softmaxCrossEntropyBackward", device(), logits, targets);
+        return CpuSoftmaxCrossEntropy.backward(logits, targets, reduction, scale);
+    }
 }

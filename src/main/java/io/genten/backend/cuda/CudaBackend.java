@@ -796,4 +796,18 @@ public final class CudaBackend implements Backend {
         }
         if (first != null) throw first;
     }
+
+    // ---- the extra models' ops (concat, slice, softmax cross-entropy): CudaConcat ------------
+
+    @Override public Tensor concat(List<Tensor> parts) { return CudaConcat.concat(this, parts); }
+
+    @Override public Tensor slice(Tensor x, int start, int length) { return CudaConcat.slice(this, x, start, length); }
+
+    @Override public Tensor softmaxCrossEntropy(Tensor logits, Tensor targets, Reduction reduction) {
+        return CudaConcat.softmaxCrossEntropy(this, logits, targets, reduction);
+    }
+
+    @Override public Tensor softmaxCrossEntropyBackward(Tensor logits, Tensor targets, Reduction reduction, float scale) {
+        return CudaConcat.softmaxCrossEntropyBackward(this, logits, targets, reduction, scale);
+    }
 }

@@ -89,7 +89,8 @@ final class Native {
             new NativeFunction("genten_adam_step", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_INT, ADDRESS, ADDRESS), true)    );
 
     /** Every bound symbol name: what the library must export. */
-    static final List<String> SYMBOLS = FUNCTIONS.stream().map(NativeFunction::name).toList();
+    static final List<String> SYMBOLS = java.util.stream.Stream.concat(FUNCTIONS.stream(), NativeModelOps.FUNCTIONS.stream()) // + the extra models' block
+            .map(NativeFunction::name).toList();
 
     private static final Map<String, NativeFunction> BY_NAME = index();
 

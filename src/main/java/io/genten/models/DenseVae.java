@@ -1,0 +1,125 @@
+package io.genten.models;
+
+import io.genten.backend.Activation;
+import io.genten.backend.Backend;
+import io.genten.nn.Flatten;
+import io.genten.nn.Init;
+import io.genten.nn.Linear;
+import io.genten.nn.Module;
+import io.genten.nn.ReLU;
+import io.genten.nn.Reshape;
+import io.genten.nn.Sequential;
+import io.genten.tensor.Shape;
+import io.genten.tensor.Tensor;
+import io.genten.tensor.TensorScope;
+
+/**
+ * The dense VAE with a 2-D latent of the seed documents ("vae2d"), kept for its pictures (the latent
+ * manifold and the scatter of the digits' means): encoder 784 -> fc1 16 -> ReLU -> mu 2 and logvar
+ * 2; decoder 2 -> dec 784 (logits; sigmoid gives the image in [0, 1]). The decoder is one linear
+ * layer, as sketched: its images are sigmoids of a plane of pixel vectors, so it draws smooth
+ * prototypes rather than sharp digits. Other sizes (tests) through the four-argument constructor.
+ * State-dict names: fc1.weight, mu.bias, dec.weight, ... Build outside any step scope.
+ */
+public final class DenseVae extends Module implements GenerativeModel {
+    public static final int PIXELS = 28 * 28, HIDDEN = 16, LATENT = 2;
+
+    public record Output(Tensor logits, Tensor mu, Tensor logvar, Tensor z, Tensor eps) {}
+
+    private final int latent;
+    private final Sequential encoder, decoder;
+    private final Linear muLayer, logvarLayer;
+    private final long noiseSeed;
+    private long noiseOffset;
+    private Output last;
+
+    public DenseVae(Backend backend, long seed) { this(backend, HIDDEN, LATENT, seed); }
+
+    public DenseVae(Backend backend, int hidden, int latent, long seed) {
+        super(backend);
+        if (hidden < 1 || latent < 1) throw new IllegalArgumentException("DenseVae: hidden " + hidden + " and latent " + latent + " must be positive");
+        this.latent = latent;
+        var init = new Init(seed);
+        var fc1 = registerModule("fc1", new Linear(backend, PIXELS, hidden, true, init));
+        muLayer = registerModule("mu", new Linear(backend, hidden, latent, true, init));
+        logvarLayer = registerModule("logvar", new Linear(backend, hidden, latent, true, init));
+        var dec = registerModule("dec", new Linear(backend, latent, PIXELS, true, init));
+        noiseSeed = init.derivedSeed();
+        // pipelines over the registered layers (not registered themselves: names stay fc1, dec, ...)
+        encoder = new Sequential(backend).add("flatten", new Flatten(backend)).add("fc1", fc1).add("relu1", new ReLU(backend));
+        decoder = new Sequential(backend).add("dec", dec).add("reshape", new Reshape(backend, 1, 28, 28));
+    }
+
+    @Override public String kind() { return "vae2d"; }
+
+    public int latent() { return latent; }
+
+    /** Forward with noise from this model's Philox stream (the offset advances each call). */
+    public Output forwardVae(Tensor x) {
+        var h = encoder.forward(x);
+        var mu = muLayer.forward(h);
+        var logvar = logvarLayer.forward(h);
+        var r = backend.reparamForward(mu, logvar, noiseSeed, noiseOffset++);
+        return finish(mu, logvar, r.z(), r.eps());
+    }
+
+    /** Forward with the given noise eps (N, latent). */
+    public Output forwardVae(Tensor x, Tensor eps) {
+        var h = encoder.forward(x);
+        var mu = muLayer.forward(h);
+        var logvar = logvarLayer.forward(h);
+        return finish(mu, logvar, backend.reparamForward(mu, logvar, eps), eps);
+    }
+
+    private Output finish(Tensor mu, Tensor logvar, Tensor z, Tensor eps) {
+        last = new Output(decoder.forward(z), mu, logvar, z, eps);
+        return last;
+    }
+
+    /** Backward of the last forward from the logits' gradient plus {@code klScale} times the KL gradient; returns dx. */
+    public Tensor backwardVae(Tensor dlogits, float klScale) {
+        if (last == null) throw new IllegalStateException("DenseVae.backward called without a forward before it");
+        var dz = decoder.backward(dlogits);
+        var g = backend.reparamBackward(dz, last.mu(), last.logvar(), last.eps(), klScale);
+        var dh = backend.add(muLayer.backward(g.dmu()), logvarLayer.backward(g.dlogvar()));
+        return encoder.backward(dh);
+    }
+
+    @Override public Tensor forward(Tensor x) { return forwardVae(x).logits(); }
+
+    @Override public Tensor backward(Tensor dy) { return backwardVae(dy, 0f); }
+
+    /** The latent means (N, latent) of images (N, 1, 28, 28), in eval mode. */
+    public Tensor encodeMean(Tensor x) {
+        return inEval(() -> muLayer.forward(encoder.forward(x)));
+    }
+
+    /** sigmoid(decoder(z)) for given z (N, latent): images in [0, 1]. */
+    public Tensor decode(Tensor z) {
+        return inEval(() -> backend.activationForward(Activation.SIGMOID, decoder.forward(z)));
+    }
+
+    /** sigmoid(decoder(mu(x))): the mean reconstruction, in [0, 1]. */
+    public Tensor reconstruct(Tensor x) {
+        return inEval(() -> backend.activationForward(Activation.SIGMOID, decoder.forward(muLayer.forward(encoder.forward(x)))));
+    }
+
+    @Override public Tensor sample(int n, long seed) {
+        if (n < 1) throw new IllegalArgumentException("DenseVae.sample: n " + n + " must be positive");
+        return inEval(() -> backend.activationForward(Activation.SIGMOID, decoder.forward(backend.randn(Shape.of(n, latent), seed, 0))));
+    }
+
+    private Tensor inEval(java.util.function.Supplier<Tensor> body) {
+        boolean wasTraining = isTraining();
+        eval();
+        try (var scope = TensorScope.open()) {
+            return scope.keep(body.get());
+        } finally {
+            if (wasTraining) train();
+        }
+    }
+
+    public long noiseOffset() { return noiseOffset; }
+
+    public void setNoiseOffset(long offset) { this.noiseOffset = offset; }
+}

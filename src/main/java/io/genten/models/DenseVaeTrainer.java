@@ -1,0 +1,107 @@
+package io.genten.models;
+
+import io.genten.backend.Activation;
+import io.genten.backend.AdamConfig;
+import io.genten.backend.Backend;
+import io.genten.backend.Reduction;
+import io.genten.tensor.Tensor;
+import io.genten.tensor.TensorScope;
+import java.util.Map;
+
+/**
+ * {@link DenseVae} training: loss = (reconstruction summed over pixels + KL) / N, then Adam. The
+ * reconstruction term is BCE on the decoder's logits (the conv VAE's) or the squared error of
+ * sigmoid(logits) against the image (the sketch's MSE), summed over pixels like BCE so that it
+ * weighs against the KL as a Gaussian likelihood would; the sketch's per-pixel mean would make
+ * the KL term 784 times stronger and collapse the latent.
+ */
+public final class DenseVaeTrainer implements Resumable, AutoCloseable {
+    public enum Reconstruction { BCE, MSE }
+
+    public record Losses(float reconstruction, float kl, float total) {}
+
+    private final DenseVae vae;
+    private final Backend backend;
+    private final Reconstruction reconstruction;
+    private final TrainerAdam adam;
+
+    public DenseVaeTrainer(DenseVae vae, Reconstruction reconstruction, AdamConfig adam) {
+        this.vae = vae;
+        this.backend = vae.backend();
+        this.reconstruction = reconstruction;
+        this.adam = new TrainerAdam(backend, vae.namedParameters(), adam);
+    }
+
+    public DenseVae model() { return vae; }
+
+    public Reconstruction reconstruction() { return reconstruction; }
+
+    @Override public String kind() { return vae.kind(); }
+
+    @Override public long stepCount() { return adam.stepCount(); }
+
+    @Override public long noiseOffset() { return vae.noiseOffset(); }
+
+    /** One step on images (N, 1, 28, 28) in [0, 1]; per-image losses (synchronizes). */
+    public Losses step(Tensor images) {
+        try (var scope = TensorScope.open()) {
+            var l = computeGradients(images, null);
+            adam.step();
+            return l;
+        } finally {
+            vae.zeroGrad();
+        }
+    }
+
+    /** Forward and backward without the update (gradients left on the parameters); eps null draws from the model's stream. */
+    public Losses computeGradients(Tensor images, Tensor eps) {
+        if (images.rank() != 4 || images.dim(1) != 1 || images.dim(2) != 28 || images.dim(3) != 28) {
+            throw new IllegalArgumentException("DenseVaeTrainer.step: images " + images.shape() + " must be (N, 1, 28, 28)");
+        }
+        int n = images.dim(0);
+        float scale = 1f / n;
+        vae.train();
+        vae.zeroGrad();
+        var out = eps == null ? vae.forwardVae(images) : vae.forwardVae(images, eps);
+        Tensor rec, dlogits;
+        if (reconstruction == Reconstruction.BCE) {
+            rec = backend.bceWithLogits(out.logits(), images, Reduction.SUM);
+            dlogits = backend.bceWithLogitsBackward(out.logits(), images, Reduction.SUM, scale);
+        } else {
+            var y = backend.activationForward(Activation.SIGMOID, out.logits());
+            rec = backend.mse(y, images, Reduction.SUM);
+            dlogits = backend.activationBackward(Activation.SIGMOID, out.logits(), y, backend.mseBackward(y, images, Reduction.SUM, scale));
+        }
+        var kl = backend.klDivergence(out.mu(), out.logvar());
+        vae.backwardVae(dlogits, scale);
+        float r = rec.item() / n, k = kl.item() / n;
+        return new Losses(r, k, r + k);
+    }
+
+    /** The negative ELBO per image, -log p(x|z) + KL (BCE, one noise draw), and the mean squared error of the mean reconstruction, in eval mode. */
+    public static float[] evaluate(DenseVae vae, Tensor images, Tensor eps) {
+        boolean wasTraining = vae.isTraining();
+        vae.eval();
+        var backend = vae.backend();
+        try (var scope = TensorScope.open()) {
+            int n = images.dim(0);
+            var out = vae.forwardVae(images, eps);
+            float bce = backend.bceWithLogits(out.logits(), images, Reduction.SUM).item() / n;
+            float kl = backend.klDivergence(out.mu(), out.logvar()).item() / n;
+            var rec = vae.reconstruct(images);
+            float mse = backend.mse(rec, images, Reduction.SUM).item() / n;
+            return new float[] {bce + kl, bce, kl, mse};
+        } finally {
+            if (wasTraining) vae.train();
+        }
+    }
+
+    @Override public Map<String, Tensor> optimizerState() { return adam.state(""); }
+
+    @Override public void restore(Map<String, Tensor> optimizerState, long steps, long noiseOffset) {
+        adam.loadState(optimizerState, "", steps);
+        vae.setNoiseOffset(noiseOffset);
+    }
+
+    @Override public void close() { adam.close(); }
+}

@@ -1,0 +1,215 @@
+package io.genten.models;
+
+import io.genten.backend.AdamConfig;
+import io.genten.backend.Backend;
+import io.genten.backend.Reduction;
+import io.genten.nn.Dropout;
+import io.genten.nn.Module;
+import io.genten.tensor.Shape;
+import io.genten.tensor.Tensor;
+import io.genten.tensor.TensorScope;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Trains a {@link PairGan} (the MLP GANs and the conditional DCGAN) one step at a time, in the
+ * order of {@link GanTrainer}: a discriminator step on the real batch and on a generated one, then a
+ * generator step against the updated discriminator, whose gradient reaches the generator through
+ * the discriminator's input gradient. The losses are the model's {@link GanLoss}. A conditional
+ * model draws its fakes with the real batch's labels, so both see the data's label frequencies.
+ * A discriminator with batch normalization sees real and fake images in one batch ({@link #jointStep}).
+ *
+ * <p>Deterministic given the seed: step k draws z from Philox (noiseSeed, offset 3k), and each
+ * dropout layer masks the discriminator's three passes with offsets 3k, 3k+1, 3k+2 of its own
+ * seed, as the DCGAN's trainer. Build the trainer outside any step scope.
+ */
+public final class GanPairTrainer implements Resumable, AutoCloseable {
+    public static final int RANDOM_STRIDE = 3;
+
+    public record Losses(float discriminator, float generator) {}
+
+    private final PairGan gan;
+    private final Backend backend;
+    private final TrainerAdam adamG, adamD;
+    private final List<Dropout> dropouts = new ArrayList<>();
+    private final float realLabel;
+    private final long noiseSeed;
+    private long step;
+
+    /**
+     * @param realLabel the BCE target of real images (one-sided smoothing below 1), in (0.5, 1];
+     *                  the least-squares loss always uses 1
+     */
+    public GanPairTrainer(PairGan gan, long noiseSeed, float realLabel, AdamConfig adam) {
+        if (!(realLabel > 0.5f && realLabel <= 1f)) throw new IllegalArgumentException("GanPairTrainer: real label " + realLabel + " must be in (0.5, 1]");
+        this.gan = gan;
+        this.backend = gan.backend();
+        this.realLabel = gan.loss() == GanLoss.LEAST_SQUARES ? 1f : realLabel;
+        this.noiseSeed = noiseSeed;
+        collectDropouts(gan.discriminator(), dropouts);
+        adamG = new TrainerAdam(backend, gan.generator().namedParameters(), adam);
+        adamD = new TrainerAdam(backend, gan.discriminator().namedParameters(), adam);
+    }
+
+    private static void collectDropouts(Module m, List<Dropout> out) {
+        if (m instanceof Dropout d) out.add(d);
+        m.children().values().forEach(c -> collectDropouts(c, out));
+    }
+
+    public PairGan model() { return gan; }
+
+    @Override public String kind() { return gan.kind(); }
+
+    @Override public long stepCount() { return step; }
+
+    @Override public long noiseOffset() { return RANDOM_STRIDE * step; }
+
+    /** The loss of {@code out} against a constant target and its gradient. */
+    private Tensor[] loss(Tensor out, float target) {
+        var t = backend.full(out.shape(), target); // freed with the step's scope
+        return switch (gan.loss()) {
+            case BCE -> new Tensor[] {backend.bceWithLogits(out, t, Reduction.MEAN), backend.bceWithLogitsBackward(out, t, Reduction.MEAN, 1f)};
+            case LEAST_SQUARES -> new Tensor[] {backend.scale(backend.mse(out, t, Reduction.MEAN), 0.5f), backend.mseBackward(out, t, Reduction.MEAN, 0.5f)};
+        };
+    }
+
+    private void dropoutPass(long base, int pass) {
+        for (var d : dropouts) d.setNextOffset(base + pass);
+    }
+
+    /** One D step and one G step on real images (N, 1, 28, 28) in the model's pixel range; labels (N) for a conditional model. Synchronizes. */
+    public Losses step(Tensor realImages, int[] labels) {
+        if (realImages.rank() != 4 || realImages.dim(1) != 1 || realImages.dim(2) != 28 || realImages.dim(3) != 28) {
+            throw new IllegalArgumentException("GanPairTrainer.step: images " + realImages.shape() + " must be (N, 1, 28, 28)");
+        }
+        int n = realImages.dim(0);
+        if (gan.conditional() && (labels == null || labels.length != n)) {
+            throw new IllegalArgumentException("GanPairTrainer.step: a conditional GAN needs " + n + " labels, got " + (labels == null ? "none" : labels.length));
+        }
+        Module g = gan.generator(), d = gan.discriminator();
+        g.train();
+        d.train();
+        long base = RANDOM_STRIDE * step;
+        try (var scope = TensorScope.open()) {
+            var z = backend.randn(Shape.of(n, gan.latent()), noiseSeed, base);
+            var fake = gan.generate(z, labels);
+
+            if (gan.discriminatorNormalizesBatches()) return jointStep(realImages, fake, labels, n, base);
+
+            d.zeroGrad();
+            d.requiresGrad(true);
+            dropoutPass(base, 0);
+            var real = loss(gan.discriminate(realImages, labels), realLabel);
+            gan.discriminatorBackward(real[1]);
+            dropoutPass(base, 1);
+            var fakeLoss = loss(gan.discriminate(fake, labels), 0f);
+            gan.discriminatorBackward(fakeLoss[1]);
+            adamD.step();
+
+            g.zeroGrad();
+            d.requiresGrad(false);
+            dropoutPass(base, 2);
+            var gl = loss(gan.discriminate(fake, labels), 1f);
+            var dFake = gan.discriminatorBackward(gl[1]);
+            d.requiresGrad(true);
+            gan.generatorBackward(dFake);
+            adamG.step();
+            step++;
+            return new Losses(real[0].item() + fakeLoss[0].item(), gl[0].item());
+        } finally {
+            d.requiresGrad(true);
+            g.zeroGrad();
+            d.zeroGrad();
+        }
+    }
+
+    /**
+     * The step with D on real and fake images stacked in one batch of 2N (see
+     * {@link PairGan#discriminatorNormalizesBatches}): the same losses, each half's mean, and the
+     * G step's gradient taken on the fake half of D's output, through the shared statistics.
+     */
+    private Losses jointStep(Tensor realImages, Tensor fake, int[] labels, int n, long base) {
+        Module g = gan.generator(), d = gan.discriminator();
+        int[] both = labels == null ? null : concat(labels, labels);
+        var x = stack(realImages, fake);
+        var targets = new float[2 * n];
+        java.util.Arrays.fill(targets, 0, n, realLabel);
+        var t = backend.copyOf(Tensor.wrap(targets, Shape.of(2 * n, 1)));
+
+        d.zeroGrad();
+        d.requiresGrad(true);
+        dropoutPass(base, 0);
+        var out = gan.discriminate(x, both);
+        float half = 1f / n;
+        Tensor dl, dGrad;
+        if (gan.loss() == GanLoss.BCE) {
+            dl = backend.scale(backend.bceWithLogits(out, t, Reduction.SUM), half);
+            dGrad = backend.bceWithLogitsBackward(out, t, Reduction.SUM, half);
+        } else {
+            dl = backend.scale(backend.mse(out, t, Reduction.SUM), 0.5f * half);
+            dGrad = backend.mseBackward(out, t, Reduction.SUM, 0.5f * half);
+        }
+        gan.discriminatorBackward(dGrad);
+        adamD.step();
+
+        g.zeroGrad();
+        d.requiresGrad(false);
+        dropoutPass(base, 2);
+        var out2 = gan.discriminate(x, both);
+        var gl = loss(secondHalf(out2, n), 1f);
+        var dx = gan.discriminatorBackward(stack(backend.zeros(Shape.of(n, 1)), gl[1]));
+        d.requiresGrad(true);
+        gan.generatorBackward(secondHalf(dx, n));
+        adamG.step();
+        step++;
+        return new Losses(dl.item(), gl[0].item());
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        var out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    /** a over b along dimension 0: the backend's concat on (1, N * sample) views. */
+    private Tensor stack(Tensor a, Tensor b) {
+        int per = a.shape().sampleSize();
+        var joined = backend.concat(List.of(a.reshape(1, a.dim(0) * per), b.reshape(1, b.dim(0) * per)));
+        var dims = a.shape().dims();
+        dims[0] = a.dim(0) + b.dim(0);
+        return joined.reshape(dims);
+    }
+
+    /** Rows n.. of t (dimension 0): the backend's slice on a (1, rows * sample) view. */
+    private Tensor secondHalf(Tensor t, int n) {
+        int per = t.shape().sampleSize(), rows = t.dim(0);
+        var part = backend.slice(t.reshape(1, rows * per), n * per, (rows - n) * per);
+        var dims = t.shape().dims();
+        dims[0] = rows - n;
+        return part.reshape(dims);
+    }
+
+    /** Both optimizers' moments, "generator."/"discriminator." prefixed (live tensors). */
+    @Override public Map<String, Tensor> optimizerState() {
+        var out = new LinkedHashMap<String, Tensor>(adamG.state(PairGan.GENERATOR_PREFIX));
+        out.putAll(adamD.state(PairGan.DISCRIMINATOR_PREFIX));
+        return out;
+    }
+
+    /** The noise offset follows from the step count (3 per step); a saved one that disagrees is refused. */
+    @Override public void restore(Map<String, Tensor> optimizerState, long steps, long noiseOffset) {
+        if (noiseOffset != RANDOM_STRIDE * steps) {
+            throw new IllegalArgumentException("GanPairTrainer: noise offset " + noiseOffset + " does not belong to step " + steps);
+        }
+        adamG.loadState(optimizerState, PairGan.GENERATOR_PREFIX, steps);
+        adamD.loadState(optimizerState, PairGan.DISCRIMINATOR_PREFIX, steps);
+        step = steps;
+    }
+
+    @Override public void close() {
+        adamG.close();
+        adamD.close();
+    }
+}
