@@ -24,18 +24,27 @@ import java.util.List;
  * Each op family lives in its own class; this class only routes and checks devices.
  */
 public final class CpuBackend implements Backend {
-    private static final CpuBackend INSTANCE = new CpuBackend();
+    private static final CpuBackend INSTANCE = new CpuBackend(Gemm.DEFAULT);
 
-    private CpuBackend() {}
+    /** The GEMM under conv and linear: OpenBLAS or the Java path; fixed per instance. */
+    private final Gemm gemm;
+
+    private CpuBackend(Gemm gemm) { this.gemm = gemm; }
 
     public static CpuBackend get() { return INSTANCE; }
+
+    /**
+     * A backend whose conv and linear layers run the plain-Java GEMM, as on a machine without
+     * OpenBLAS: lets the tests cover that path beside the OpenBLAS one in the same JVM.
+     */
+    static CpuBackend withJavaGemm() { return new CpuBackend(Gemm.JAVA); }
 
     @Override public String name() { return "cpu"; }
 
     @Override public Device device() { return Device.CPU; }
 
     @Override public String describe() {
-        return "cpu: " + Parallel.threads() + " threads, " + Gemm.describe();
+        return "cpu: " + Parallel.threads() + " threads, " + gemm.describe();
     }
 
     @Override public MathMode mathMode() { return MathMode.FP32; }
@@ -90,17 +99,17 @@ public final class CpuBackend implements Backend {
 
     @Override public Tensor conv2dForward(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
         Checks.on("conv2dForward", device(), x, w, bias);
-        return CpuConv.forward(x, w, bias, spec);
+        return CpuConv.forward(gemm, x, w, bias, spec);
     }
 
     @Override public Tensor conv2dBackwardData(Tensor dy, Tensor w, Shape xShape, Conv2dSpec spec) {
         Checks.on("conv2dBackwardData", device(), dy, w);
-        return CpuConv.backwardData(dy, w, xShape, spec);
+        return CpuConv.backwardData(gemm, dy, w, xShape, spec);
     }
 
     @Override public Tensor conv2dBackwardFilter(Tensor dy, Tensor x, Shape wShape, Conv2dSpec spec) {
         Checks.on("conv2dBackwardFilter", device(), dy, x);
-        return CpuConv.backwardFilter(dy, x, wShape, spec);
+        return CpuConv.backwardFilter(gemm, dy, x, wShape, spec);
     }
 
     @Override public Tensor biasGradient(Tensor dy) {
@@ -135,17 +144,17 @@ public final class CpuBackend implements Backend {
 
     @Override public Tensor linearForward(Tensor x, Tensor w, Tensor bias) {
         Checks.on("linearForward", device(), x, w, bias);
-        return CpuLinear.forward(x, w, bias);
+        return CpuLinear.forward(gemm, x, w, bias);
     }
 
     @Override public Tensor linearBackwardData(Tensor dy, Tensor w) {
         Checks.on("linearBackwardData", device(), dy, w);
-        return CpuLinear.backwardData(dy, w);
+        return CpuLinear.backwardData(gemm, dy, w);
     }
 
     @Override public Tensor linearBackwardWeight(Tensor dy, Tensor x) {
         Checks.on("linearBackwardWeight", device(), dy, x);
-        return CpuLinear.backwardWeight(dy, x);
+        return CpuLinear.backwardWeight(gemm, dy, x);
     }
 
     // ---- pointwise -------------------------------------------------------------------------

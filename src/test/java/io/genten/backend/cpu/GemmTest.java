@@ -21,9 +21,9 @@ class GemmTest {
 
     private static Sgemm impl(Path p) {
         return switch (p) {
-            case DEFAULT -> Gemm::sgemm;
+            case DEFAULT -> Gemm.DEFAULT::sgemm;
             case JAVA -> Gemm::sgemmReference;
-            case PARALLEL -> Gemm::sgemmParallel;
+            case PARALLEL -> Gemm.DEFAULT::sgemmParallel;
         };
     }
 
@@ -88,8 +88,8 @@ class GemmTest {
     }
 
     @Test void describeNamesTheImplementation() {
-        String d = Gemm.describe();
-        if (Gemm.usesBlas()) assertTrue(d.startsWith("OpenBLAS"), d);
+        String d = Gemm.DEFAULT.describe();
+        if (Gemm.DEFAULT.usesBlas()) assertTrue(d.startsWith("OpenBLAS"), d);
         else assertTrue(d.startsWith("Java GEMM (OpenBLAS unavailable: "), d);
         assertFalse(d.contains("null"), d);
     }
@@ -98,18 +98,18 @@ class GemmTest {
         // the preset jar ships the library for linux-x86_64; elsewhere (or when forced) the Java path is expected
         boolean forcedJava = "java".equalsIgnoreCase(System.getProperty("genten.cpu.blas", ""));
         boolean linuxX64 = System.getProperty("os.name").toLowerCase().contains("linux") && System.getProperty("os.arch").contains("64");
-        if (linuxX64 && !forcedJava) assertTrue(Gemm.usesBlas(), Gemm.describe());
-        if (forcedJava) assertFalse(Gemm.usesBlas(), Gemm.describe());
+        if (linuxX64 && !forcedJava) assertTrue(Gemm.DEFAULT.usesBlas(), Gemm.DEFAULT.describe());
+        if (forcedJava) assertFalse(Gemm.DEFAULT.usesBlas(), Gemm.DEFAULT.describe());
     }
 
     @Test void outOfBoundsArgumentsAreRejectedBeforeNativeCode() {
         float[] a = new float[6], b = new float[6], c = new float[4];
-        var e = assertThrows(IllegalArgumentException.class, () -> Gemm.sgemm(false, false, 2, 2, 3, 1f, a, 1, 3, b, 0, 2, 0f, c, 0, 2));
+        var e = assertThrows(IllegalArgumentException.class, () -> Gemm.DEFAULT.sgemm(false, false, 2, 2, 3, 1f, a, 1, 3, b, 0, 2, 0f, c, 0, 2));
         assertTrue(e.getMessage().contains("sgemm") && e.getMessage().contains("A"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Gemm.sgemm(false, false, 2, 2, 3, 1f, a, 0, 2, b, 0, 2, 0f, c, 0, 2)); // lda < k
-        assertThrows(IllegalArgumentException.class, () -> Gemm.sgemm(false, false, 2, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 1, 2)); // C too short
+        assertThrows(IllegalArgumentException.class, () -> Gemm.DEFAULT.sgemm(false, false, 2, 2, 3, 1f, a, 0, 2, b, 0, 2, 0f, c, 0, 2)); // lda < k
+        assertThrows(IllegalArgumentException.class, () -> Gemm.DEFAULT.sgemm(false, false, 2, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 1, 2)); // C too short
         assertThrows(IllegalArgumentException.class, () -> Gemm.sgemmReference(true, false, 2, 2, 3, 1f, a, 0, 2, b, 0, 2, 0f, c, 0, 1));
-        assertThrows(IllegalArgumentException.class, () -> Gemm.sgemm(false, false, -1, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 0, 2));
+        assertThrows(IllegalArgumentException.class, () -> Gemm.DEFAULT.sgemm(false, false, -1, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 0, 2));
         assertEquals(0f, c[0]);
     }
 }
