@@ -78,6 +78,36 @@ class GemmTest {
                         for (float beta : new float[] {0f, 1f, -0.5f}) check(path, ta, tb, s[0], s[1], s[2], 0.75f, beta, seed++);
     }
 
+    /** The Java path tiles C's columns 256 at a time: widths past one and two tiles, with 4-row blocks and a remainder. */
+    @Test void javaPathBeyondOneColumnTile() {
+        int[][] sizes = {{5, 257, 7}, {9, 300, 4}, {4, 513, 3}, {6, 768, 2}};
+        long seed = 100;
+        for (boolean ta : new boolean[] {false, true})
+            for (boolean tb : new boolean[] {false, true})
+                for (var s : sizes)
+                    for (float beta : new float[] {0f, 0.5f}) check(Path.JAVA, ta, tb, s[0], s[1], s[2], 1.25f, beta, seed++);
+    }
+
+    /** B's extent is checked like A's and C's: too short an array or too small a leading dimension, either transpose. */
+    @Test void outOfBoundsBIsRejected() {
+        float[] a = new float[6], c = new float[4];
+        // op(B) is 3x2: stored 3x2 (ld >= 2) untransposed, 2x3 (ld >= 3) transposed; both need 6 floats at offset 0
+        for (var path : Path.values()) {
+            var gemm = impl(path);
+            float[] b5 = new float[5], b6 = new float[6];
+            var e = assertThrows(IllegalArgumentException.class, () -> gemm.call(false, false, 2, 2, 3, 1f, a, 0, 3, b5, 0, 2, 0f, c, 0, 2));
+            assertTrue(e.getMessage().contains("sgemm") && e.getMessage().contains("B"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> gemm.call(false, false, 2, 2, 3, 1f, a, 0, 3, b6, 1, 2, 0f, c, 0, 2)); // offset
+            assertThrows(IllegalArgumentException.class, () -> gemm.call(false, false, 2, 2, 3, 1f, a, 0, 3, b6, 0, 1, 0f, c, 0, 2)); // ldb < n
+            assertThrows(IllegalArgumentException.class, () -> gemm.call(false, true, 2, 2, 3, 1f, a, 0, 3, b5, 0, 3, 0f, c, 0, 2));
+            assertThrows(IllegalArgumentException.class, () -> gemm.call(false, true, 2, 2, 3, 1f, a, 0, 3, b6, 0, 2, 0f, c, 0, 2)); // ldb < k
+            assertThrows(IllegalArgumentException.class, () -> gemm.call(false, false, 2, 2, 3, 1f, a, 0, 3, b6, -1, 2, 0f, c, 0, 2));
+            // the exact fit passes: 6 floats, either layout
+            gemm.call(false, false, 2, 2, 3, 1f, a, 0, 3, b6, 0, 2, 0f, c, 0, 2);
+            gemm.call(false, true, 2, 2, 3, 1f, a, 0, 3, b6, 0, 3, 0f, c, 0, 2);
+        }
+    }
+
     @Test void parallelSplitsBigProblemsByRowsAndColumns() {
         // big enough to be split (> 4 MFLOP): tall C (split by rows) and wide C (split by columns)
         for (boolean ta : new boolean[] {false, true})
