@@ -94,6 +94,7 @@ CASES = [
     (0xDEADBEEFCAFEF00D, 0x1122334455667788, 23, range(23)),
     (-1, (1 << 32) + 3, 23, range(23)),
     (2024, 5, 2 * 16384 + 6, list(range(16380, 16392)) + list(range(32768, 32774))),
+    (7, 3, 2 * 16384, [0, 16383, 16384, 32767]),  # exactly two of the Java side's chunks
     # u1 = 2^-24 exactly at element 8 (word 0x0000005a): Box-Muller's guard against log(0)
     (42, 89553, 12, range(12)),
 ]
