@@ -88,6 +88,18 @@ class GemmTest {
                     for (float beta : new float[] {0f, 0.5f}) check(Path.JAVA, ta, tb, s[0], s[1], s[2], 1.25f, beta, seed++);
     }
 
+    /** Empty products are valid on every path: m or n zero leaves C alone, k zero scales C by beta. */
+    @Test void zeroSizesAreValid() {
+        for (var path : Path.values()) {
+            float[] a = {1, 2, 3, 4}, b = {5, 6, 7, 8}, c = {1, 1, 1, 1};
+            impl(path).call(false, false, 0, 2, 2, 1f, a, 0, 2, b, 0, 2, 0f, c, 0, 2);
+            impl(path).call(false, false, 2, 0, 2, 1f, a, 0, 2, b, 0, 1, 0f, c, 0, 1);
+            assertEquals(1f, c[0], path + ": an empty C is not written");
+            impl(path).call(false, false, 2, 2, 0, 1f, a, 0, 1, b, 0, 2, 0.5f, c, 0, 2);
+            assertEquals(0.5f, c[3], path + ": k = 0 leaves beta C");
+        }
+    }
+
     /** B's extent is checked like A's and C's: too short an array or too small a leading dimension, either transpose. */
     @Test void outOfBoundsBIsRejected() {
         float[] a = new float[6], c = new float[4];
