@@ -22,7 +22,7 @@ class DurableCheckpointTest {
         RecordingFileSystem.assertSyncedBeforeRename(fs.events(), "vae.safetensors");
         try (var trainer = new VaeTrainer(vae)) {
             var state = TrainingState.besides(checkpoint);
-            TrainingState.save(state, trainer, 1);
+            TrainingState.commit(state, trainer, 1, "run", Map.of());
             RecordingFileSystem.assertSyncedBeforeRename(fs.events(), state.getFileName().toString());
         }
         assertEquals("vae", Checkpoint.load(dir.resolve("vae.safetensors"), CpuBackend.get()).model().kind());
