@@ -106,6 +106,29 @@ class IdxReaderTest {
         assertTrue(e.getMessage().contains("5 bytes after the 34 bytes"), e.getMessage());
     }
 
+    /** Labels too: a file with more labels than its header counts is not silently cut, raw or gzip, short or long tails. */
+    @Test void trailingBytesInLabelFilesAreRejected() throws IOException {
+        byte[] full = IdxBytes.labels(7, 2);
+        for (int extra : new int[] {1, 10_000}) {
+            byte[] longer = Arrays.copyOf(full, full.length + extra);
+            for (var bytes : new byte[][] {longer, IdxBytes.gzip(longer)}) {
+                var f = file("labels+" + extra + (bytes == longer ? "" : ".gz"), bytes);
+                var e = assertThrows(DataFormatException.class, () -> IdxReader.readLabels(f));
+                assertTrue(e.getMessage().contains(extra + " bytes after the 15 bytes"), e.getMessage());
+                assertTrue(e.getMessage().contains(f.toString()), e.getMessage());
+            }
+        }
+        // the exact length reads, also through gzip
+        assertEquals(7, IdxReader.readLabels(file("exact.gz", IdxBytes.gzip(full))).length);
+    }
+
+    @Test void longTrailingDataAfterImagesIsCountedInFull() throws IOException {
+        byte[] full = IdxBytes.images(2, 3, 3, 1);
+        var longer = file("t.gz", IdxBytes.gzip(Arrays.copyOf(full, full.length + 20_000)));
+        var e = assertThrows(DataFormatException.class, () -> IdxReader.readImages(longer));
+        assertTrue(e.getMessage().contains("20000 bytes after the 34 bytes"), e.getMessage());
+    }
+
     @Test void zeroNegativeAndHugeDimensionsAreRejected() throws IOException {
         int[][] bad = {{0, 28, 28}, {10, 0, 28}, {10, 28, 0}, {10, -28, 28}, {-1, 28, 28}, {1, 100_000, 100_000}};
         for (int[] d : bad) {

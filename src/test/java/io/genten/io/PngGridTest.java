@@ -2,6 +2,7 @@ package io.genten.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.genten.tensor.Tensor;
 import java.awt.image.BufferedImage;
@@ -84,6 +85,12 @@ class PngGridTest {
         assertThrows(IllegalArgumentException.class, () -> PngGrid.write(file, new float[5], 1, 2, 2, 1, 0f, 1f));
         assertThrows(IllegalArgumentException.class, () -> PngGrid.write(file, new float[4], 1, 2, 2, 1, 1f, 1f));
         assertThrows(IllegalArgumentException.class, () -> PngGrid.write(file, new float[4], 1, 2, 2, 0, 0f, 1f));
+        // a zero count or size is rejected by name, also when the (empty) values would match it
+        for (int[] d : new int[][] {{0, 2, 2, 1}, {1, 0, 2, 1}, {1, 2, 0, 1}, {2, 2, 2, 0}}) {
+            var values = new float[d[0] * d[1] * d[2]];
+            var e = assertThrows(IllegalArgumentException.class, () -> PngGrid.render(values, d[0], d[1], d[2], d[3], 0f, 1f));
+            assertTrue(e.getMessage().contains("need n, h, w, columns > 0"), e.getMessage());
+        }
         assertEquals(false, Files.exists(file));
     }
 }

@@ -72,6 +72,23 @@ class ModuleTest {
         assertThrows(IllegalArgumentException.class, () -> new Sequential(cpu).add("x", new ReLU(cpu)).add("x", new ReLU(cpu)));
     }
 
+    /** A child registered under a parent already in eval mode takes the parent's mode, at every depth. */
+    @Test void childrenAddedLaterTakeTheParentsMode() {
+        var outer = new Sequential(cpu);
+        outer.eval();
+        var inner = new Sequential(cpu).add("bn", new BatchNorm2d(cpu, 2));
+        assertTrue(inner.isTraining());
+        outer.add("inner", inner);
+        assertFalse(inner.isTraining(), "a child added to an eval-mode parent");
+        assertFalse(inner.children().get("bn").isTraining(), "a grandchild added to an eval-mode parent");
+        outer.train();
+        assertTrue(inner.children().get("bn").isTraining());
+        var net = net(1);
+        net.eval();
+        net.train();
+        net.children().values().forEach(c -> assertTrue(c.isTraining(), "train() after eval() reaches every child"));
+    }
+
     @Test void gradientsAccumulateUntilZeroed() {
         var fc = new Linear(cpu, 3, 2, true, new Init(3));
         var x = Tensor.of(new float[] {1, -2, 0.5f, 0.3f, 0.1f, -1}, 2, 3);

@@ -42,12 +42,19 @@ public final class CpuBackend implements Backend {
     private final boolean serial;
     private final boolean ownsPool;
     private final String threading;
+    /** The GEMM under conv and linear: OpenBLAS or the Java path; fixed per instance. */
+    private final Gemm gemm;
 
     private CpuBackend(ForkJoinPool pool, boolean owns, String threading) {
+        this(pool, owns, threading, Gemm.DEFAULT);
+    }
+
+    private CpuBackend(ForkJoinPool pool, boolean owns, String threading, Gemm gemm) {
         this.pool = pool;
         this.serial = false;
         this.ownsPool = owns;
         this.threading = threading;
+        this.gemm = gemm;
     }
 
     private CpuBackend(boolean serial) {
@@ -55,7 +62,14 @@ public final class CpuBackend implements Backend {
         this.serial = serial;
         this.ownsPool = false;
         this.threading = "the calling thread only";
+        this.gemm = Gemm.DEFAULT;
     }
+
+    /**
+     * A backend whose conv and linear layers run the plain-Java GEMM, as on a machine without
+     * OpenBLAS: lets the tests cover that path beside the OpenBLAS one in the same JVM.
+     */
+    static CpuBackend withJavaGemm() { return new CpuBackend(null, false, "the common fork-join pool", Gemm.JAVA); }
 
     /**
      * The shared CPU backend: ops split their work over the common fork-join pool.
@@ -107,7 +121,7 @@ public final class CpuBackend implements Backend {
     @Override public Device device() { return Device.CPU; }
 
     @Override public String describe() {
-        return "cpu: " + threads() + " threads (" + threading + "), " + Gemm.describe();
+        return "cpu: " + threads() + " threads (" + threading + "), " + gemm.describe();
     }
 
     /** Shuts down the pool that {@link #withThreads} made; otherwise nothing. */
@@ -193,17 +207,17 @@ public final class CpuBackend implements Backend {
 
     @Override public Tensor conv2dForward(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
         Checks.on("conv2dForward", device(), x, w, bias);
-        return on(() -> CpuConv.forward(x, w, bias, spec));
+        return on(() -> CpuConv.forward(gemm, x, w, bias, spec));
     }
 
     @Override public Tensor conv2dBackwardData(Tensor dy, Tensor w, Shape xShape, Conv2dSpec spec) {
         Checks.on("conv2dBackwardData", device(), dy, w);
-        return on(() -> CpuConv.backwardData(dy, w, xShape, spec));
+        return on(() -> CpuConv.backwardData(gemm, dy, w, xShape, spec));
     }
 
     @Override public Tensor conv2dBackwardFilter(Tensor dy, Tensor x, Shape wShape, Conv2dSpec spec) {
         Checks.on("conv2dBackwardFilter", device(), dy, x);
-        return on(() -> CpuConv.backwardFilter(dy, x, wShape, spec));
+        return on(() -> CpuConv.backwardFilter(gemm, dy, x, wShape, spec));
     }
 
     @Override public Tensor biasGradient(Tensor dy) {
@@ -238,17 +252,17 @@ public final class CpuBackend implements Backend {
 
     @Override public Tensor linearForward(Tensor x, Tensor w, Tensor bias) {
         Checks.on("linearForward", device(), x, w, bias);
-        return on(() -> CpuLinear.forward(x, w, bias));
+        return on(() -> CpuLinear.forward(gemm, x, w, bias));
     }
 
     @Override public Tensor linearBackwardData(Tensor dy, Tensor w) {
         Checks.on("linearBackwardData", device(), dy, w);
-        return on(() -> CpuLinear.backwardData(dy, w));
+        return on(() -> CpuLinear.backwardData(gemm, dy, w));
     }
 
     @Override public Tensor linearBackwardWeight(Tensor dy, Tensor x) {
         Checks.on("linearBackwardWeight", device(), dy, x);
-        return on(() -> CpuLinear.backwardWeight(dy, x));
+        return on(() -> CpuLinear.backwardWeight(gemm, dy, x));
     }
 
     // ---- pointwise -------------------------------------------------------------------------

@@ -83,7 +83,7 @@ final class CpuConv {
         Parallel.forEach(chunks, workPerImage * n / chunks, c -> body.run(c, n * c / chunks, n * (c + 1) / chunks));
     }
 
-    static Tensor forward(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
+    static Tensor forward(Gemm gemm, Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
         String op = "conv2dForward";
         var yShape = spec.outputShape(op, x.shape(), w.shape());
         if (bias != null) Checks.shape(op, "bias", bias, Shape.of(w.dim(0)));
@@ -115,10 +115,10 @@ final class CpuConv {
                 if (gs == 1) {
                     int yOff = i0 * g.yImage();
                     if (bs != null) for (int c = 0; c < cout; c++) Arrays.fill(y, yOff + c * p, yOff + (c + 1) * p, bs[c]);
-                    Gemm.sgemm(false, false, cout, p, ckk, 1f, ws, 0, ckk, col, 0, p, bs == null ? 0f : 1f, y, yOff, p);
+                    gemm.sgemm(false, false, cout, p, ckk, 1f, ws, 0, ckk, col, 0, p, bs == null ? 0f : 1f, y, yOff, p);
                     continue;
                 }
-                Gemm.sgemm(false, false, cout, gs * p, ckk, 1f, ws, 0, ckk, col, 0, gs * p, 0f, buf, 0, gs * p);
+                gemm.sgemm(false, false, cout, gs * p, ckk, 1f, ws, 0, ckk, col, 0, gs * p, 0f, buf, 0, gs * p);
                 for (int j = 0; j < gs; j++) {
                     for (int c = 0; c < cout; c++) {
                         int src = (c * gs + j) * p, dst = ((i0 + j) * cout + c) * p;
@@ -131,7 +131,7 @@ final class CpuConv {
         return Tensor.wrap(y, yShape);
     }
 
-    static Tensor backwardData(Tensor dy, Tensor w, Shape xShape, Conv2dSpec spec) {
+    static Tensor backwardData(Gemm gemm, Tensor dy, Tensor w, Shape xShape, Conv2dSpec spec) {
         String op = "conv2dBackwardData";
         Checks.rank(op, "xShape", xShape, 4);
         Checks.rank(op, "dy", dy.shape(), 4);
@@ -165,10 +165,10 @@ final class CpuConv {
             for (int i0 = from; i0 < to; i0 += group) {
                 int gs = Math.min(group, to - i0);
                 if (gs == 1) {
-                    Gemm.sgemm(true, false, ckk, p, cout, 1f, ws, 0, ckk, dys, i0 * g.yImage(), p, 0f, col, 0, p);
+                    gemm.sgemm(true, false, ckk, p, cout, 1f, ws, 0, ckk, dys, i0 * g.yImage(), p, 0f, col, 0, p);
                 } else {
                     g.gather(dys, i0, gs, buf);
-                    Gemm.sgemm(true, false, ckk, gs * p, cout, 1f, ws, 0, ckk, buf, 0, gs * p, 0f, col, 0, gs * p);
+                    gemm.sgemm(true, false, ckk, gs * p, cout, 1f, ws, 0, ckk, buf, 0, gs * p, 0f, col, 0, gs * p);
                 }
                 for (int j = 0; j < gs; j++) {
                     Im2col.col2imAdd(col, j * p, gs * p, g.cin(), g.h(), g.w(), g.k(), g.stride(), g.pad(), g.oh(), g.ow(),
@@ -179,7 +179,7 @@ final class CpuConv {
         return Tensor.wrap(dx, xShape);
     }
 
-    static Tensor backwardFilter(Tensor dy, Tensor x, Shape wShape, Conv2dSpec spec) {
+    static Tensor backwardFilter(Gemm gemm, Tensor dy, Tensor x, Shape wShape, Conv2dSpec spec) {
         String op = "conv2dBackwardFilter";
         Checks.rank(op, "wShape", wShape, 4);
         Checks.rank(op, "dy", dy.shape(), 4);
@@ -215,10 +215,10 @@ final class CpuConv {
                 g.unfold(xs, i0, gs, col);
                 float beta = i0 == from ? 0f : 1f;
                 if (gs == 1) {
-                    Gemm.sgemm(false, true, cout, ckk, p, 1f, dys, i0 * g.yImage(), p, col, 0, p, beta, dw, 0, ckk);
+                    gemm.sgemm(false, true, cout, ckk, p, 1f, dys, i0 * g.yImage(), p, col, 0, p, beta, dw, 0, ckk);
                 } else {
                     g.gather(dys, i0, gs, buf);
-                    Gemm.sgemm(false, true, cout, ckk, gs * p, 1f, buf, 0, gs * p, col, 0, gs * p, beta, dw, 0, ckk);
+                    gemm.sgemm(false, true, cout, ckk, gs * p, 1f, buf, 0, gs * p, col, 0, gs * p, beta, dw, 0, ckk);
                 }
             }
         });

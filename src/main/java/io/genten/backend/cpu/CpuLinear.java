@@ -8,7 +8,7 @@ import io.genten.tensor.Tensor;
 final class CpuLinear {
     private CpuLinear() {}
 
-    static Tensor forward(Tensor x, Tensor w, Tensor bias) {
+    static Tensor forward(Gemm gemm, Tensor x, Tensor w, Tensor bias) {
         String op = "linearForward";
         Checks.rank(op, "x", x.shape(), 2);
         Checks.rank(op, "w", w.shape(), 2);
@@ -22,13 +22,13 @@ final class CpuLinear {
             float[] b = bias.hostArray();
             for (int i = 0; i < n; i++) System.arraycopy(b, 0, y, i * out, out);
         }
-        Gemm.sgemmParallel(false, true, n, out, in, 1f, x.hostArray(), 0, Math.max(1, in), w.hostArray(), 0, Math.max(1, in),
+        gemm.sgemmParallel(false, true, n, out, in, 1f, x.hostArray(), 0, Math.max(1, in), w.hostArray(), 0, Math.max(1, in),
                 bias == null ? 0f : 1f, y, 0, Math.max(1, out));
         return Tensor.wrap(y, Shape.of(n, out));
     }
 
     /** dx = dy w: dy (N, out), w (out, in) -> (N, in). */
-    static Tensor backwardData(Tensor dy, Tensor w) {
+    static Tensor backwardData(Gemm gemm, Tensor dy, Tensor w) {
         String op = "linearBackwardData";
         Checks.rank(op, "dy", dy.shape(), 2);
         Checks.rank(op, "w", w.shape(), 2);
@@ -37,13 +37,13 @@ final class CpuLinear {
             throw new IllegalArgumentException(op + ": dy " + dy.shape() + " has " + out + " outputs but weight " + w.shape() + " has " + w.dim(0));
         }
         float[] dx = new float[n * in];
-        Gemm.sgemmParallel(false, false, n, in, out, 1f, dy.hostArray(), 0, Math.max(1, out), w.hostArray(), 0, Math.max(1, in),
+        gemm.sgemmParallel(false, false, n, in, out, 1f, dy.hostArray(), 0, Math.max(1, out), w.hostArray(), 0, Math.max(1, in),
                 0f, dx, 0, Math.max(1, in));
         return Tensor.wrap(dx, Shape.of(n, in));
     }
 
     /** dw = dy^T x: dy (N, out), x (N, in) -> (out, in). */
-    static Tensor backwardWeight(Tensor dy, Tensor x) {
+    static Tensor backwardWeight(Gemm gemm, Tensor dy, Tensor x) {
         String op = "linearBackwardWeight";
         Checks.rank(op, "dy", dy.shape(), 2);
         Checks.rank(op, "x", x.shape(), 2);
@@ -52,7 +52,7 @@ final class CpuLinear {
             throw new IllegalArgumentException(op + ": dy " + dy.shape() + " and x " + x.shape() + " have different batch sizes");
         }
         float[] dw = new float[out * in];
-        Gemm.sgemmParallel(true, false, out, in, n, 1f, dy.hostArray(), 0, Math.max(1, out), x.hostArray(), 0, Math.max(1, in),
+        gemm.sgemmParallel(true, false, out, in, n, 1f, dy.hostArray(), 0, Math.max(1, out), x.hostArray(), 0, Math.max(1, in),
                 0f, dw, 0, Math.max(1, in));
         return Tensor.wrap(dw, Shape.of(out, in));
     }

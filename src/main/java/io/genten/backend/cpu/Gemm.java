@@ -16,48 +16,55 @@ package io.genten.backend.cpu;
  * scratch per thread, and the GEMMs are too small for OpenBLAS's own threading to pay.
  */
 final class Gemm {
-    private Gemm() {}
+    /**
+     * What CpuBackend.get() runs: OpenBLAS when it loads (unless {@code -Dgenten.cpu.blas=java}),
+     * else the Java path with the reason recorded.
+     */
+    static final Gemm DEFAULT = load();
 
-    private static final OpenBlas BLAS;
-    private static final String FALLBACK_REASON;
+    /** Always the plain-Java path: what every machine without OpenBLAS runs; tests take it by name. */
+    static final Gemm JAVA = new Gemm(null, "the Java path was chosen explicitly");
 
-    static {
-        OpenBlas blas = null;
-        String reason = null;
-        if ("java".equalsIgnoreCase(System.getProperty("genten.cpu.blas", ""))) {
-            reason = "-Dgenten.cpu.blas=java";
-        } else {
-            try {
-                blas = OpenBlas.load();
-            } catch (Throwable t) { // UnsatisfiedLinkError, missing symbol, native access denied: fall back, say why
-                reason = BlasFallback.explain(t);
-                System.getLogger("io.genten").log(System.Logger.Level.WARNING,
-                        "the CPU backend runs its GEMMs in plain Java, several times slower: OpenBLAS did not load: " + reason);
-            }
-        }
-        BLAS = blas;
-        FALLBACK_REASON = reason;
+    private final OpenBlas blas;
+    private final String fallbackReason;
+
+    private Gemm(OpenBlas blas, String fallbackReason) {
+        this.blas = blas;
+        this.fallbackReason = fallbackReason;
     }
 
-    static boolean usesBlas() { return BLAS != null; }
+    private static Gemm load() {
+        if ("java".equalsIgnoreCase(System.getProperty("genten.cpu.blas", ""))) return new Gemm(null, "-Dgenten.cpu.blas=java");
+        try {
+            return new Gemm(OpenBlas.load(), null);
+        } catch (Throwable t) { // UnsatisfiedLinkError, missing symbol, native access denied: fall back, say why
+            // UnsatisfiedLinkError, missing symbol, native access denied: fall back, say why
+            String reason = BlasFallback.explain(t);
+            System.getLogger("io.genten").log(System.Logger.Level.WARNING,
+                    "the CPU backend runs its GEMMs in plain Java, several times slower: OpenBLAS did not load: " + reason);
+            return new Gemm(null, reason);
+        }
+    }
+
+    boolean usesBlas() { return blas != null; }
 
     /** For benchmarks only: lets OpenBLAS itself use more threads (every other caller expects 1). */
-    static void setBlasThreadsForBenchmark(int threads) {
-        if (BLAS != null) BLAS.setThreads(threads);
+    void setBlasThreadsForBenchmark(int threads) {
+        if (blas != null) blas.setThreads(threads);
     }
 
-    static String describe() {
-        return BLAS != null
-                ? BLAS.version() + " (single-threaded calls, the backend's threads over batch/blocks)"
-                : "Java GEMM (OpenBLAS unavailable: " + FALLBACK_REASON + ")";
+    String describe() {
+        return blas != null
+                ? blas.version() + " (single-threaded calls, the backend's threads over batch/blocks)"
+                : "Java GEMM (OpenBLAS unavailable: " + fallbackReason + ")";
     }
 
     /** C (m x n) = alpha op(A) op(B) + beta C; op(A) is m x k, op(B) k x n; beta 0 ignores C's old values. */
-    static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
-                      float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+    void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+               float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
         check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
         if (m == 0 || n == 0) return;
-        if (BLAS != null) BLAS.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        if (blas != null) blas.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         else reference(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
@@ -68,26 +75,22 @@ final class Gemm {
         reference(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
-    /** At most this many blocks per parallel GEMM: enough for the threads of a workstation, few enough to stay efficient. */
-    private static final int MAX_BLOCKS = 8;
-
     /**
      * {@link #sgemm} split into independent blocks of rows (or columns, whichever C has more of)
-     * over {@link Parallel}: for one big GEMM such as a linear layer. The blocks depend on the sizes
-     * only, never on the thread count: OpenBLAS's result for an element can depend on the shape of
-     * the GEMM it is computed in, so this keeps the bits the same for every thread setting.
+     * over {@link Parallel}: for one big GEMM such as a linear layer.
      */
-    static void sgemmParallel(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
-                              float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
+    void sgemmParallel(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+                       float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
         check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        int threads = Parallel.threads();
         long flops = 2L * m * n * k;
-        boolean byRows = m >= n;
-        int extent = byRows ? m : n;
-        int blocks = Math.min(MAX_BLOCKS, extent / 32);
-        if (flops < 4_000_000 || blocks < 2) {
+        if (threads == 1 || flops < 4_000_000 || Math.max(m, n) < 2 * threads) {
             sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
+        boolean byRows = m >= n;
+        int extent = byRows ? m : n;
+        int blocks = Math.min(extent, threads);
         Parallel.forEach(blocks, flops / blocks, blk -> {
             int lo = (int) ((long) extent * blk / blocks), hi = (int) ((long) extent * (blk + 1) / blocks);
             if (byRows) {

@@ -136,6 +136,44 @@ class AdamTest {
         }
     }
 
+    /**
+     * Gradients of the size of eps: there sqrt(v_hat) and eps are comparable, so the update is
+     * visibly smaller than lr and depends on eps being added (not subtracted, not squared, not
+     * dropped). Parameters are small so that float storage keeps the update's digits.
+     */
+    @ParameterizedTest
+    @CsvSource({"1e-8", "1e-6", "1e-3"})
+    void gradientsNearEpsGiveDampedSteps(float eps) {
+        var config = new AdamConfig(1e-3f, 0.9f, 0.999f, eps, 0f, false);
+        var rnd = new Random(Float.floatToIntBits(eps));
+        int n = 257;
+        float[] p0 = randn(rnd, n, 1e-3, 0);
+        try (var scope = TensorScope.open()) {
+            var p = Tensor.wrap(p0.clone(), Shape.of(n));
+            var m = cpu.zeros(Shape.of(n));
+            var v = cpu.zeros(Shape.of(n));
+            var ref = new RefAdam(p0);
+            for (long t = 1; t <= 3; t++) {
+                float[] g = randn(rnd, n, dec(eps), 0);
+                ref.step(g, 1e-3, 0.9, 0.999, dec(eps), 0, false, t);
+                cpu.adamStep(List.of(p), List.of(Tensor.wrap(g, Shape.of(n))), List.of(m), List.of(v), config, t);
+            }
+            float[] got = p.toArray();
+            float[] gotStep = new float[n];
+            double[] wantStep = new double[n];
+            double largest = 0;
+            for (int i = 0; i < n; i++) {
+                gotStep[i] = got[i] - p0[i];
+                wantStep[i] = ref.p[i] - p0[i];
+                largest = Math.max(largest, Math.abs(wantStep[i]));
+            }
+            assertClose("Adam steps with |g| ~ eps = " + eps, gotStep, wantStep, 1e-4);
+            // eps damps the steps: three steps of lr each would be 3e-3 per element
+            assertTrue(largest < 2.9e-3, "steps should be damped by eps, largest " + largest);
+            assertTrue(largest > 1e-4, "steps should not vanish, largest " + largest);
+        }
+    }
+
     @Test
     void rejectsBadInput() {
         var config = AdamConfig.of(1e-3f, 0.9f, 0.999f);

@@ -14,6 +14,7 @@ import io.genten.testing.Golden;
 import io.genten.tensor.Shape;
 import io.genten.tensor.Tensor;
 import io.genten.tensor.TensorScope;
+import java.util.List;
 import java.util.Random;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -228,6 +229,72 @@ class BatchNormTest {
             var closed = cpu.full(Shape.of(3), 1f);
             closed.close();
             assertThrows(IllegalStateException.class, () -> cpu.batchNormInference(x, closed, c3, c3, c3, 1e-5f));
+        }
+    }
+
+    /**
+     * Every per-channel operand of every op is checked on its own (a wrong one would be read out of
+     * bounds or silently short), and eps and momentum at and past their limits.
+     */
+    @Test
+    void everyPerChannelOperandAndEveryLimitIsChecked() {
+        try (var scope = TensorScope.open()) {
+            var x = cpu.randn(Shape.of(4, 3, 2, 2), 1, 0);
+            var x2 = cpu.randn(Shape.of(5, 3), 2, 0);
+            var c3 = cpu.full(Shape.of(3), 1f);
+            var c4 = cpu.full(Shape.of(4), 1f);
+            var c2 = cpu.full(Shape.of(2), 1f);
+            String[] trainNames = {"gamma", "beta", "runningMean", "runningVar"};
+            for (var input : List.of(x, x2)) {
+                for (var bad : List.of(c4, c2)) {
+                    for (int k = 0; k < 4; k++) {
+                        Tensor[] a = {c3, c3, c3, c3};
+                        a[k] = bad;
+                        var ex = assertThrows(IllegalArgumentException.class,
+                                () -> cpu.batchNormTrainForward(input, a[0], a[1], a[2], a[3], 0.1f, 1e-5f));
+                        assertTrue(ex.getMessage().contains("batchNormTrainForward") && ex.getMessage().contains(trainNames[k]), ex.getMessage());
+                        ex = assertThrows(IllegalArgumentException.class, () -> cpu.batchNormInference(input, a[0], a[1], a[2], a[3], 1e-5f));
+                        assertTrue(ex.getMessage().contains("batchNormInference") && ex.getMessage().contains(trainNames[k]), ex.getMessage());
+                    }
+                    String[] backNames = {"gamma", "saveMean", "saveInvStd"};
+                    for (int k = 0; k < 3; k++) {
+                        Tensor[] a = {c3, c3, c3};
+                        a[k] = bad;
+                        var ex = assertThrows(IllegalArgumentException.class, () -> cpu.batchNormBackward(input, input, a[0], a[1], a[2]));
+                        assertTrue(ex.getMessage().contains("batchNormBackward") && ex.getMessage().contains(backNames[k]), ex.getMessage());
+                    }
+                }
+            }
+            for (float eps : new float[] {-1e-5f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                var ex = assertThrows(IllegalArgumentException.class, () -> cpu.batchNormTrainForward(x, c3, c3, c3, c3, 0.1f, eps));
+                assertTrue(ex.getMessage().contains("eps"), ex.getMessage());
+                ex = assertThrows(IllegalArgumentException.class, () -> cpu.batchNormInference(x, c3, c3, c3, c3, eps));
+                assertTrue(ex.getMessage().contains("eps"), ex.getMessage());
+            }
+            for (float momentum : new float[] {-0.1f, 1.01f, Float.NaN}) {
+                var ex = assertThrows(IllegalArgumentException.class, () -> cpu.batchNormTrainForward(x, c3, c3, c3, c3, momentum, 1e-5f));
+                assertTrue(ex.getMessage().contains("momentum"), ex.getMessage());
+            }
+            // the limits themselves are valid: eps 0 (x has spread), momentum 0 (keep) and 1 (replace)
+            var rm = cpu.full(Shape.of(3), 0.25f);
+            var rv = cpu.full(Shape.of(3), 2f);
+            var keep = cpu.batchNormTrainForward(x, c3, c3, rm, rv, 0f, 0f);
+            assertEquals(0.25f, rm.toArray()[1]);
+            assertEquals(2f, rv.toArray()[2]);
+            var replace = cpu.batchNormTrainForward(x, c3, c3, rm, rv, 1f, 1e-5f);
+            assertEquals(replace.saveMean().toArray()[0], rm.toArray()[0], 1e-6f);
+            assertTrue(Float.isFinite(keep.y().toArray()[0]));
+            cpu.batchNormInference(x, c3, c3, c3, c3, 0f);
+            // two values per channel are enough to train; one is not (rank 2: N = 2 vs N = 1)
+            cpu.batchNormTrainForward(cpu.randn(Shape.of(2, 3), 3, 0), c3, c3, c3, c3, 0.1f, 1e-5f);
+            var ex = assertThrows(IllegalArgumentException.class,
+                    () -> cpu.batchNormTrainForward(cpu.randn(Shape.of(1, 3), 3, 0), c3, c3, c3, c3, 0.1f, 1e-5f));
+            assertTrue(ex.getMessage().contains("more than one value"), ex.getMessage());
+            ex = assertThrows(IllegalArgumentException.class, () -> cpu.batchNormTrainForward(null, c3, c3, c3, c3, 0.1f, 1e-5f));
+            assertTrue(ex.getMessage().contains("x"), ex.getMessage());
+            ex = assertThrows(IllegalArgumentException.class, () -> cpu.batchNormBackward(null, x, c3, c3, c3));
+            ex = assertThrows(IllegalArgumentException.class, () -> cpu.batchNormInference(x, c3, c3, c3, null, 1e-5f));
+            assertTrue(ex.getMessage().contains("runningVar"), ex.getMessage());
         }
     }
 }

@@ -39,7 +39,7 @@ public final class ConvBench {
         linear(cpu, n, 6272, 1, "DCGAN D fc 6272->1");
         linear(cpu, n, 3136, 32, "VAE mu fc 3136->32");
         linear(cpu, n, 32, 3136, "VAE dec0 fc 32->3136");
-        if (Gemm.usesBlas()) compareStrategies(n);
+        if (Gemm.DEFAULT.usesBlas()) compareStrategies(n);
     }
 
     private static double run(CpuBackend cpu, Layer l, int n) {
@@ -109,13 +109,13 @@ public final class ConvBench {
                 float[] col = new float[ckk * n * p], buf = new float[cout * n * p], y = new float[n * cout * p];
                 Runnable batched = () -> {
                     for (int i = 0; i < n; i++) Im2col.im2col(xs, i * cin * h * h, cin, h, h, k, stride, pad, oh, oh, col, i * p, n * p);
-                    Gemm.sgemm(false, false, cout, n * p, ckk, 1f, ws, 0, ckk, col, 0, n * p, 0f, buf, 0, n * p);
+                    Gemm.DEFAULT.sgemm(false, false, cout, n * p, ckk, 1f, ws, 0, ckk, col, 0, n * p, 0f, buf, 0, n * p);
                     for (int i = 0; i < n; i++)
                         for (int c = 0; c < cout; c++) System.arraycopy(buf, (c * n + i) * p, y, (i * cout + c) * p, p);
                 };
-                Gemm.setBlasThreadsForBenchmark(threads);
+                Gemm.DEFAULT.setBlasThreadsForBenchmark(threads);
                 double big = time(batched);
-                Gemm.setBlasThreadsForBenchmark(1);
+                Gemm.DEFAULT.setBlasThreadsForBenchmark(1);
                 System.out.printf("  conv %d->%d %dx%d s%d at %dx%d: %.2f vs %.2f%n", cin, cout, k, k, stride, h, h, ours, big);
             }
         }

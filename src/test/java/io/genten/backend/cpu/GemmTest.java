@@ -21,9 +21,9 @@ class GemmTest {
 
     private static Sgemm impl(Path p) {
         return switch (p) {
-            case DEFAULT -> Gemm::sgemm;
+            case DEFAULT -> Gemm.DEFAULT::sgemm;
             case JAVA -> Gemm::sgemmReference;
-            case PARALLEL -> Gemm::sgemmParallel;
+            case PARALLEL -> Gemm.DEFAULT::sgemmParallel;
         };
     }
 
@@ -78,6 +78,48 @@ class GemmTest {
                         for (float beta : new float[] {0f, 1f, -0.5f}) check(path, ta, tb, s[0], s[1], s[2], 0.75f, beta, seed++);
     }
 
+    /** The Java path tiles C's columns 256 at a time: widths past one and two tiles, with 4-row blocks and a remainder. */
+    @Test void javaPathBeyondOneColumnTile() {
+        int[][] sizes = {{5, 257, 7}, {9, 300, 4}, {4, 513, 3}, {6, 768, 2}};
+        long seed = 100;
+        for (boolean ta : new boolean[] {false, true})
+            for (boolean tb : new boolean[] {false, true})
+                for (var s : sizes)
+                    for (float beta : new float[] {0f, 0.5f}) check(Path.JAVA, ta, tb, s[0], s[1], s[2], 1.25f, beta, seed++);
+    }
+
+    /** Empty products are valid on every path: m or n zero leaves C alone, k zero scales C by beta. */
+    @Test void zeroSizesAreValid() {
+        for (var path : Path.values()) {
+            float[] a = {1, 2, 3, 4}, b = {5, 6, 7, 8}, c = {1, 1, 1, 1};
+            impl(path).call(false, false, 0, 2, 2, 1f, a, 0, 2, b, 0, 2, 0f, c, 0, 2);
+            impl(path).call(false, false, 2, 0, 2, 1f, a, 0, 2, b, 0, 1, 0f, c, 0, 1);
+            assertEquals(1f, c[0], path + ": an empty C is not written");
+            impl(path).call(false, false, 2, 2, 0, 1f, a, 0, 1, b, 0, 2, 0.5f, c, 0, 2);
+            assertEquals(0.5f, c[3], path + ": k = 0 leaves beta C");
+        }
+    }
+
+    /** B's extent is checked like A's and C's: too short an array or too small a leading dimension, either transpose. */
+    @Test void outOfBoundsBIsRejected() {
+        float[] a = new float[6], c = new float[4];
+        // op(B) is 3x2: stored 3x2 (ld >= 2) untransposed, 2x3 (ld >= 3) transposed; both need 6 floats at offset 0
+        for (var path : Path.values()) {
+            var gemm = impl(path);
+            float[] b5 = new float[5], b6 = new float[6];
+            var e = assertThrows(IllegalArgumentException.class, () -> gemm.call(false, false, 2, 2, 3, 1f, a, 0, 3, b5, 0, 2, 0f, c, 0, 2));
+            assertTrue(e.getMessage().contains("sgemm") && e.getMessage().contains("B"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> gemm.call(false, false, 2, 2, 3, 1f, a, 0, 3, b6, 1, 2, 0f, c, 0, 2)); // offset
+            assertThrows(IllegalArgumentException.class, () -> gemm.call(false, false, 2, 2, 3, 1f, a, 0, 3, b6, 0, 1, 0f, c, 0, 2)); // ldb < n
+            assertThrows(IllegalArgumentException.class, () -> gemm.call(false, true, 2, 2, 3, 1f, a, 0, 3, b5, 0, 3, 0f, c, 0, 2));
+            assertThrows(IllegalArgumentException.class, () -> gemm.call(false, true, 2, 2, 3, 1f, a, 0, 3, b6, 0, 2, 0f, c, 0, 2)); // ldb < k
+            assertThrows(IllegalArgumentException.class, () -> gemm.call(false, false, 2, 2, 3, 1f, a, 0, 3, b6, -1, 2, 0f, c, 0, 2));
+            // the exact fit passes: 6 floats, either layout
+            gemm.call(false, false, 2, 2, 3, 1f, a, 0, 3, b6, 0, 2, 0f, c, 0, 2);
+            gemm.call(false, true, 2, 2, 3, 1f, a, 0, 3, b6, 0, 3, 0f, c, 0, 2);
+        }
+    }
+
     @Test void parallelSplitsBigProblemsByRowsAndColumns() {
         // big enough to be split (> 4 MFLOP): tall C (split by rows) and wide C (split by columns)
         for (boolean ta : new boolean[] {false, true})
@@ -88,8 +130,8 @@ class GemmTest {
     }
 
     @Test void describeNamesTheImplementation() {
-        String d = Gemm.describe();
-        if (Gemm.usesBlas()) assertTrue(d.startsWith("OpenBLAS"), d);
+        String d = Gemm.DEFAULT.describe();
+        if (Gemm.DEFAULT.usesBlas()) assertTrue(d.startsWith("OpenBLAS"), d);
         else assertTrue(d.startsWith("Java GEMM (OpenBLAS unavailable: "), d);
         assertFalse(d.contains("null"), d);
     }
@@ -98,18 +140,18 @@ class GemmTest {
         // the preset jar ships the library for linux-x86_64; elsewhere (or when forced) the Java path is expected
         boolean forcedJava = "java".equalsIgnoreCase(System.getProperty("genten.cpu.blas", ""));
         boolean linuxX64 = System.getProperty("os.name").toLowerCase().contains("linux") && System.getProperty("os.arch").contains("64");
-        if (linuxX64 && !forcedJava) assertTrue(Gemm.usesBlas(), Gemm.describe());
-        if (forcedJava) assertFalse(Gemm.usesBlas(), Gemm.describe());
+        if (linuxX64 && !forcedJava) assertTrue(Gemm.DEFAULT.usesBlas(), Gemm.DEFAULT.describe());
+        if (forcedJava) assertFalse(Gemm.DEFAULT.usesBlas(), Gemm.DEFAULT.describe());
     }
 
     @Test void outOfBoundsArgumentsAreRejectedBeforeNativeCode() {
         float[] a = new float[6], b = new float[6], c = new float[4];
-        var e = assertThrows(IllegalArgumentException.class, () -> Gemm.sgemm(false, false, 2, 2, 3, 1f, a, 1, 3, b, 0, 2, 0f, c, 0, 2));
+        var e = assertThrows(IllegalArgumentException.class, () -> Gemm.DEFAULT.sgemm(false, false, 2, 2, 3, 1f, a, 1, 3, b, 0, 2, 0f, c, 0, 2));
         assertTrue(e.getMessage().contains("sgemm") && e.getMessage().contains("A"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Gemm.sgemm(false, false, 2, 2, 3, 1f, a, 0, 2, b, 0, 2, 0f, c, 0, 2)); // lda < k
-        assertThrows(IllegalArgumentException.class, () -> Gemm.sgemm(false, false, 2, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 1, 2)); // C too short
+        assertThrows(IllegalArgumentException.class, () -> Gemm.DEFAULT.sgemm(false, false, 2, 2, 3, 1f, a, 0, 2, b, 0, 2, 0f, c, 0, 2)); // lda < k
+        assertThrows(IllegalArgumentException.class, () -> Gemm.DEFAULT.sgemm(false, false, 2, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 1, 2)); // C too short
         assertThrows(IllegalArgumentException.class, () -> Gemm.sgemmReference(true, false, 2, 2, 3, 1f, a, 0, 2, b, 0, 2, 0f, c, 0, 1));
-        assertThrows(IllegalArgumentException.class, () -> Gemm.sgemm(false, false, -1, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 0, 2));
+        assertThrows(IllegalArgumentException.class, () -> Gemm.DEFAULT.sgemm(false, false, -1, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 0, 2));
         assertEquals(0f, c[0]);
     }
 }

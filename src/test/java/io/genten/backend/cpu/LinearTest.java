@@ -121,6 +121,46 @@ class LinearTest {
         }
     }
 
+    /** Each operand's rank is checked on its own: a rank-3 tensor with the right leading sizes would otherwise slip through. */
+    @Test void everyOperandMustHaveRankTwo() {
+        try (var x = randn(4, 5); var w = randn(3, 5); var dy = randn(4, 3);
+             var x3 = randn(4, 5, 1); var w3 = randn(3, 5, 1); var dy3 = randn(4, 3, 1)) {
+            assertMessage(() -> cpu.linearForward(x3, w, null), "linearForward", "x", "[4, 5, 1]");
+            assertMessage(() -> cpu.linearForward(x, w3, null), "linearForward", "w", "[3, 5, 1]");
+            assertMessage(() -> cpu.linearBackwardData(dy3, w), "linearBackwardData", "dy", "[4, 3, 1]");
+            assertMessage(() -> cpu.linearBackwardData(dy, w3), "linearBackwardData", "w", "[3, 5, 1]");
+            assertMessage(() -> cpu.linearBackwardWeight(dy3, x), "linearBackwardWeight", "dy", "[4, 3, 1]");
+            assertMessage(() -> cpu.linearBackwardWeight(dy, x3), "linearBackwardWeight", "x", "[4, 5, 1]");
+        }
+    }
+
+    /**
+     * The Java GEMM under the linear layer (what runs without OpenBLAS), at sizes that take the
+     * thread split by rows and by columns and more columns than one 256-wide tile.
+     */
+    @Test void javaGemmBackendMatchesTheReference() {
+        var javaGemm = CpuBackend.withJavaGemm();
+        int[][] shapes = {{5, 7, 3}, {64, 300, 270}, {300, 257, 40}, {33, 520, 9}};
+        for (var s : shapes) {
+            int n = s[0], in = s[1], out = s[2];
+            try (var x = randn(n, in); var w = randn(out, in); var b = randn(out); var dy = randn(n, out);
+                 var y = javaGemm.linearForward(x, w, b); var dx = javaGemm.linearBackwardData(dy, w); var dw = javaGemm.linearBackwardWeight(dy, x)) {
+                double[] xd = toDouble(x.toArray()), wd = toDouble(w.toArray()), dyd = toDouble(dy.toArray());
+                double[] wantDx = new double[n * in], wantDw = new double[out * in];
+                for (int i = 0; i < n; i++)
+                    for (int o = 0; o < out; o++)
+                        for (int p = 0; p < in; p++) {
+                            wantDx[i * in + p] += dyd[i * out + o] * wd[o * in + p];
+                            wantDw[o * in + p] += dyd[i * out + o] * xd[i * in + p];
+                        }
+                String what = "Java GEMM linear " + java.util.Arrays.toString(s);
+                Assertions2.assertClose(what + " y", y.toArray(), ConvReference.toFloat(reference(xd, wd, toDouble(b.toArray()), n, in, out)), 1e-5);
+                Assertions2.assertClose(what + " dx", dx.toArray(), ConvReference.toFloat(wantDx), 1e-5);
+                Assertions2.assertClose(what + " dw", dw.toArray(), ConvReference.toFloat(wantDw), 1e-5);
+            }
+        }
+    }
+
     private static void assertMessage(org.junit.jupiter.api.function.Executable call, String... parts) {
         var e = assertThrows(IllegalArgumentException.class, call);
         for (var p : parts) assertTrue(e.getMessage().contains(p), "message '" + e.getMessage() + "' lacks '" + p + "'");

@@ -1,0 +1,39 @@
+package io.genten.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashSet;
+import org.junit.jupiter.api.Test;
+
+/** Derived seeds: distinct per call, distinct from the model's seed, fixed by it, spread apart for nearby seeds. */
+class InitSeedsTest {
+    @Test void derivedSeedsAreDistinctAndReproducible() {
+        for (long seed : new long[] {0, 1, 42, -1, Long.MIN_VALUE}) {
+            var a = new Init(seed);
+            var b = new Init(seed);
+            var seen = new HashSet<Long>();
+            seen.add(seed);
+            for (int i = 0; i < 100; i++) {
+                long s = a.derivedSeed();
+                assertTrue(seen.add(s), "derived seed " + i + " of " + seed + " repeats: " + s);
+                assertEquals(s, b.derivedSeed(), "derived seeds are fixed by the seed");
+            }
+            assertEquals(seed, a.seed());
+        }
+        // nearby model seeds give unrelated first derived seeds
+        var firsts = new HashSet<Long>();
+        for (long seed = 0; seed < 1000; seed++) firsts.add(new Init(seed).derivedSeed());
+        assertEquals(1000, firsts.size());
+        assertNotEquals(new Init(1).derivedSeed() + 1, new Init(2).derivedSeed());
+    }
+
+    /** SplitMix64's finalizer: known values computed in Python with 64-bit masking. */
+    @Test void mixIsSplitMix64sFinalizer() {
+        assertEquals(0L, Init.mix(0));
+        assertEquals(6238072747940578789L, Init.mix(1));
+        assertEquals(-2606959012126976886L, Init.mix(2));
+        assertEquals(-6387817139659442654L, Init.mix(42));
+    }
+}
