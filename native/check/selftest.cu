@@ -270,6 +270,9 @@ int main() {
     conv_case(2, 64, 14, 14, 128, 5, 2, 2);  // DCGAN D conv2
     conv_case(2, 32, 28, 28, 1, 3, 1, 1);    // VAE last conv (narrow forward and filter: k = 1)
     conv_case(2, 9, 14, 14, 65, 3, 2, 1);    // output-padding-like H (14 = (7-1)*2 - 2 + 3 + 1)
+    conv_case(8, 20, 16, 16, 66, 3, 1, 1);   // backward-filter split-K (8 splits) over 2 x 3 tiles
+    conv_case(3, 12, 10, 10, 70, 4, 2, 1);   // even filter, stride 2: phases with 2 taps each way
+    conv_case(2, 10, 23, 21, 12, 6, 5, 2);   // stride 5: 25 phases, two backward-data launches
     gemm_case(67, 70, 129);                   // odd, partial tiles in every dimension
     gemm_case(5, 1, 300);                     // the discriminator's Linear(6272, 1) in miniature
     batchnorm_case(3, 5, 49);

@@ -134,23 +134,44 @@ __device__ __forceinline__ void acc_coord(int tid, int e, int& ml, int& nl) {
 }
 
 // ---- the main loop, shared by the three GEMMs ------------------------------------------------
-// LA / LB: load(k0, kend, v) fills this thread's 4 elements of the A (resp. B) slice starting at
-// k0 (zero where k >= kend or the gather falls outside the tensor).
-template <int MODE, bool A_MFAST, bool B_MFAST, class LA, class LB>
-__device__ __forceinline__ void mainloop(const LA& la, const LB& lb, int kbeg, int kend, float (&acc)[16]) {
+// Gather tables: the implicit GEMMs' k index decomposes into tensor coordinates (conv: kd ->
+// (c, r, s) and the like) that would cost two integer divisions per gathered element. Instead,
+// for each 16-deep slice the first 16 threads compute one int4 entry per k (TAB::entry(kd, kend),
+// with the host's FastDivs) into a double-buffered shared table, two slices ahead, published by the
+// step's one barrier; the loaders read their k's entry (a broadcast for M-fast operands, where a
+// warp shares its k) and only add offsets and compare bounds. TAB::kUsed = false (gemm.cu): no
+// table, no work.
+struct NoTable {
+    static constexpr bool kUsed = false;
+    __device__ int4 entry(int, int) const { return make_int4(0, 0, 0, 0); }
+};
+
+// LA / LB: load(tab, k0, kend, v) fills this thread's 4 elements of the A (resp. B) slice starting
+// at k0 (zero where k >= kend or the gather falls outside the tensor); tab[i] is the entry of
+// k0 + i.
+template <int MODE, bool A_MFAST, bool B_MFAST, class TAB, class LA, class LB>
+__device__ __forceinline__ void mainloop(const TAB& table, const LA& la, const LB& lb, int kbeg, int kend,
+                                         float (&acc)[16]) {
     constexpr int LO = MODE == GENTEN_MATH_3XTF32 ? 2 : 1;
+    constexpr int TB = TAB::kUsed ? 2 : 1;
     __shared__ __align__(16) uint32_t sa[2][BK][LDS];
     __shared__ __align__(16) uint32_t sb[2][BK][LDS];
     __shared__ __align__(16) uint32_t sal[LO][BK][LDS];
     __shared__ __align__(16) uint32_t sbl[LO][BK][LDS];
+    __shared__ __align__(16) int4 stab[TB][BK];
     const int tid = threadIdx.x;
 #pragma unroll
     for (int i = 0; i < 16; ++i) acc[i] = 0.0f;
     const int tiles = kend > kbeg ? (kend - kbeg + BK - 1) / BK : 0;
     if (tiles == 0) return;  // uniform over the block
+    if (TAB::kUsed) {
+        if (tid < BK) stab[0][tid] = table.entry(kbeg + tid, kend);
+        __syncthreads();
+    }
     float ra[4], rb[4];
-    la.load(kbeg, kend, ra);
-    lb.load(kbeg, kend, rb);
+    la.load(stab[0], kbeg, kend, ra);
+    lb.load(stab[0], kbeg, kend, rb);
+    if (TAB::kUsed && tid < BK && tiles > 1) stab[TB - 1][tid] = table.entry(kbeg + BK + tid, kend);
     stage<MODE, A_MFAST>(sa[0], sal[0], ra, tid);
     stage<MODE, B_MFAST>(sb[0], sbl[0], rb, tid);
     __syncthreads();
@@ -158,8 +179,8 @@ __device__ __forceinline__ void mainloop(const LA& la, const LB& lb, int kbeg, i
         const int cur = t & 1, nxt = cur ^ 1;
         const bool more = t + 1 < tiles;
         if (more) {
-            la.load(kbeg + (t + 1) * BK, kend, ra);
-            lb.load(kbeg + (t + 1) * BK, kend, rb);
+            la.load(stab[TB - 1 - (t & (TB - 1))], kbeg + (t + 1) * BK, kend, ra);
+            lb.load(stab[TB - 1 - (t & (TB - 1))], kbeg + (t + 1) * BK, kend, rb);
         }
         if (MODE == GENTEN_MATH_FP32)
             compute_fp32(sa[cur], sb[cur], acc, tid);
@@ -169,6 +190,9 @@ __device__ __forceinline__ void mainloop(const LA& la, const LB& lb, int kbeg, i
             stage<MODE, A_MFAST>(sa[nxt], sal[LO == 2 ? nxt : 0], ra, tid);
             stage<MODE, B_MFAST>(sb[nxt], sbl[LO == 2 ? nxt : 0], rb, tid);
         }
+        // the entries of slice t + 2 go to the table slice t + 1's loads (above) did not read:
+        // table[t & 1] was last read in step t - 1, before the previous barrier
+        if (TAB::kUsed && tid < BK && t + 2 < tiles) stab[t & 1][tid] = table.entry(kbeg + (t + 2) * BK + tid, kend);
         // one barrier per step: buffer nxt was last read in step t-1, before the previous barrier
         __syncthreads();
     }
