@@ -47,17 +47,26 @@ constexpr int kFar = -(1 << 30);
 // table entry of k gives the tap's offset (x) and displacement (y, z): the element is
 // base[pos + e.x] when y0 + e.y < H and x0 + e.z < W (unsigned compares).
 struct WindowGather {
-    const float* base;
-    int pos, y0, x0, hh, ww;
+    const float* t;  // the tensor
+    unsigned base;   // image offset + pos (the sums wrap only for elements outside the window)
+    int y0, x0, hh, ww;
+    template <bool TAIL>  // the tail needs no check of its own: its entries carry kFar
     __device__ __forceinline__ void load(const int4* tab, int, int, float (&v)[4]) const {
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
             const int4 e = tab[Map<true>::k(threadIdx.x, j)];  // warp-uniform: a broadcast
-            const int y = y0 + e.y, x = x0 + e.z;
-            v[j] = ((unsigned)y < (unsigned)hh && (unsigned)x < (unsigned)ww) ? __ldg(base + (pos + e.x)) : 0.0f;
+            v[j] = ldg_in_window(t + (base + (unsigned)e.x), y0 + e.y, hh, x0 + e.z, ww);
         }
     }
 };
+
+// Per-thread row offsets of a K-fast operand's 4 rows row0 + 16 j (times the row length ld),
+// rows past `rows` clamped to the last one (their products only reach accumulators that are never
+// stored, so no predicate is needed in the steady state).
+__device__ __forceinline__ void row_offsets(int (&off)[4], int row0, int rows, int ld) {
+#pragma unroll
+    for (int j = 0; j < 4; ++j) off[j] = opaque(min(row0 + 16 * j, rows - 1) * ld);  // computed once
+}
 
 // ---- forward ---------------------------------------------------------------------------------
 
@@ -92,10 +101,10 @@ __device__ __forceinline__ WindowGather fwd_a(const FwdParams& p, int m0) {
     p.ohw.divmod(m < p.M ? m : 0, img, pos);
     p.ow.divmod(pos, oh, ow);
     WindowGather g;
-    g.base = p.x + (int64_t)img * p.s.c * p.s.h * p.s.w;
     g.y0 = m < p.M ? oh * p.s.stride - p.s.pad : kFar;
     g.x0 = ow * p.s.stride - p.s.pad;
-    g.pos = (oh * p.s.stride - p.s.pad) * p.s.w + g.x0;
+    g.t = p.x;
+    g.base = (unsigned)(img * p.s.c * p.s.h * p.s.w) + (unsigned)((oh * p.s.stride - p.s.pad) * p.s.w + g.x0);
     g.hh = p.s.h;
     g.ww = p.s.w;
     return g;
@@ -103,21 +112,16 @@ __device__ __forceinline__ WindowGather fwd_a(const FwdParams& p, int m0) {
 
 // B[kd][kout] = w[kout * Kd + kd] (K-fast: kd is contiguous); rows kout = kout0 + 16 j.
 struct FwdB {
-    const float* w;  // w + kout0 * Kd + this thread's k lane
-    int64_t jstride;
-    unsigned nmask;  // bit j: kout0 + 16 j < K
-    __device__ FwdB(const FwdParams& p, int n0) {
-        const int kout0 = n0 + Map<false>::m(threadIdx.x, 0);
-        w = p.w + (int64_t)kout0 * p.Kd + Map<false>::k(threadIdx.x, 0);
-        jstride = (int64_t)16 * p.Kd;
-        nmask = 0;
-#pragma unroll
-        for (int j = 0; j < 4; ++j) nmask |= (kout0 + 16 * j < p.s.k ? 1u : 0u) << j;
+    const float* w;  // w + this thread's k lane
+    int row[4];
+    __device__ FwdB(const FwdParams& p, int n0) : w(p.w + Map<false>::k(threadIdx.x, 0)) {
+        row_offsets(row, n0 + Map<false>::m(threadIdx.x, 0), p.s.k, p.Kd);
     }
+    template <bool TAIL>
     __device__ __forceinline__ void load(const int4*, int k0, int kend, float (&v)[4]) const {
         const bool kvalid = k0 + Map<false>::k(threadIdx.x, 0) < kend;
 #pragma unroll
-        for (int j = 0; j < 4; ++j) v[j] = (kvalid && (nmask >> j & 1u)) ? __ldg(w + j * jstride + k0) : 0.0f;
+        for (int j = 0; j < 4; ++j) v[j] = TAIL ? ldg_if(w + (row[j] + k0), kvalid) : __ldg(w + (row[j] + k0));
     }
 };
 
@@ -196,10 +200,10 @@ __device__ __forceinline__ WindowGather bd_a(const BwdDataParams& p, const Phase
     q.pos.divmod(m < q.M ? m : 0, img, pos);
     q.wqd.divmod(pos, hq, wq);
     WindowGather g;
-    g.base = p.dy + (int64_t)img * p.s.k * p.s.oh * p.s.ow;
     g.y0 = m < q.M ? q.bh + hq : kFar;
     g.x0 = q.bw + wq;
-    g.pos = (q.bh + hq) * p.s.ow + g.x0;
+    g.t = p.dy;
+    g.base = (unsigned)(img * p.s.k * p.s.oh * p.s.ow) + (unsigned)((q.bh + hq) * p.s.ow + g.x0);
     g.hh = p.s.oh;
     g.ww = p.s.ow;
     return g;
@@ -207,28 +211,26 @@ __device__ __forceinline__ WindowGather bd_a(const BwdDataParams& p, const Phase
 
 // B[kd][c] = w[k, c, ph + stride*jh, pw + stride*jw] = w[entry.w + c*R*R]; columns c0 + 16 j.
 struct BdB {
-    const float* w;  // w + c0 * R*R
-    int64_t jstride; // 16 * R*R
-    unsigned nmask;  // bit j: c0 + 16 j < C
-    __device__ BdB(const BwdDataParams& p, int n0) {
-        const int c0 = n0 + Map<false>::m(threadIdx.x, 0), rr = p.s.r * p.s.r;
-        w = p.w + (int64_t)c0 * rr;
-        jstride = 16 * rr;
-        nmask = 0;
-#pragma unroll
-        for (int j = 0; j < 4; ++j) nmask |= (c0 + 16 * j < p.s.c ? 1u : 0u) << j;
+    const float* w;
+    int row[4];
+    __device__ BdB(const BwdDataParams& p, int n0) : w(p.w) {
+        row_offsets(row, n0 + Map<false>::m(threadIdx.x, 0), p.s.c, p.s.r * p.s.r);
     }
+    template <bool TAIL>
     __device__ __forceinline__ void load(const int4* tab, int k0, int kend, float (&v)[4]) const {
         const int kk = Map<false>::k(threadIdx.x, 0);
         const bool kvalid = k0 + kk < kend;
-        const int off = tab[kk].w;
+        const int off = tab[kk].w;  // 0 past kend: a valid address
 #pragma unroll
-        for (int j = 0; j < 4; ++j) v[j] = (kvalid && (nmask >> j & 1u)) ? __ldg(w + (off + j * jstride)) : 0.0f;
+        for (int j = 0; j < 4; ++j) v[j] = TAIL ? ldg_if(w + (off + row[j]), kvalid) : __ldg(w + (off + row[j]));
     }
 };
 
+// (NT, 4): four resident blocks (64 registers) without spills in every mode; the forward and
+// backward-filter kernels fit 64 without the bound, except backward-filter 3xTF32, which would spill
+// under it (issue_model.py shows registers, spills and blocks per SM).
 template <int MODE>
-__global__ void __launch_bounds__(NT) conv_bwd_data_kernel(const __grid_constant__ BwdDataParams p) {
+__global__ void __launch_bounds__(NT, 4) conv_bwd_data_kernel(const __grid_constant__ BwdDataParams p) {
     const Phase& q = p.ph[blockIdx.z];
     const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
     if (m0 >= q.M) return;
@@ -270,7 +272,7 @@ struct BfTable {
     static constexpr bool kUsed = true;
     const BwdFilterParams* p;
     __device__ int4 entry(int kd, int kend) const {
-        if (kd >= kend) return make_int4(0, 0, kFar, 0);
+        if (kd >= kend) return make_int4(0, 0, kFar, 0);  // x == 0: BfA's address stays valid
         const ConvShape& s = p->s;
         int img, pos, oh, ow;
         p->ohw.divmod(kd, img, pos);
@@ -282,49 +284,41 @@ struct BfTable {
 
 // A[kout][kd] = dy[img, kout, pos] = dy[entry.x + kout*OH*OW] (K-fast: pos is contiguous).
 struct BfA {
-    const float* dy;  // dy + kout0 * OH*OW
-    int64_t jstride;  // 16 * OH*OW
-    unsigned mmask;   // bit j: kout0 + 16 j < K
-    __device__ BfA(const BwdFilterParams& p, int m0) {
-        const int kout0 = m0 + Map<false>::m(threadIdx.x, 0), ohw = p.s.oh * p.s.ow;
-        dy = p.dy + (int64_t)kout0 * ohw;
-        jstride = (int64_t)16 * ohw;
-        mmask = 0;
-#pragma unroll
-        for (int j = 0; j < 4; ++j) mmask |= (kout0 + 16 * j < p.s.k ? 1u : 0u) << j;
+    const float* dy;
+    int row[4];
+    __device__ BfA(const BwdFilterParams& p, int m0) : dy(p.dy) {
+        row_offsets(row, m0 + Map<false>::m(threadIdx.x, 0), p.s.k, p.s.oh * p.s.ow);
     }
+    template <bool TAIL>
     __device__ __forceinline__ void load(const int4* tab, int k0, int kend, float (&v)[4]) const {
         const int kk = Map<false>::k(threadIdx.x, 0);
         const bool kvalid = k0 + kk < kend;
-        const int off = tab[kk].x;
+        const int off = tab[kk].x;  // 0 past kend: a valid address
 #pragma unroll
-        for (int j = 0; j < 4; ++j) v[j] = (kvalid && (mmask >> j & 1u)) ? __ldg(dy + (off + j * jstride)) : 0.0f;
+        for (int j = 0; j < 4; ++j) v[j] = TAIL ? ldg_if(dy + (off + row[j]), kvalid) : __ldg(dy + (off + row[j]));
     }
 };
 
 // B[kd][crs] = x[img, c, y0 + r, x0 + s] = x[entry.y + (c*H + r)*W + s] (K-fast: ow walks x's
-// rows); the thread's 4 columns crs0 + 16 j are decomposed once (r = kFar past C*R*R).
+// rows); the thread's 4 columns crs0 + 16 j are decomposed once (clamped to the last column).
 struct BfB {
     const float* x;
     int off[4], r[4], s[4], hh, ww;
     __device__ BfB(const BwdFilterParams& p, int n0) : x(p.x), hh(p.s.h), ww(p.s.w) {
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
-            const int crs = n0 + Map<false>::m(threadIdx.x, j);
+            const int crs = min(n0 + Map<false>::m(threadIdx.x, j), p.N - 1);
             int c, rs;
-            p.rr.divmod(crs < p.N ? crs : 0, c, rs);
+            p.rr.divmod(crs, c, rs);
             p.r.divmod(rs, r[j], s[j]);
             off[j] = (c * p.s.h + r[j]) * p.s.w + s[j];
-            if (crs >= p.N) r[j] = kFar;
         }
     }
+    template <bool TAIL>  // the tail needs no check of its own: its entries carry kFar
     __device__ __forceinline__ void load(const int4* tab, int, int, float (&v)[4]) const {
         const int4 e = tab[Map<false>::k(threadIdx.x, 0)];
 #pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            const int y = e.z + r[j], xx = e.w + s[j];
-            v[j] = ((unsigned)y < (unsigned)hh && (unsigned)xx < (unsigned)ww) ? __ldg(x + (e.y + off[j])) : 0.0f;
-        }
+        for (int j = 0; j < 4; ++j) v[j] = ldg_in_window(x + (e.y + off[j]), e.z + r[j], hh, e.w + s[j], ww);
     }
 };
 
@@ -635,12 +629,14 @@ int genten_conv2d_backward_filter(const float* dy, const float* x, float* dw, in
     p.ow = FastDiv(ow);
     p.rr = FastDiv(r * r);
     p.r = FastDiv(r);
-    // About two waves of an H100's 132 SMs, each split at least 16 k-steps (the narrow kernel: a
-    // block per filter column, ~4 waves, at least 2048 positions per split); a function of the
-    // shape only (not of the device), so results are identical everywhere.
+    // Tiled: about one wave of every block slot of an H100/H200 (132 SMs x 4 resident blocks =
+    // 528), each split at least 16 k-steps; narrow: a block per filter column, ~4 waves, at least
+    // 2048 positions per split. A function of the shape only (not of the device), so results are
+    // identical everywhere.
     const bool narrow = k <= NARROW;
     const int64_t tiles = narrow ? ((int64_t)p.N + 1) / 2 : (int64_t)cdiv(k, BM) * cdiv(p.N, BN);
-    int64_t splits = (264 + tiles - 1) / tiles;
+    const int64_t target = narrow ? 264 : 528;
+    int64_t splits = (target + tiles - 1) / tiles;
     const int64_t min_per_split = narrow ? 2048 : 16 * BK;
     const int64_t max_splits = (p.Kd + min_per_split - 1) / min_per_split;
     if (splits > max_splits) splits = max_splits;

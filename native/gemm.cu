@@ -23,6 +23,7 @@ template <bool MFAST>
 struct Operand {
     const float* p;
     int ld, rows, row0;
+    template <bool TAIL>
     __device__ __forceinline__ void load(const int4*, int k0, int kend, float (&v)[4]) const {
 #pragma unroll
         for (int j = 0; j < 4; ++j) {

@@ -34,6 +34,7 @@ KERNELS = {"conv_fwd_kernel": "fwd", "conv_bwd_data_kernel": "bwdd", "conv_bwd_f
 BM = BN = 64
 BK = 16
 WARPS = 8
+SPLIT_TARGET = 528  # conv.cu genten_conv2d_backward_filter: tiles x splits ~ 132 SMs x 4 blocks
 
 
 def compile_sources(src_root, arch):
@@ -220,6 +221,7 @@ def analyse(src_root, arch):
 # ---- floors at the model shapes (the host's tile, phase and split-K plans, as conv.cu) ----------
 
 def block_slices(op, n, c, h, k, r, st, pad):
+    """Block-steps (block x 16-deep k-slice) of the tiled kernel, None where the narrow one runs."""
     oh = (h + 2 * pad - r) // st + 1
     cd = lambda a, b: -(-a // b)
     if op == "fwd":
@@ -243,7 +245,7 @@ def block_slices(op, n, c, h, k, r, st, pad):
         return None
     kd, nn = n * oh * oh, c * r * r
     tiles = cd(k, BM) * cd(nn, BN)
-    splits = min(cd(264, tiles), cd(kd, 16 * BK), 1024)
+    splits = min(cd(SPLIT_TARGET, tiles), cd(kd, 16 * BK), 1024)
     per = cd(cd(kd, splits), BK) * BK
     splits = cd(kd, per)
     return tiles * splits * (per // BK)  # the last split's shorter tail counted in full: upper bound
