@@ -9,7 +9,7 @@ rng = np.random.default_rng(0)
 A = rng.standard_normal((64,16)); B = rng.standard_normal((16,64))
 def mapk(mfast, tid, j): return (tid>>6)+4*j if mfast else (tid&15)
 def mapm(mfast, tid, j): return (tid&63) if mfast else (tid>>4)+16*j
-LDS = 72
+LDS = 68  # tile_gemm.cuh
 def a_word(k, m):
     chunk = ((k>>3)*4 + (m>>4))*32 + (m&7)*4 + (k&3)
     return (chunk ^ (chunk>>3 & 3))*4 + (m>>3 & 1) + 2*(k>>2 & 1)
@@ -53,9 +53,9 @@ for wp in range(8):
             conflicts[("mma", "B", "read")] = max(conflicts.get(("mma", "B", "read"), 1), ways([x + ks*528 + i*66 for x in b_rd], 2))
 for key, w in sorted(conflicts.items()): print("bank conflicts %-6s %s %-7s %d-way" % (key + (w,)))
 assert conflicts[("mma", "A", "read")] == 1 and conflicts[("mma", "B", "read")] == 1
-assert conflicts[("mma", "B", "K-fast")] == 1 and max(w for k, w in conflicts.items() if k[0] == "mma") <= 2
+assert conflicts[("mma", "B", "K-fast")] == 1 and max(conflicts.values()) <= 2
 for amf, bmf in ((True,False),(False,False)):
-    sa = np.full((16,72), np.nan); sb = np.full((16,72), np.nan)
+    sa = np.full((16,LDS), np.nan); sb = np.full((16,LDS), np.nan)
     for tid in range(256):
         for j in range(4):
             k, m = mapk(amf,tid,j), mapm(amf,tid,j); sa[k,m] = A[m,k]

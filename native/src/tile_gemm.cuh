@@ -15,7 +15,7 @@ namespace tile {
 constexpr int BM = 64;        // tile rows (M)
 constexpr int BN = 64;        // tile columns (N)
 constexpr int BK = 16;        // k-slice per step
-constexpr int LDS = BM + 8;   // padded row: conflict-free MMA fragment reads, 16-byte aligned rows
+constexpr int LDS = BM + 4;   // FP32 slice row: 16-byte aligned, K-fast stores 2-way (not 4-way) conflicted
 constexpr int NT = 256;       // threads per block: 8 warps
 static_assert(BM == BN, "the loaders assume square tiles");
 
