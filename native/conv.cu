@@ -34,6 +34,40 @@ struct ConvShape {
     int n, c, h, w, k, r, stride, pad, oh, ow;
 };
 
+// No division in the main loops: the gathers' k index is decomposed once per 16-deep slice into
+// a shared table (see tile_gemm.cuh: 16 entries per slice, computed by 16 threads with the FastDivs
+// the host put in the kernel parameters), and each thread's m (or n) coordinates are decomposed
+// once per block. A gathered element then costs its table read, two adds and two unsigned bounds
+// compares. Out-of-range rows (m >= M) and slices' tails (k >= kend) carry kFar as their window
+// coordinate, which fails the bounds compare (the host keeps H, W below 2^29, so no sum overflows).
+constexpr int kFar = -(1 << 30);
+
+// An M-fast operand gathered from an image-like tensor (forward: x; backward-data: dy): the
+// thread's m fixes an image base, a window origin (y0, x0) and its offset pos = y0 * W + x0; the
+// table entry of k gives the tap's offset (x) and displacement (y, z): the element is
+// base[pos + e.x] when y0 + e.y < H and x0 + e.z < W (unsigned compares).
+struct WindowGather {
+    const float* t;  // the tensor
+    unsigned base;   // image offset + pos (the sums wrap only for elements outside the window)
+    int y0, x0, hh, ww;
+    template <bool TAIL>  // the tail needs no check of its own: its entries carry kFar
+    __device__ __forceinline__ void load(const int4* tab, int, int, float (&v)[4]) const {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+            const int4 e = tab[Map<true>::k(threadIdx.x, j)];  // warp-uniform: a broadcast
+            v[j] = ldg_in_window(t + (base + (unsigned)e.x), y0 + e.y, hh, x0 + e.z, ww);
+        }
+    }
+};
+
+// Per-thread row offsets of a K-fast operand's 4 rows row0 + 16 j (times the row length ld),
+// rows past `rows` clamped to the last one (their products only reach accumulators that are never
+// stored, so no predicate is needed in the steady state).
+__device__ __forceinline__ void row_offsets(int (&off)[4], int row0, int rows, int ld) {
+#pragma unroll
+    for (int j = 0; j < 4; ++j) off[j] = opaque(min(row0 + 16 * j, rows - 1) * ld);  // computed once
+}
+
 // ---- forward ---------------------------------------------------------------------------------
 
 struct FwdParams {
@@ -47,52 +81,47 @@ struct FwdParams {
     FastDiv ohw, ow, rr, r;
 };
 
-// A[m][kd] = x[img, c, oh*stride - pad + r, ow*stride - pad + s] (M-fast: ow is contiguous).
-struct FwdA {
+// Entry of kd = (c, r, s): x offset (c*H + r)*W + s and displacement (r, s).
+struct FwdTable {
+    static constexpr bool kUsed = true;
     const FwdParams* p;
-    const float* base;
-    int ih0, iw0;
-    bool mvalid;
-    __device__ FwdA(const FwdParams& pp, int m0) : p(&pp) {
-        const int m = m0 + (threadIdx.x & 63);
-        mvalid = m < pp.M;
-        int img, pos, oh, ow;
-        pp.ohw.divmod(mvalid ? m : 0, img, pos);
-        pp.ow.divmod(pos, oh, ow);
-        base = pp.x + (int64_t)img * pp.s.c * pp.s.h * pp.s.w;
-        ih0 = oh * pp.s.stride - pp.s.pad;
-        iw0 = ow * pp.s.stride - pp.s.pad;
-    }
-    __device__ __forceinline__ void load(int k0, int kend, float (&v)[4]) const {
-#pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            const int kd = k0 + Map<true>::k(threadIdx.x, j);
-            float val = 0.0f;
-            if (mvalid && kd < kend) {
-                int c, rs, r, s;
-                p->rr.divmod(kd, c, rs);
-                p->r.divmod(rs, r, s);
-                const int ih = ih0 + r, iw = iw0 + s;
-                if ((unsigned)ih < (unsigned)p->s.h && (unsigned)iw < (unsigned)p->s.w)
-                    val = __ldg(base + (c * p->s.h + ih) * p->s.w + iw);
-            }
-            v[j] = val;
-        }
+    __device__ int4 entry(int kd, int kend) const {
+        if (kd >= kend) return make_int4(0, kFar, 0, 0);
+        int c, rs, r, s;
+        p->rr.divmod(kd, c, rs);
+        p->r.divmod(rs, r, s);
+        return make_int4((c * p->s.h + r) * p->s.w + s, r, s, 0);
     }
 };
 
-// B[kd][kout] = w[kout * Kd + kd] (K-fast: kd is contiguous).
+// A[m][kd] = x[img, c, oh*stride - pad + r, ow*stride - pad + s] (M-fast: ow is contiguous).
+__device__ __forceinline__ WindowGather fwd_a(const FwdParams& p, int m0) {
+    const int m = m0 + (threadIdx.x & 63);
+    int img, pos, oh, ow;
+    p.ohw.divmod(m < p.M ? m : 0, img, pos);
+    p.ow.divmod(pos, oh, ow);
+    WindowGather g;
+    g.y0 = m < p.M ? oh * p.s.stride - p.s.pad : kFar;
+    g.x0 = ow * p.s.stride - p.s.pad;
+    g.t = p.x;
+    g.base = (unsigned)(img * p.s.c * p.s.h * p.s.w) + (unsigned)((oh * p.s.stride - p.s.pad) * p.s.w + g.x0);
+    g.hh = p.s.h;
+    g.ww = p.s.w;
+    return g;
+}
+
+// B[kd][kout] = w[kout * Kd + kd] (K-fast: kd is contiguous); rows kout = kout0 + 16 j.
 struct FwdB {
-    const FwdParams* p;
-    int n0;
-    __device__ FwdB(const FwdParams& pp, int n0_) : p(&pp), n0(n0_) {}
-    __device__ __forceinline__ void load(int k0, int kend, float (&v)[4]) const {
-        const int kd = k0 + Map<false>::k(threadIdx.x, 0);
+    const float* w;  // w + this thread's k lane
+    int row[4];
+    __device__ FwdB(const FwdParams& p, int n0) : w(p.w + Map<false>::k(threadIdx.x, 0)) {
+        row_offsets(row, n0 + Map<false>::m(threadIdx.x, 0), p.s.k, p.Kd);
+    }
+    template <bool TAIL>
+    __device__ __forceinline__ void load(const int4*, int k0, int kend, float (&v)[4]) const {
+        const bool kvalid = k0 + Map<false>::k(threadIdx.x, 0) < kend;
 #pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            const int kout = n0 + Map<false>::m(threadIdx.x, j);
-            v[j] = (kd < kend && kout < p->s.k) ? __ldg(p->w + (int64_t)kout * p->Kd + kd) : 0.0f;
-        }
+        for (int j = 0; j < 4; ++j) v[j] = TAIL ? ldg_if(w + (row[j] + k0), kvalid) : __ldg(w + (row[j] + k0));
     }
 };
 
@@ -101,7 +130,7 @@ __global__ void __launch_bounds__(NT) conv_fwd_kernel(const __grid_constant__ Fw
     const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
     if (m0 >= p.M) return;
     float acc[16];
-    mainloop<MODE, true, false>(FwdA(p, m0), FwdB(p, n0), 0, p.Kd, acc);
+    mainloop<MODE, true, false>(FwdTable{&p}, fwd_a(p, m0), FwdB(p, n0), 0, p.Kd, acc);
     const int ohw = p.s.oh * p.s.ow;
 #pragma unroll
     for (int e = 0; e < 16; ++e) {
@@ -124,110 +153,89 @@ __global__ void __launch_bounds__(NT) conv_fwd_kernel(const __grid_constant__ Fw
 // (w + pad) % stride) use the same taps r = phase + stride * j, so blockIdx.z = phase and each
 // phase is a dense GEMM over its positions and its ceil((R - phase) / stride)^2 taps: no work is
 // spent on the (stride^2 - 1) / stride^2 of taps that do not align. A phase with no taps (phase
-// >= R) still runs its tiles, with zero k-steps, and writes zeros.
+// >= R) still runs its tiles, with zero k-steps, and writes zeros. The host computes each phase
+// (and its divisors) into the parameters, up to kMaxPhases per launch (stride <= 4: one launch).
+
+struct Phase {
+    int ph, pw;     // phase of (h + pad), (w + pad) modulo stride
+    int h0, w0;     // first dx row / column of the phase
+    int hq, wq;     // rows / columns of the phase
+    int bh, bw;     // (h0 + pad - ph) / stride: oh of tap 0 at the first row
+    int M, Kd;
+    FastDiv pos, wqd;   // m -> (img, hq * wq position), position -> (hq, wq)
+    FastDiv taps, rw;   // kd -> (k, tap), tap -> (jh, jw)
+};
+
+constexpr int kMaxPhases = 16;
 
 struct BwdDataParams {
     const float* dy;
     const float* w;
     float* dx;
     ConvShape s;
+    Phase ph[kMaxPhases];  // blockIdx.z -> phase
 };
 
-struct Phase {
-    int ph, pw;     // phase of (h + pad), (w + pad) modulo stride
-    int h0, w0;     // first dx row / column of the phase
-    int hq, wq;     // rows / columns of the phase
-    int rh, rw;     // taps of the phase
-    int bh, bw;     // (h0 + pad - ph) / stride: oh of tap 0 at the first row
-    int M, Kd;
+// Entry of kd = (k, jh, jw): dy offset k*OH*OW - jh*OW - jw, displacement (-jh, -jw), and the w
+// offset k*C*R*R + (ph + stride*jh)*R + (pw + stride*jw).
+struct BdTable {
+    static constexpr bool kUsed = true;
+    const BwdDataParams* p;
+    const Phase* q;
+    __device__ int4 entry(int kd, int kend) const {
+        if (kd >= kend) return make_int4(0, kFar, 0, 0);
+        const ConvShape& s = p->s;
+        int k, t, jh, jw;
+        q->taps.divmod(kd, k, t);
+        q->rw.divmod(t, jh, jw);
+        return make_int4(k * s.oh * s.ow - jh * s.ow - jw, -jh, -jw,
+                         (k * s.c * s.r + q->ph + s.stride * jh) * s.r + q->pw + s.stride * jw);
+    }
 };
-
-__device__ __forceinline__ Phase make_phase(const ConvShape& s, int z) {
-    Phase q;
-    const int st = s.stride;
-    q.ph = z / st;
-    q.pw = z - q.ph * st;
-    q.h0 = ((q.ph - s.pad) % st + st) % st;
-    q.w0 = ((q.pw - s.pad) % st + st) % st;
-    q.hq = q.h0 < s.h ? (s.h - q.h0 + st - 1) / st : 0;
-    q.wq = q.w0 < s.w ? (s.w - q.w0 + st - 1) / st : 0;
-    q.rh = q.ph < s.r ? (s.r - q.ph + st - 1) / st : 0;
-    q.rw = q.pw < s.r ? (s.r - q.pw + st - 1) / st : 0;
-    q.bh = (q.h0 + s.pad - q.ph) / st;  // exact and >= 0: h0 + pad = ph (mod stride)
-    q.bw = (q.w0 + s.pad - q.pw) / st;
-    q.M = s.n * q.hq * q.wq;
-    q.Kd = s.k * q.rh * q.rw;
-    return q;
-}
 
 // A[m][kd] = dy[img, k, bh + hq - jh, bw + wq - jw] for m = (img, hq, wq), kd = (k, jh, jw).
-struct BdA {
-    const BwdDataParams* p;
-    FastDiv taps, rw;
-    const float* base;
-    int oh0, ow0;
-    bool mvalid;
-    __device__ BdA(const BwdDataParams& pp, const Phase& qq, int m0) : p(&pp), taps(qq.rh * qq.rw), rw(qq.rw) {
-        const int m = m0 + (threadIdx.x & 63);
-        mvalid = m < qq.M;
-        const FastDiv pos_div(qq.hq * qq.wq), wq_div(qq.wq);
-        int img, pos, hq, wq;
-        pos_div.divmod(mvalid ? m : 0, img, pos);
-        wq_div.divmod(pos, hq, wq);
-        base = pp.dy + (int64_t)img * pp.s.k * pp.s.oh * pp.s.ow;
-        oh0 = qq.bh + hq;
-        ow0 = qq.bw + wq;
-    }
-    __device__ __forceinline__ void load(int k0, int kend, float (&v)[4]) const {
-#pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            const int kd = k0 + Map<true>::k(threadIdx.x, j);
-            float val = 0.0f;
-            if (mvalid && kd < kend) {
-                int k, t, jh, jw;
-                taps.divmod(kd, k, t);
-                rw.divmod(t, jh, jw);
-                const int oh = oh0 - jh, ow = ow0 - jw;
-                if ((unsigned)oh < (unsigned)p->s.oh && (unsigned)ow < (unsigned)p->s.ow)
-                    val = __ldg(base + (k * p->s.oh + oh) * p->s.ow + ow);
-            }
-            v[j] = val;
-        }
-    }
-};
+__device__ __forceinline__ WindowGather bd_a(const BwdDataParams& p, const Phase& q, int m0) {
+    const int m = m0 + (threadIdx.x & 63);
+    int img, pos, hq, wq;
+    q.pos.divmod(m < q.M ? m : 0, img, pos);
+    q.wqd.divmod(pos, hq, wq);
+    WindowGather g;
+    g.y0 = m < q.M ? q.bh + hq : kFar;
+    g.x0 = q.bw + wq;
+    g.t = p.dy;
+    g.base = (unsigned)(img * p.s.k * p.s.oh * p.s.ow) + (unsigned)((q.bh + hq) * p.s.ow + g.x0);
+    g.hh = p.s.oh;
+    g.ww = p.s.ow;
+    return g;
+}
 
-// B[kd][c] = w[k, c, ph + stride*jh, pw + stride*jw].
+// B[kd][c] = w[k, c, ph + stride*jh, pw + stride*jw] = w[entry.w + c*R*R]; columns c0 + 16 j.
 struct BdB {
-    const BwdDataParams* p;
-    FastDiv taps, rw;
-    int ph, pw, n0;
-    __device__ BdB(const BwdDataParams& pp, const Phase& qq, int n0_)
-        : p(&pp), taps(qq.rh * qq.rw), rw(qq.rw), ph(qq.ph), pw(qq.pw), n0(n0_) {}
-    __device__ __forceinline__ void load(int k0, int kend, float (&v)[4]) const {
-        const int kd = k0 + Map<false>::k(threadIdx.x, 0);
-        const bool kvalid = kd < kend;
-        int k = 0, t, jh = 0, jw = 0;
-        if (kvalid) {
-            taps.divmod(kd, k, t);
-            rw.divmod(t, jh, jw);
-        }
-        const int r = ph + p->s.stride * jh, s = pw + p->s.stride * jw;
+    const float* w;
+    int row[4];
+    __device__ BdB(const BwdDataParams& p, int n0) : w(p.w) {
+        row_offsets(row, n0 + Map<false>::m(threadIdx.x, 0), p.s.c, p.s.r * p.s.r);
+    }
+    template <bool TAIL>
+    __device__ __forceinline__ void load(const int4* tab, int k0, int kend, float (&v)[4]) const {
+        const int kk = Map<false>::k(threadIdx.x, 0);
+        const bool kvalid = k0 + kk < kend;
+        const int off = tab[kk].w;  // 0 past kend: a valid address
 #pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            const int c = n0 + Map<false>::m(threadIdx.x, j);
-            v[j] = (kvalid && c < p->s.c) ? __ldg(p->w + (((int64_t)k * p->s.c + c) * p->s.r + r) * p->s.r + s) : 0.0f;
-        }
+        for (int j = 0; j < 4; ++j) v[j] = TAIL ? ldg_if(w + (off + row[j]), kvalid) : __ldg(w + (off + row[j]));
     }
 };
 
+// (NT, 4): four resident blocks (64 registers) without spills in every mode; the forward and
+// backward-filter kernels fit 64 without the bound, except backward-filter 3xTF32, which would spill
+// under it (issue_model.py shows registers, spills and blocks per SM).
 template <int MODE>
-__global__ void __launch_bounds__(NT) conv_bwd_data_kernel(const __grid_constant__ BwdDataParams p) {
-    const Phase q = make_phase(p.s, blockIdx.z);
+__global__ void __launch_bounds__(NT, 4) conv_bwd_data_kernel(const __grid_constant__ BwdDataParams p) {
+    const Phase& q = p.ph[blockIdx.z];
     const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
     if (m0 >= q.M) return;
     float acc[16];
-    mainloop<MODE, true, false>(BdA(p, q, m0), BdB(p, q, n0), 0, q.Kd, acc);
-    const FastDiv pos_div(q.hq * q.wq), wq_div(q.wq);
+    mainloop<MODE, true, false>(BdTable{&p, &q}, bd_a(p, q, m0), BdB(p, n0), 0, q.Kd, acc);
 #pragma unroll
     for (int e = 0; e < 16; ++e) {
         int ml, nl;
@@ -235,8 +243,8 @@ __global__ void __launch_bounds__(NT) conv_bwd_data_kernel(const __grid_constant
         const int m = m0 + ml, c = n0 + nl;
         if (m < q.M && c < p.s.c) {
             int img, pos, hq, wq;
-            pos_div.divmod(m, img, pos);
-            wq_div.divmod(pos, hq, wq);
+            q.pos.divmod(m, img, pos);
+            q.wqd.divmod(pos, hq, wq);
             const int h = q.h0 + hq * p.s.stride, w = q.w0 + wq * p.s.stride;
             p.dx[(((int64_t)img * p.s.c + c) * p.s.h + h) * p.s.w + w] = acc[e];
         }
@@ -258,57 +266,59 @@ struct BwdFilterParams {
     FastDiv ohw, ow, rr, r;
 };
 
-// A[kout][kd] = dy[img, kout, pos] (K-fast: pos is contiguous).
-struct BfA {
+// Entry of kd = (img, oh, ow): dy offset img*K*OH*OW + pos, x offset img*C*H*W + y0*W + x0 and
+// the window origin (y0, x0) = (oh*stride - pad, ow*stride - pad).
+struct BfTable {
+    static constexpr bool kUsed = true;
     const BwdFilterParams* p;
-    int m0;
-    __device__ BfA(const BwdFilterParams& pp, int m0_) : p(&pp), m0(m0_) {}
-    __device__ __forceinline__ void load(int k0, int kend, float (&v)[4]) const {
-        const int kd = k0 + Map<false>::k(threadIdx.x, 0);
-        const bool kvalid = kd < kend;
-        int img = 0, pos = 0;
-        if (kvalid) p->ohw.divmod(kd, img, pos);
-        const int ohw = p->s.oh * p->s.ow;
-#pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            const int kout = m0 + Map<false>::m(threadIdx.x, j);
-            v[j] = (kvalid && kout < p->s.k) ? __ldg(p->dy + ((int64_t)img * p->s.k + kout) * ohw + pos) : 0.0f;
-        }
+    __device__ int4 entry(int kd, int kend) const {
+        if (kd >= kend) return make_int4(0, 0, kFar, 0);  // x == 0: BfA's address stays valid
+        const ConvShape& s = p->s;
+        int img, pos, oh, ow;
+        p->ohw.divmod(kd, img, pos);
+        p->ow.divmod(pos, oh, ow);
+        const int y0 = oh * s.stride - s.pad, x0 = ow * s.stride - s.pad;
+        return make_int4(img * s.k * s.oh * s.ow + pos, img * s.c * s.h * s.w + y0 * s.w + x0, y0, x0);
     }
 };
 
-// B[kd][crs] = x[img, c, oh*st - pad + r, ow*st - pad + s] (K-fast: ow walks x's rows).
+// A[kout][kd] = dy[img, kout, pos] = dy[entry.x + kout*OH*OW] (K-fast: pos is contiguous).
+struct BfA {
+    const float* dy;
+    int row[4];
+    __device__ BfA(const BwdFilterParams& p, int m0) : dy(p.dy) {
+        row_offsets(row, m0 + Map<false>::m(threadIdx.x, 0), p.s.k, p.s.oh * p.s.ow);
+    }
+    template <bool TAIL>
+    __device__ __forceinline__ void load(const int4* tab, int k0, int kend, float (&v)[4]) const {
+        const int kk = Map<false>::k(threadIdx.x, 0);
+        const bool kvalid = k0 + kk < kend;
+        const int off = tab[kk].x;  // 0 past kend: a valid address
+#pragma unroll
+        for (int j = 0; j < 4; ++j) v[j] = TAIL ? ldg_if(dy + (off + row[j]), kvalid) : __ldg(dy + (off + row[j]));
+    }
+};
+
+// B[kd][crs] = x[img, c, y0 + r, x0 + s] = x[entry.y + (c*H + r)*W + s] (K-fast: ow walks x's
+// rows); the thread's 4 columns crs0 + 16 j are decomposed once (clamped to the last column).
 struct BfB {
-    const BwdFilterParams* p;
-    int c[4], r[4], s[4];
-    bool nvalid[4];
-    __device__ BfB(const BwdFilterParams& pp, int n0) : p(&pp) {
+    const float* x;
+    int off[4], r[4], s[4], hh, ww;
+    __device__ BfB(const BwdFilterParams& p, int n0) : x(p.x), hh(p.s.h), ww(p.s.w) {
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
-            const int crs = n0 + Map<false>::m(threadIdx.x, j);
-            nvalid[j] = crs < pp.N;
-            int rs;
-            pp.rr.divmod(nvalid[j] ? crs : 0, c[j], rs);
-            pp.r.divmod(rs, r[j], s[j]);
+            const int crs = min(n0 + Map<false>::m(threadIdx.x, j), p.N - 1);
+            int c, rs;
+            p.rr.divmod(crs, c, rs);
+            p.r.divmod(rs, r[j], s[j]);
+            off[j] = (c * p.s.h + r[j]) * p.s.w + s[j];
         }
     }
-    __device__ __forceinline__ void load(int k0, int kend, float (&v)[4]) const {
-        const int kd = k0 + Map<false>::k(threadIdx.x, 0);
-        const bool kvalid = kd < kend;
-        int img = 0, pos = 0, oh = 0, ow = 0;
-        if (kvalid) {
-            p->ohw.divmod(kd, img, pos);
-            p->ow.divmod(pos, oh, ow);
-        }
-        const int ih0 = oh * p->s.stride - p->s.pad, iw0 = ow * p->s.stride - p->s.pad;
-        const float* base = p->x + (int64_t)img * p->s.c * p->s.h * p->s.w;
+    template <bool TAIL>  // the tail needs no check of its own: its entries carry kFar
+    __device__ __forceinline__ void load(const int4* tab, int, int, float (&v)[4]) const {
+        const int4 e = tab[Map<false>::k(threadIdx.x, 0)];
 #pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            const int ih = ih0 + r[j], iw = iw0 + s[j];
-            v[j] = (kvalid && nvalid[j] && (unsigned)ih < (unsigned)p->s.h && (unsigned)iw < (unsigned)p->s.w)
-                       ? __ldg(base + (c[j] * p->s.h + ih) * p->s.w + iw)
-                       : 0.0f;
-        }
+        for (int j = 0; j < 4; ++j) v[j] = ldg_in_window(x + (e.y + off[j]), e.z + r[j], hh, e.w + s[j], ww);
     }
 };
 
@@ -318,7 +328,7 @@ __global__ void __launch_bounds__(NT) conv_bwd_filter_kernel(const __grid_consta
     const int kbeg = blockIdx.z * p.per_split;
     const int kend = min(p.Kd, kbeg + p.per_split);
     float acc[16];
-    mainloop<MODE, false, false>(BfA(p, m0), BfB(p, n0), kbeg, kend, acc);
+    mainloop<MODE, false, false>(BfTable{&p}, BfA(p, m0), BfB(p, n0), kbeg, kend, acc);
     float* out = p.out + (int64_t)blockIdx.z * p.s.k * p.N;
 #pragma unroll
     for (int e = 0; e < 16; ++e) {
@@ -472,6 +482,7 @@ int check_shape(const ConvShape& s, int math_mode) {
     GT_SUPPORTED((int64_t)s.n * s.c * s.h * s.w <= INT_MAX);
     GT_SUPPORTED((int64_t)s.n * s.k * s.oh * s.ow <= INT_MAX);
     GT_SUPPORTED((int64_t)s.k * s.c * s.r * s.r <= INT_MAX);
+    GT_SUPPORTED(s.h < (1 << 29) && s.w < (1 << 29));  // window sums with kFar stay in int (see kFar)
     return 0;
 }
 
@@ -512,6 +523,29 @@ struct LaunchBwdFilter {
 };
 
 unsigned cdiv(int64_t a, int64_t b) { return (unsigned)((a + b - 1) / b); }
+
+// Phase z = ph * stride + pw of the backward-data GEMM (see conv_bwd_data_kernel).
+Phase make_phase(const ConvShape& s, int z) {
+    Phase q;
+    const int st = s.stride;
+    q.ph = z / st;
+    q.pw = z - q.ph * st;
+    q.h0 = ((q.ph - s.pad) % st + st) % st;
+    q.w0 = ((q.pw - s.pad) % st + st) % st;
+    q.hq = q.h0 < s.h ? (s.h - q.h0 + st - 1) / st : 0;
+    q.wq = q.w0 < s.w ? (s.w - q.w0 + st - 1) / st : 0;
+    const int rh = q.ph < s.r ? (s.r - q.ph + st - 1) / st : 0;
+    const int rw = q.pw < s.r ? (s.r - q.pw + st - 1) / st : 0;
+    q.bh = (q.h0 + s.pad - q.ph) / st;  // exact and >= 0: h0 + pad = ph (mod stride)
+    q.bw = (q.w0 + s.pad - q.pw) / st;
+    q.M = s.n * q.hq * q.wq;
+    q.Kd = s.k * rh * rw;
+    q.pos = FastDiv(q.hq * q.wq > 0 ? q.hq * q.wq : 1);
+    q.wqd = FastDiv(q.wq > 0 ? q.wq : 1);
+    q.taps = FastDiv(rh * rw > 0 ? rh * rw : 1);
+    q.rw = FastDiv(rw > 0 ? rw : 1);
+    return q;
+}
 
 }  // namespace
 
@@ -564,10 +598,20 @@ int genten_conv2d_backward_data(const float* dy, const float* w, float* dx, int 
         GT_CHECK_LAUNCH();
         return 0;
     }
-    const int64_t max_m = (int64_t)n * ((h + stride - 1) / stride) * ((w_ + stride - 1) / stride);
-    const dim3 grid(cdiv(max_m, BM), cdiv(c, BN), (unsigned)(stride * stride));
-    GT_SUPPORTED(grid.y <= 65535);
-    return dispatch<LaunchBwdData>(math_mode, p, grid, as_stream(stream));
+    const int phases = stride * stride;
+    cudaStream_t st = as_stream(stream);
+    for (int z0 = 0; z0 < phases; z0 += kMaxPhases) {
+        const int count = phases - z0 < kMaxPhases ? phases - z0 : kMaxPhases;
+        int max_m = 0;
+        for (int i = 0; i < count; ++i) {
+            p.ph[i] = make_phase(s, z0 + i);
+            if (p.ph[i].M > max_m) max_m = p.ph[i].M;
+        }
+        const dim3 grid(cdiv(max_m > 0 ? max_m : 1, BM), cdiv(c, BN), (unsigned)count);
+        GT_SUPPORTED(grid.y <= 65535);
+        if (int e = dispatch<LaunchBwdData>(math_mode, p, grid, st)) return e;
+    }
+    return 0;
 }
 
 int genten_conv2d_backward_filter(const float* dy, const float* x, float* dw, int n, int c, int h, int w_, int k,
@@ -585,12 +629,14 @@ int genten_conv2d_backward_filter(const float* dy, const float* x, float* dw, in
     p.ow = FastDiv(ow);
     p.rr = FastDiv(r * r);
     p.r = FastDiv(r);
-    // About two waves of an H100's 132 SMs, each split at least 16 k-steps (the narrow kernel: a
-    // block per filter column, ~4 waves, at least 2048 positions per split); a function of the
-    // shape only (not of the device), so results are identical everywhere.
+    // Tiled: about one wave of every block slot of an H100/H200 (132 SMs x 4 resident blocks =
+    // 528), each split at least 16 k-steps; narrow: a block per filter column, ~4 waves, at least
+    // 2048 positions per split. A function of the shape only (not of the device), so results are
+    // identical everywhere.
     const bool narrow = k <= NARROW;
     const int64_t tiles = narrow ? ((int64_t)p.N + 1) / 2 : (int64_t)cdiv(k, BM) * cdiv(p.N, BN);
-    int64_t splits = (264 + tiles - 1) / tiles;
+    const int64_t target = narrow ? 264 : 528;
+    int64_t splits = (target + tiles - 1) / tiles;
     const int64_t min_per_split = narrow ? 2048 : 16 * BK;
     const int64_t max_splits = (p.Kd + min_per_split - 1) / min_per_split;
     if (splits > max_splits) splits = max_splits;

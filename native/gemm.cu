@@ -23,7 +23,8 @@ template <bool MFAST>
 struct Operand {
     const float* p;
     int ld, rows, row0;
-    __device__ __forceinline__ void load(int k0, int kend, float (&v)[4]) const {
+    template <bool TAIL>
+    __device__ __forceinline__ void load(const int4*, int k0, int kend, float (&v)[4]) const {
 #pragma unroll
         for (int j = 0; j < 4; ++j) {
             const int kk = k0 + Map<MFAST>::k(threadIdx.x, j);
@@ -48,7 +49,7 @@ template <int MODE, bool A_MFAST, bool B_MFAST>
 __global__ void __launch_bounds__(NT) gemm_kernel(const __grid_constant__ GemmParams p) {
     const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
     float acc[16];
-    mainloop<MODE, A_MFAST, B_MFAST>(Operand<A_MFAST>{p.a, p.lda, p.m, m0}, Operand<B_MFAST>{p.b, p.ldb, p.n, n0}, 0,
+    mainloop<MODE, A_MFAST, B_MFAST>(NoTable{}, Operand<A_MFAST>{p.a, p.lda, p.m, m0}, Operand<B_MFAST>{p.b, p.ldb, p.n, n0}, 0,
                                      p.k, acc);
 #pragma unroll
     for (int e = 0; e < 16; ++e) {

@@ -12,6 +12,7 @@
 
 #include "genten.h"
 #include "philox.cuh"
+#include "src/decimal.h"
 
 static int failures = 0;
 
@@ -254,6 +255,49 @@ static void sum_and_graph_case(int64_t n) {
     OK(genten_stream_destroy(stream));
 }
 
+// Adam over three slots whose work items (1469 of 1024 elements) outnumber the launch's blocks
+// (1056): blocks walk several items across slots. Against the CPU backend's math in double.
+static void adam_case() {
+    const int64_t sizes[3] = {1500003, 1, 3001};
+    const float lr = 1e-3f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, wd = 0.01f;
+    const uint64_t step = 3;
+    std::vector<Dev*> owned;
+    std::vector<genten_adam_slot> slots;
+    std::vector<std::vector<double>> want_p;
+    for (int i = 0; i < 3; ++i) {
+        auto p = randv((size_t)sizes[i], 20 + i), g = randv((size_t)sizes[i], 30 + i);
+        auto m = randv((size_t)sizes[i], 40 + i), v = randv((size_t)sizes[i], 50 + i);
+        for (float& x : v) x = fabsf(x);
+        const double B1 = genten::float_decimal(b1), B2 = genten::float_decimal(b2), LR = genten::float_decimal(lr),
+                     EPS = genten::float_decimal(eps), WD = genten::float_decimal(wd);
+        std::vector<double> want(p.size());
+        for (size_t e = 0; e < p.size(); ++e) {  // Adam, coupled (L2) weight decay
+            const double gg = (double)g[e] + WD * p[e];
+            const double mm = B1 * m[e] + (1 - B1) * gg, vv = B2 * v[e] + (1 - B2) * gg * gg;
+            want[e] = p[e] - LR * (mm / (1 - pow(B1, (double)step))) / (sqrt(vv / (1 - pow(B2, (double)step))) + EPS);
+        }
+        want_p.push_back(want);
+        for (auto* h : {&p, &g, &m, &v}) owned.push_back(new Dev(*h));
+        const size_t o = owned.size() - 4;
+        slots.push_back(genten_adam_slot{owned[o]->p, owned[o + 1]->p, owned[o + 2]->p, owned[o + 3]->p, sizes[i]});
+    }
+    genten_adam_slot* slots_dev = nullptr;
+    uint64_t* step_dev = nullptr;
+    OK(genten_malloc((void**)&slots_dev, sizeof(genten_adam_slot) * 3));
+    OK(genten_memcpy_h2d(slots_dev, slots.data(), sizeof(genten_adam_slot) * 3, nullptr));
+    OK(genten_malloc((void**)&step_dev, sizeof step));
+    OK(genten_memcpy_h2d(step_dev, &step, sizeof step, nullptr));
+    OK(genten_adam_step(slots_dev, 3, sizes[0], lr, b1, b2, eps, wd, 0, step_dev, nullptr));
+    for (int i = 0; i < 3; ++i) {
+        char what[96];
+        snprintf(what, sizeof what, "adam param, slot %d of 3 (n %lld)", i, (long long)sizes[i]);
+        compare(what, owned[4 * i]->get(), want_p[i], 1e-6);
+    }
+    for (Dev* d : owned) delete d;
+    genten_free(slots_dev);
+    genten_free(step_dev);
+}
+
 int main() {
     int count = 0;
     if (genten_device_count(&count) != 0 || count == 0) {
@@ -270,10 +314,14 @@ int main() {
     conv_case(2, 64, 14, 14, 128, 5, 2, 2);  // DCGAN D conv2
     conv_case(2, 32, 28, 28, 1, 3, 1, 1);    // VAE last conv (narrow forward and filter: k = 1)
     conv_case(2, 9, 14, 14, 65, 3, 2, 1);    // output-padding-like H (14 = (7-1)*2 - 2 + 3 + 1)
+    conv_case(8, 20, 16, 16, 66, 3, 1, 1);   // backward-filter split-K (8 splits) over 2 x 3 tiles
+    conv_case(3, 12, 10, 10, 70, 4, 2, 1);   // even filter, stride 2: phases with 2 taps each way
+    conv_case(2, 10, 23, 21, 12, 6, 5, 2);   // stride 5: 25 phases, two backward-data launches
     gemm_case(67, 70, 129);                   // odd, partial tiles in every dimension
     gemm_case(5, 1, 300);                     // the discriminator's Linear(6272, 1) in miniature
     batchnorm_case(3, 5, 49);
     batchnorm_case(7, 130, 1);
+    adam_case();
     philox_case(1000003);
     sum_and_graph_case(3000017);
     printf(failures ? "%d FAILED\n" : "all passed\n", failures);

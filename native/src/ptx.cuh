@@ -38,4 +38,45 @@ __device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4], 
 #endif
 }
 
+// mov.b32: x, opaque to the compiler, so a per-thread value computed once before a loop (a shared
+// memory address from threadIdx) stays in its register instead of being recomputed in the loop.
+__device__ __forceinline__ int opaque(int x) {
+#ifdef GENTEN_EMU
+    return x;
+#else
+    int y;
+    asm("mov.b32 %0, %1;" : "=r"(y) : "r"(x));
+    return y;
+#endif
+}
+
+// ld.global.nc.f32 under a predicate, 0 where it is false (the load is not issued: p may then
+// point anywhere). One predicated load instead of a branch around it.
+__device__ __forceinline__ float ldg_if(const float* p, bool pred) {
+#ifdef GENTEN_EMU
+    return pred ? *p : 0.0f;
+#else
+    float v;
+    asm("{\n\t.reg .pred q;\n\tsetp.ne.b32 q, %2, 0;\n\tmov.b32 %0, 0;\n\t@q ld.global.nc.f32 %0, [%1];\n\t}"
+        : "=f"(v)
+        : "l"(p), "r"((int)pred));
+    return v;
+#endif
+}
+
+// The same for a gather from a 2-D window: loads iff y < h and x < w as unsigned (negative
+// coordinates fail), the compares inside the PTX (setp + setp.and, no predicate materialized).
+__device__ __forceinline__ float ldg_in_window(const float* p, int y, int h, int x, int w) {
+#ifdef GENTEN_EMU
+    return ((unsigned)y < (unsigned)h && (unsigned)x < (unsigned)w) ? *p : 0.0f;
+#else
+    float v;
+    asm("{\n\t.reg .pred q;\n\tsetp.lt.u32 q, %2, %3;\n\tsetp.lt.and.u32 q, %4, %5, q;\n\tmov.b32 %0, 0;\n\t"
+        "@q ld.global.nc.f32 %0, [%1];\n\t}"
+        : "=f"(v)
+        : "l"(p), "r"(y), "r"(h), "r"(x), "r"(w));
+    return v;
+#endif
+}
+
 }  // namespace genten
