@@ -53,6 +53,15 @@ class CudaTrainingTest {
     private static double tolerance(CudaOptions o) { return o.math() == MathMode.TF32 ? 5e-3 : 1e-4; }
 
     /**
+     * Whole-model gradients: the strict modes as the losses; TF32 0.1. TF32 rounds every operand
+     * to 10 mantissa bits, and a gradient that comes back through a training-mode BatchNorm is a
+     * difference of nearly equal terms (dy minus its mean and its projection on xhat), which turns
+     * that rounding into several percent on the first layers' weights (the emulator measured 4% on
+     * the VAE's enc1.weight at batch 16, whose losses agree within 5e-3).
+     */
+    private static double gradientTolerance(CudaOptions o) { return o.math() == MathMode.TF32 ? 0.1 : 1e-4; }
+
+    /**
      * The batch size of a test: as given on a GPU; a quarter (at least 4) on the CPU emulator, which
      * runs every kernel path the same at these smaller shapes, in a fraction of the time.
      */
@@ -123,7 +132,7 @@ class CudaTrainingTest {
             lossClose(o + " VAE reconstruction", got.reconstruction(), want.reconstruction(), tol);
             lossClose(o + " VAE kl", got.kl(), want.kl(), tol);
             lossClose(o + " VAE total", got.total(), want.total(), tol);
-            gradientsClose(o + " VAE", gt.gradients(), ct.gradients(), VAE_BIASES_BEFORE_BN, tol);
+            gradientsClose(o + " VAE", gt.gradients(), ct.gradients(), VAE_BIASES_BEFORE_BN, gradientTolerance(o));
             runningStatsClose(o + " VAE", gpuVae.stateDict(), cpuVae.stateDict(), tol);
         }
     }
@@ -143,7 +152,7 @@ class CudaTrainingTest {
             lossClose(o + " GAN discriminator loss", got.discriminator(), want.discriminator(), tol);
             lossClose(o + " GAN generator loss", got.generator(), want.generator(), tol);
             // the generator's gradients pass through the discriminator after its Adam step
-            gradientsClose(o + " GAN", gt.gradients(), ct.gradients(), Set.of(), tol);
+            gradientsClose(o + " GAN", gt.gradients(), ct.gradients(), Set.of(), gradientTolerance(o));
             runningStatsClose(o + " GAN", gpuGan.stateDict(), cpuGan.stateDict(), tol);
         }
     }
