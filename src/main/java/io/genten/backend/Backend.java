@@ -542,7 +542,7 @@ public interface Backend extends AutoCloseable {
      * @param logits    the unnormalized scores (N, C)
      * @param targets   the class probabilities (N, C)
      * @param reduction how the per-row losses are combined
-     * @return the loss: a scalar for MEAN or SUM, the per-row losses otherwise
+     * @return the loss, a scalar
      */
     Tensor softmaxCrossEntropy(Tensor logits, Tensor targets, Reduction reduction);
 
