@@ -518,22 +518,43 @@ public interface Backend extends AutoCloseable {
     /**
      * The parts joined along dimension 1 (the features of (N, F), the channels of (N, C, H, W)):
      * every part has the same rank (at least 2), the same dimension 0 and the same dimensions after 1.
+     *
+     * @param parts the tensors to join, in order
+     * @return a new tensor whose dimension 1 is the sum of the parts' dimensions 1
      */
     Tensor concat(List<Tensor> parts);
 
-    /** {@code x[:, start : start + length]} along dimension 1 as a new tensor: the backward of {@link #concat}. */
+    /**
+     * {@code x[:, start : start + length]} along dimension 1 as a new tensor: the backward of {@link #concat}.
+     *
+     * @param x      the tensor to slice, of rank at least 2
+     * @param start  the first index of dimension 1 to keep
+     * @param length how many indices of dimension 1 to keep, at least 1
+     * @return a new tensor with {@code length} along dimension 1
+     */
     Tensor slice(Tensor x, int start, int length);
 
     /**
      * Softmax cross-entropy of logits (N, C) against class probabilities (N, C), one-hot or soft:
      * per row {@code -sum_c t_c log softmax(x)_c}, computed stably (log-sum-exp). MEAN divides the
      * sum over rows by N, as PyTorch's cross_entropy (not by N*C as the elementwise losses).
+     *
+     * @param logits    the unnormalized scores (N, C)
+     * @param targets   the class probabilities (N, C)
+     * @param reduction how the per-row losses are combined
+     * @return the loss, a scalar
      */
     Tensor softmaxCrossEntropy(Tensor logits, Tensor targets, Reduction reduction);
 
     /**
      * {@code scale} times the gradient of {@link #softmaxCrossEntropy} w.r.t. the logits: per row
      * {@code softmax(x) * sum_c t_c - t} (divided by N for MEAN).
+     *
+     * @param logits    the unnormalized scores (N, C)
+     * @param targets   the class probabilities (N, C)
+     * @param reduction the reduction the forward used
+     * @param scale     the factor applied to the gradient (the upstream gradient of a scalar loss)
+     * @return the gradient w.r.t. the logits, (N, C)
      */
     Tensor softmaxCrossEntropyBackward(Tensor logits, Tensor targets, Reduction reduction, float scale);
 

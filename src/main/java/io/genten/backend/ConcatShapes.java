@@ -15,14 +15,26 @@ import java.util.List;
 public final class ConcatShapes {
     private ConcatShapes() {}
 
-    /** Floats per unit of dimension 1: the product of the dims after 1. */
+    /**
+     * Floats per unit of dimension 1: the product of the dims after 1.
+     *
+     * @param s the shape, of rank at least 2
+     * @return the product of the dimensions after 1 (1 for rank 2)
+     */
     public static int inner(Shape s) {
         int inner = 1;
         for (int d = 2; d < s.rank(); d++) inner *= s.dim(d);
         return inner;
     }
 
-    /** The shape of the concatenation, or an exception naming the op and every shape. */
+    /**
+     * The shape of the concatenation, or an exception naming the op and every shape.
+     *
+     * @param op    the op's name, for the exception message
+     * @param parts the tensors to concatenate along dimension 1
+     * @return the shape of the concatenation
+     * @throws IllegalArgumentException if the parts are missing, null or do not agree in every dimension but 1
+     */
     public static Shape concat(String op, List<Tensor> parts) {
         if (parts == null || parts.isEmpty()) throw new IllegalArgumentException(op + ": no tensors to concatenate");
         var first = parts.getFirst();
@@ -45,7 +57,16 @@ public final class ConcatShapes {
         return Shape.of(dims);
     }
 
-    /** The shape of {@code x[:, start : start + length]}, or an exception naming the op and the shape. */
+    /**
+     * The shape of {@code x[:, start : start + length]}, or an exception naming the op and the shape.
+     *
+     * @param op     the op's name, for the exception message
+     * @param x      the tensor to slice, of rank at least 2
+     * @param start  the first index of dimension 1 to keep
+     * @param length how many indices of dimension 1 to keep, at least 1
+     * @return the shape of the slice
+     * @throws IllegalArgumentException if x is null, of rank below 2, or the range is not within dimension 1
+     */
     public static Shape slice(String op, Tensor x, int start, int length) {
         if (x == null) throw new IllegalArgumentException(op + ": x is null");
         if (x.rank() < 2) throw new IllegalArgumentException(op + ": x must have rank >= 2 (slicing is along dimension 1) but has shape " + x.shape());
@@ -57,7 +78,15 @@ public final class ConcatShapes {
         return Shape.of(dims);
     }
 
-    /** Logits and targets both (N, C) with N, C >= 1. */
+    /**
+     * Checks that logits and targets are both (N, C) with N, C >= 1.
+     *
+     * @param op        the op's name, for the exception message
+     * @param logits    the unnormalized scores
+     * @param targets   the class probabilities
+     * @param reduction the reduction, which must not be null
+     * @throws IllegalArgumentException if an argument is null or the shapes do not fit
+     */
     public static void classification(String op, Tensor logits, Tensor targets, Reduction reduction) {
         if (logits == null || targets == null || reduction == null) throw new IllegalArgumentException(op + ": logits, targets and reduction must not be null");
         Checks.rank(op, "logits", logits.shape(), 2);

@@ -23,11 +23,26 @@ public final class ScatterPlot {
 
     private ScatterPlot() {}
 
+    /**
+     * The colour of a class: matplotlib's tab10, cycling past ten.
+     *
+     * @param label the class
+     * @return the class's colour
+     */
     public static Color color(int label) {
         return new Color(TAB10[Math.floorMod(label, TAB10.length)]);
     }
 
-    /** Points (x[i], y[i]) of class labels[i] in [0, classes); {@code title} above the plot. */
+    /**
+     * Points (x[i], y[i]) of class labels[i] in [0, classes); {@code title} above the plot.
+     *
+     * @param x       the points' horizontal coordinates
+     * @param y       the points' vertical coordinates, as many as x
+     * @param labels  the points' classes, as many as x
+     * @param classes the number of classes, 1 to 10
+     * @param title   the text above the plot
+     * @return the rendered plot
+     */
     public static BufferedImage render(float[] x, float[] y, int[] labels, int classes, String title) {
         if (x.length != y.length || x.length != labels.length || x.length == 0) {
             throw new IllegalArgumentException("ScatterPlot: " + x.length + " x, " + y.length + " y and " + labels.length + " labels must be equal and non-zero");
@@ -103,6 +118,17 @@ public final class ScatterPlot {
         return (float) ((m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p);
     }
 
+    /**
+     * Renders the plot (as {@link #render}) and writes it atomically as a PNG.
+     *
+     * @param file    the PNG file to write
+     * @param x       the points' horizontal coordinates
+     * @param y       the points' vertical coordinates, as many as x
+     * @param labels  the points' classes, as many as x
+     * @param classes the number of classes, 1 to 10
+     * @param title   the text above the plot
+     * @throws IOException if the file cannot be written
+     */
     public static void write(Path file, float[] x, float[] y, int[] labels, int classes, String title) throws IOException {
         var img = render(x, y, labels, classes, title);
         AtomicFiles.write(file, tmp -> {

@@ -33,16 +33,33 @@ import java.util.Map;
  * "generator.bn0.running_var", "discriminator.conv1.weight", ...). Build outside any step scope.
  */
 public final class ConditionalDcgan implements PairGan {
+    /** The negative slope of every LeakyReLU, generator and discriminator. */
     public static final float LEAK = 0.3f;
 
-    /** Noise size, generator channels (c0 at 7x7, c1, c2) and discriminator channels (d1, d2), dropout. */
+    /**
+     * Noise size, generator channels (c0 at 7x7, c1, c2) and discriminator channels (d1, d2), dropout.
+     *
+     * @param latent  the noise size
+     * @param c0      the generator's channels at 7x7, after the fully connected layer
+     * @param c1      the generator's channels after its first transposed convolution (7x7)
+     * @param c2      the generator's channels after its second transposed convolution (14x14)
+     * @param d1      the discriminator's channels after its first convolution (14x14)
+     * @param d2      the discriminator's channels after its second convolution (7x7)
+     * @param dropout the discriminator's dropout probability, in [0, 1)
+     */
     public record Spec(int latent, int c0, int c1, int c2, int d1, int d2, float dropout) {
+        /** Checks that every size is at least 1 and the dropout is in [0, 1). */
         public Spec {
             if (latent < 1 || c0 < 1 || c1 < 1 || c2 < 1 || d1 < 1 || d2 < 1 || !(dropout >= 0 && dropout < 1)) {
                 throw new IllegalArgumentException("ConditionalDcgan.Spec: " + latent + ", " + c0 + ", " + c1 + ", " + c2 + ", " + d1 + ", " + d2 + ", dropout " + dropout);
             }
         }
 
+        /**
+         * The default widths: noise 100, G 128, 64, 32, D 32, 64, dropout 0.3.
+         *
+         * @return the default spec
+         */
         public static Spec standard() { return new Spec(100, 128, 64, 32, 32, 64, 0.3f); }
     }
 
@@ -51,8 +68,21 @@ public final class ConditionalDcgan implements PairGan {
     private final Sequential generator, discriminator;
     private int[] lastDiscriminatorLabels;
 
+    /**
+     * The model with the {@link Spec#standard} widths.
+     *
+     * @param backend the backend of every layer
+     * @param seed    the seed of the weight initialization and the dropout masks
+     */
     public ConditionalDcgan(Backend backend, long seed) { this(backend, Spec.standard(), seed); }
 
+    /**
+     * The model with the given widths.
+     *
+     * @param backend the backend of every layer
+     * @param s       the widths and dropout
+     * @param seed    the seed of the weight initialization and the dropout masks
+     */
     public ConditionalDcgan(Backend backend, Spec s, long seed) {
         this.backend = backend;
         this.spec = s;
@@ -83,6 +113,11 @@ public final class ConditionalDcgan implements PairGan {
                 .fuseActivations();
     }
 
+    /**
+     * The widths the model was built with.
+     *
+     * @return the spec
+     */
     public Spec spec() { return spec; }
 
     @Override public String kind() { return "cgan"; }
@@ -145,7 +180,13 @@ public final class ConditionalDcgan implements PairGan {
         return sample(labels, seed);
     }
 
-    /** One image per label from z = randn (n, latent) at (seed, offset 0), generator in eval mode. */
+    /**
+     * One image per label from z = randn (n, latent) at (seed, offset 0), generator in eval mode.
+     *
+     * @param labels the digit of each image, at least one
+     * @param seed   the seed of the noise
+     * @return the images (n, 1, 28, 28)
+     */
     public Tensor sample(int[] labels, long seed) {
         if (labels == null || labels.length < 1) throw new IllegalArgumentException("ConditionalDcgan.sample: no labels");
         boolean wasTraining = generator.isTraining();

@@ -22,8 +22,18 @@ import io.genten.tensor.TensorScope;
  * State-dict names: fc1.weight, mu.bias, dec.weight, ... Build outside any step scope.
  */
 public final class DenseVae extends Module implements GenerativeModel {
+    /** Pixels of a 28x28 image, and the default hidden and latent sizes of the seed documents. */
     public static final int PIXELS = 28 * 28, HIDDEN = 16, LATENT = 2;
 
+    /**
+     * What a VAE forward produced.
+     *
+     * @param logits the decoder's logits (N, 1, 28, 28); their sigmoid is the reconstruction
+     * @param mu     the latent means (N, latent)
+     * @param logvar the latent log-variances (N, latent)
+     * @param z      the sampled latents {@code mu + exp(logvar / 2) * eps} (N, latent)
+     * @param eps    the standard normal noise used (N, latent)
+     */
     public record Output(Tensor logits, Tensor mu, Tensor logvar, Tensor z, Tensor eps) {}
 
     private final int latent;
@@ -33,8 +43,22 @@ public final class DenseVae extends Module implements GenerativeModel {
     private long noiseOffset;
     private Output last;
 
+    /**
+     * The VAE of the seed documents: hidden 16, latent 2.
+     *
+     * @param backend the backend of every layer
+     * @param seed    the seed of the weight initialization and the noise stream
+     */
     public DenseVae(Backend backend, long seed) { this(backend, HIDDEN, LATENT, seed); }
 
+    /**
+     * A VAE of other sizes.
+     *
+     * @param backend the backend of every layer
+     * @param hidden  the encoder's hidden width, at least 1
+     * @param latent  the latent size, at least 1
+     * @param seed    the seed of the weight initialization and the noise stream
+     */
     public DenseVae(Backend backend, int hidden, int latent, long seed) {
         super(backend);
         if (hidden < 1 || latent < 1) throw new IllegalArgumentException("DenseVae: hidden " + hidden + " and latent " + latent + " must be positive");
@@ -52,9 +76,19 @@ public final class DenseVae extends Module implements GenerativeModel {
 
     @Override public String kind() { return "vae2d"; }
 
+    /**
+     * The latent size.
+     *
+     * @return the latent size
+     */
     public int latent() { return latent; }
 
-    /** Forward with noise from this model's Philox stream (the offset advances each call). */
+    /**
+     * Forward with noise from this model's Philox stream (the offset advances each call).
+     *
+     * @param x the images (N, 1, 28, 28)
+     * @return the logits, latent means, log-variances, latents and noise
+     */
     public Output forwardVae(Tensor x) {
         var h = encoder.forward(x);
         var mu = muLayer.forward(h);
@@ -63,7 +97,13 @@ public final class DenseVae extends Module implements GenerativeModel {
         return finish(mu, logvar, r.z(), r.eps());
     }
 
-    /** Forward with the given noise eps (N, latent). */
+    /**
+     * Forward with the given noise eps (N, latent).
+     *
+     * @param x   the images (N, 1, 28, 28)
+     * @param eps the standard normal noise (N, latent)
+     * @return the logits, latent means, log-variances, latents and noise
+     */
     public Output forwardVae(Tensor x, Tensor eps) {
         var h = encoder.forward(x);
         var mu = muLayer.forward(h);
@@ -76,7 +116,13 @@ public final class DenseVae extends Module implements GenerativeModel {
         return last;
     }
 
-    /** Backward of the last forward from the logits' gradient plus {@code klScale} times the KL gradient; returns dx. */
+    /**
+     * Backward of the last forward from the logits' gradient plus {@code klScale} times the KL gradient; returns dx.
+     *
+     * @param dlogits the gradient of the loss w.r.t. the logits
+     * @param klScale the weight of the KL divergence's gradient (0 for none)
+     * @return the gradient w.r.t. the input images
+     */
     public Tensor backwardVae(Tensor dlogits, float klScale) {
         if (last == null) throw new IllegalStateException("DenseVae.backward called without a forward before it");
         var dz = decoder.backward(dlogits);
@@ -89,17 +135,32 @@ public final class DenseVae extends Module implements GenerativeModel {
 
     @Override public Tensor backward(Tensor dy) { return backwardVae(dy, 0f); }
 
-    /** The latent means (N, latent) of images (N, 1, 28, 28), in eval mode. */
+    /**
+     * The latent means (N, latent) of images (N, 1, 28, 28), in eval mode.
+     *
+     * @param x the images (N, 1, 28, 28)
+     * @return the latent means (N, latent)
+     */
     public Tensor encodeMean(Tensor x) {
         return inEval(() -> muLayer.forward(encoder.forward(x)));
     }
 
-    /** sigmoid(decoder(z)) for given z (N, latent): images in [0, 1]. */
+    /**
+     * sigmoid(decoder(z)) for given z (N, latent): images in [0, 1].
+     *
+     * @param z the latents (N, latent)
+     * @return the images (N, 1, 28, 28) in [0, 1]
+     */
     public Tensor decode(Tensor z) {
         return inEval(() -> backend.activationForward(Activation.SIGMOID, decoder.forward(z)));
     }
 
-    /** sigmoid(decoder(mu(x))): the mean reconstruction, in [0, 1]. */
+    /**
+     * sigmoid(decoder(mu(x))): the mean reconstruction, in [0, 1].
+     *
+     * @param x the images (N, 1, 28, 28)
+     * @return the reconstructions (N, 1, 28, 28) in [0, 1]
+     */
     public Tensor reconstruct(Tensor x) {
         return inEval(() -> backend.activationForward(Activation.SIGMOID, decoder.forward(muLayer.forward(encoder.forward(x)))));
     }
@@ -119,7 +180,17 @@ public final class DenseVae extends Module implements GenerativeModel {
         }
     }
 
+    /**
+     * The offset of the next forward's noise in this model's Philox stream.
+     *
+     * @return the noise offset
+     */
     public long noiseOffset() { return noiseOffset; }
 
+    /**
+     * Sets the offset of the next forward's noise (resuming a run).
+     *
+     * @param offset the noise offset
+     */
     public void setNoiseOffset(long offset) { this.noiseOffset = offset; }
 }

@@ -16,8 +16,21 @@ import java.util.Map;
  * the KL term 784 times stronger and collapse the latent.
  */
 public final class DenseVaeTrainer implements Resumable, AutoCloseable {
-    public enum Reconstruction { BCE, MSE }
+    /** The reconstruction term of the loss. */
+    public enum Reconstruction {
+        /** Binary cross-entropy on the decoder's logits, summed over pixels. */
+        BCE,
+        /** Squared error of sigmoid(logits) against the image, summed over pixels. */
+        MSE
+    }
 
+    /**
+     * The losses of a step, per image.
+     *
+     * @param reconstruction the reconstruction term
+     * @param kl             the KL divergence of the latent from the standard normal
+     * @param total          their sum, the loss minimized
+     */
     public record Losses(float reconstruction, float kl, float total) {}
 
     private final DenseVae vae;
@@ -25,6 +38,13 @@ public final class DenseVaeTrainer implements Resumable, AutoCloseable {
     private final Reconstruction reconstruction;
     private final TrainerAdam adam;
 
+    /**
+     * A trainer of the model's parameters with Adam.
+     *
+     * @param vae            the model to train
+     * @param reconstruction the reconstruction term of the loss
+     * @param adam           the optimizer's hyperparameters
+     */
     public DenseVaeTrainer(DenseVae vae, Reconstruction reconstruction, AdamConfig adam) {
         this.vae = vae;
         this.backend = vae.backend();
@@ -32,8 +52,18 @@ public final class DenseVaeTrainer implements Resumable, AutoCloseable {
         this.adam = new TrainerAdam(backend, vae.namedParameters(), adam);
     }
 
+    /**
+     * The model being trained.
+     *
+     * @return the model
+     */
     public DenseVae model() { return vae; }
 
+    /**
+     * The reconstruction term of the loss.
+     *
+     * @return the reconstruction term
+     */
     public Reconstruction reconstruction() { return reconstruction; }
 
     @Override public String kind() { return vae.kind(); }
@@ -42,7 +72,12 @@ public final class DenseVaeTrainer implements Resumable, AutoCloseable {
 
     @Override public long noiseOffset() { return vae.noiseOffset(); }
 
-    /** One step on images (N, 1, 28, 28) in [0, 1]; per-image losses (synchronizes). */
+    /**
+     * One step on images (N, 1, 28, 28) in [0, 1]; per-image losses (synchronizes).
+     *
+     * @param images the batch (N, 1, 28, 28) in [0, 1]
+     * @return the step's losses per image
+     */
     public Losses step(Tensor images) {
         try (var scope = TensorScope.open()) {
             var l = computeGradients(images, null);
@@ -53,7 +88,13 @@ public final class DenseVaeTrainer implements Resumable, AutoCloseable {
         }
     }
 
-    /** Forward and backward without the update (gradients left on the parameters); eps null draws from the model's stream. */
+    /**
+     * Forward and backward without the update (gradients left on the parameters); eps null draws from the model's stream.
+     *
+     * @param images the batch (N, 1, 28, 28) in [0, 1]
+     * @param eps    the noise (N, latent), or null to draw it from the model's stream
+     * @return the losses per image
+     */
     public Losses computeGradients(Tensor images, Tensor eps) {
         if (images.rank() != 4 || images.dim(1) != 1 || images.dim(2) != 28 || images.dim(3) != 28) {
             throw new IllegalArgumentException("DenseVaeTrainer.step: images " + images.shape() + " must be (N, 1, 28, 28)");
@@ -78,7 +119,14 @@ public final class DenseVaeTrainer implements Resumable, AutoCloseable {
         return new Losses(r, k, r + k);
     }
 
-    /** The negative ELBO per image, -log p(x|z) + KL (BCE, one noise draw), and the mean squared error of the mean reconstruction, in eval mode. */
+    /**
+     * The negative ELBO per image, -log p(x|z) + KL (BCE, one noise draw), and the mean squared error of the mean reconstruction, in eval mode.
+     *
+     * @param vae    the model
+     * @param images the images (N, 1, 28, 28) in [0, 1]
+     * @param eps    the noise (N, latent)
+     * @return per image: {negative ELBO, BCE, KL, squared error of the mean reconstruction}
+     */
     public static float[] evaluate(DenseVae vae, Tensor images, Tensor eps) {
         boolean wasTraining = vae.isTraining();
         vae.eval();

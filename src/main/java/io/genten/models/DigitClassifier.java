@@ -26,6 +26,12 @@ public final class DigitClassifier implements AutoCloseable {
     private final Sequential net;
     private final TrainerAdam adam;
 
+    /**
+     * An untrained classifier.
+     *
+     * @param backend the backend of every layer
+     * @param seed    the seed of the weight initialization
+     */
     public DigitClassifier(Backend backend, long seed) {
         this.backend = backend;
         var init = new Init(seed);
@@ -38,9 +44,20 @@ public final class DigitClassifier implements AutoCloseable {
         adam = new TrainerAdam(backend, net.namedParameters(), AdamConfig.of(1e-3f, 0.9f, 0.999f)); // outside any step scope
     }
 
+    /**
+     * The classifier's layers.
+     *
+     * @return the network, images (N, 1, 28, 28) to logits (N, 10)
+     */
     public Sequential network() { return net; }
 
-    /** One Adam step on images (N, 1, 28, 28) in [0, 1] and their labels; returns the mean loss (synchronizes). */
+    /**
+     * One Adam step on images (N, 1, 28, 28) in [0, 1] and their labels; returns the mean loss (synchronizes).
+     *
+     * @param images the batch (N, 1, 28, 28) in [0, 1]
+     * @param labels the digit of each image
+     * @return the mean cross-entropy of the batch
+     */
     public float step(Tensor images, int[] labels) {
         net.train();
         try (var scope = TensorScope.open()) {
@@ -56,7 +73,15 @@ public final class DigitClassifier implements AutoCloseable {
         }
     }
 
-    /** Trains on images [from, to) of a [0, 1]-scaled data set for {@code epochs} epochs of batch 64. */
+    /**
+     * Trains on images [from, to) of a [0, 1]-scaled data set for {@code epochs} epochs of batch 64.
+     *
+     * @param data   the data set, scaled to [0, 1]
+     * @param from   the first image to train on
+     * @param to     the end (exclusive) of the images to train on
+     * @param epochs the number of passes over the images
+     * @param seed   the seed of the batches' shuffling
+     */
     public void fit(Dataset data, int from, int to, int epochs, long seed) {
         int n = to - from;
         var part = new Dataset(Arrays.copyOfRange(data.images(), from * data.imageSize(), to * data.imageSize()),
@@ -71,7 +96,13 @@ public final class DigitClassifier implements AutoCloseable {
         }
     }
 
-    /** Softmax probabilities (N, 10) of images (N, 1, 28, 28) in [0, 1], in eval mode, as a host array. */
+    /**
+     * Softmax probabilities (N, 10) of images (N, 1, 28, 28) in [0, 1], in eval mode, as a host array.
+     *
+     * @param images the images, n * 784 floats in [0, 1]
+     * @param n      the number of images
+     * @return the probabilities, 10 per image, row-major
+     */
     public float[] probabilities(float[] images, int n) {
         net.eval();
         var out = new float[n * Labels.DIGITS];
@@ -93,7 +124,12 @@ public final class DigitClassifier implements AutoCloseable {
         return out;
     }
 
-    /** The most probable digit of each row of {@link #probabilities}. */
+    /**
+     * The most probable digit of each row of {@link #probabilities}.
+     *
+     * @param probabilities the probabilities, 10 per image, row-major
+     * @return the most probable digit of each image
+     */
     public static int[] argmax(float[] probabilities) {
         var out = new int[probabilities.length / 10];
         for (int i = 0; i < out.length; i++) {

@@ -13,4 +13,9 @@ package io.genten.models;
  *       and learns nothing useful; we use the standard form.</li>
  * </ul>
  */
-public enum GanLoss { BCE, LEAST_SQUARES }
+public enum GanLoss {
+    /** BCE-with-logits, with G's non-saturating target 1. */
+    BCE,
+    /** The least-squares loss of LSGAN (a = 0, b = c = 1). */
+    LEAST_SQUARES
+}

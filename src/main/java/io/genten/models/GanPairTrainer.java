@@ -26,8 +26,15 @@ import java.util.Map;
  * seed, as the DCGAN's trainer. Build the trainer outside any step scope.
  */
 public final class GanPairTrainer implements Resumable, AutoCloseable {
+    /** Philox offsets per step: z and the dropout masks of step k start at offset {@code 3k}. */
     public static final int RANDOM_STRIDE = 3;
 
+    /**
+     * The losses of a step.
+     *
+     * @param discriminator the discriminator's loss, real and fake terms together
+     * @param generator     the generator's loss
+     */
     public record Losses(float discriminator, float generator) {}
 
     private final PairGan gan;
@@ -39,8 +46,13 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
     private long step;
 
     /**
+     * A trainer of both networks of the model, each with its own Adam.
+     *
+     * @param gan       the model to train
+     * @param noiseSeed the seed of the generator's noise
      * @param realLabel the BCE target of real images (one-sided smoothing below 1), in (0.5, 1];
      *                  the least-squares loss always uses 1
+     * @param adam      the hyperparameters of both optimizers
      */
     public GanPairTrainer(PairGan gan, long noiseSeed, float realLabel, AdamConfig adam) {
         if (!(realLabel > 0.5f && realLabel <= 1f)) throw new IllegalArgumentException("GanPairTrainer: real label " + realLabel + " must be in (0.5, 1]");
@@ -79,7 +91,13 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
         for (var d : dropouts) d.setNextOffset(base + pass);
     }
 
-    /** One D step and one G step on real images (N, 1, 28, 28) in the model's pixel range; labels (N) for a conditional model. Synchronizes. */
+    /**
+     * One D step and one G step on real images (N, 1, 28, 28) in the model's pixel range; labels (N) for a conditional model. Synchronizes.
+     *
+     * @param realImages the batch of real images (N, 1, 28, 28)
+     * @param labels     the digit of each image for a conditional model, else ignored (may be null)
+     * @return the step's discriminator and generator losses
+     */
     public Losses step(Tensor realImages, int[] labels) {
         if (realImages.rank() != 4 || realImages.dim(1) != 1 || realImages.dim(2) != 28 || realImages.dim(3) != 28) {
             throw new IllegalArgumentException("GanPairTrainer.step: images " + realImages.shape() + " must be (N, 1, 28, 28)");

@@ -6,6 +6,7 @@ import io.genten.tensor.Tensor;
 
 /** Digit labels as tensors on a backend: one-hot rows (N, classes) and constant label planes (N, classes, H, W). */
 public final class Labels {
+    /** The number of digit classes, 0 to 9. */
     public static final int DIGITS = 10;
 
     private Labels() {}
@@ -17,7 +18,14 @@ public final class Labels {
         }
     }
 
-    /** (N, classes) with a 1 in each row's label column. */
+    /**
+     * (N, classes) with a 1 in each row's label column.
+     *
+     * @param backend the backend to put the tensor on
+     * @param labels  the label of each row, in [0, classes)
+     * @param classes the number of classes
+     * @return the one-hot rows (N, classes)
+     */
     public static Tensor oneHot(Backend backend, int[] labels, int classes) {
         check("Labels.oneHot", labels, classes);
         var v = new float[labels.length * classes];
@@ -27,7 +35,16 @@ public final class Labels {
         }
     }
 
-    /** (N, classes, h, w): plane {@code labels[i]} of image i all ones, the others zero (the one-hot as input channels). */
+    /**
+     * (N, classes, h, w): plane {@code labels[i]} of image i all ones, the others zero (the one-hot as input channels).
+     *
+     * @param backend the backend to put the tensor on
+     * @param labels  the label of each image, in [0, classes)
+     * @param classes the number of classes
+     * @param h       the planes' height
+     * @param w       the planes' width
+     * @return the label planes (N, classes, h, w)
+     */
     public static Tensor planes(Backend backend, int[] labels, int classes, int h, int w) {
         check("Labels.planes", labels, classes);
         int plane = h * w;

@@ -35,6 +35,7 @@ import java.util.Map;
  * Build outside any step scope.
  */
 public final class MlpGan implements PairGan {
+    /** Pixels of a 28x28 image: the generator's output and the discriminator's input features. */
     public static final int PIXELS = 28 * 28;
 
     /**
@@ -42,9 +43,20 @@ public final class MlpGan implements PairGan {
      * activation of G ({@code batchNorm}) and of D ({@code discriminatorBatchNorm}), tanh (else
      * sigmoid) output, loss, and the discriminator's activation: ReLU for {@code discriminatorLeak}
      * 0, else LeakyReLU with that slope.
+     *
+     * @param kind                   the checkpoint kind ("mlpgan", "lsgan")
+     * @param latent                 the noise size
+     * @param generatorHidden        the generator's hidden widths, in order
+     * @param discriminatorHidden    the discriminator's hidden widths, in order
+     * @param batchNorm              whether a BatchNorm1d follows each hidden activation of G
+     * @param tanh                   whether G's output is tanh (pixels in [-1, 1]), else sigmoid ([0, 1])
+     * @param loss                   the adversarial loss
+     * @param discriminatorLeak      the slope of D's LeakyReLU, or 0 for ReLU
+     * @param discriminatorBatchNorm whether a BatchNorm1d follows each hidden activation of D
      */
     public record Spec(String kind, int latent, int[] generatorHidden, int[] discriminatorHidden, boolean batchNorm, boolean tanh, GanLoss loss,
                        float discriminatorLeak, boolean discriminatorBatchNorm) {
+        /** Copies the width arrays and checks that the sizes are positive and the width lists non-empty. */
         public Spec {
             generatorHidden = generatorHidden.clone();
             discriminatorHidden = discriminatorHidden.clone();
@@ -56,6 +68,11 @@ public final class MlpGan implements PairGan {
         }
     }
 
+    /**
+     * The simple MLP GAN ("mlpgan"): one hidden layer of 128 each, sigmoid output, BCE.
+     *
+     * @return its spec
+     */
     public static Spec simple() { return new Spec("mlpgan", 100, new int[] {128}, new int[] {128}, false, false, GanLoss.BCE, 0f, false); }
 
     /**
@@ -67,6 +84,8 @@ public final class MlpGan implements PairGan {
      * and fake stacked in one batch ({@link PairGan#discriminatorNormalizesBatches}, kept for a D
      * with batch norm) D won outright (loss 0.0007) and left G no usable gradient, with ReLU or
      * LeakyReLU. Without it, digits appear within 6 epochs.
+     *
+     * @return its spec
      */
     public static Spec deep() {
         return new Spec("lsgan", 100, new int[] {128, 256, 512, 1024}, new int[] {1024, 512, 256}, true, true, GanLoss.LEAST_SQUARES, 0.2f, false);
@@ -76,6 +95,13 @@ public final class MlpGan implements PairGan {
     private final Spec spec;
     private final Sequential generator, discriminator;
 
+    /**
+     * The model of the given architecture.
+     *
+     * @param backend the backend of every layer
+     * @param spec    the architecture
+     * @param seed    the seed of the weight initialization
+     */
     public MlpGan(Backend backend, Spec spec, long seed) {
         this.backend = backend;
         this.spec = spec;
@@ -107,6 +133,11 @@ public final class MlpGan implements PairGan {
         if (batchNorm) net.add("bn" + k, new BatchNorm1d(backend, out));
     }
 
+    /**
+     * The architecture the model was built with.
+     *
+     * @return the spec
+     */
     public Spec spec() { return spec; }
 
     @Override public String kind() { return spec.kind(); }

@@ -11,13 +11,28 @@ import io.genten.tensor.Tensor;
  * noise input (the label inputs get none).
  */
 public sealed interface PairGan extends GenerativeModel permits MlpGan, ConditionalDcgan {
+    /** The state-dict name prefixes of the generator's and the discriminator's entries. */
     String GENERATOR_PREFIX = "generator.", DISCRIMINATOR_PREFIX = "discriminator.";
 
+    /**
+     * The noise size.
+     *
+     * @return the number of noise features per image
+     */
     int latent();
 
+    /**
+     * The adversarial loss the model trains with.
+     *
+     * @return the loss
+     */
     GanLoss loss();
 
-    /** Whether the labels matter. */
+    /**
+     * Whether the labels matter.
+     *
+     * @return true for a conditional model
+     */
     boolean conditional();
 
     /**
@@ -25,14 +40,30 @@ public sealed interface PairGan extends GenerativeModel permits MlpGan, Conditio
      * and generated images stacked in one batch: normalized apart, every batch would leave the last
      * BatchNorm with mean exactly its bias, so the batch mean of D's output would be the same for
      * real and fake batches and D could not tell them apart on average.
+     *
+     * @return whether real and fake images go through D in one batch
      */
     boolean discriminatorNormalizesBatches();
 
-    /** The pixel range of the generator's output: [-1, 1] (tanh) or [0, 1] (sigmoid). */
+    /**
+     * The pixel range of the generator's output: [-1, 1] (tanh) or [0, 1] (sigmoid).
+     *
+     * @return the lower end of the range, -1 or 0
+     */
     float low();
 
+    /**
+     * The generator network.
+     *
+     * @return the generator
+     */
     Module generator();
 
+    /**
+     * The discriminator network.
+     *
+     * @return the discriminator
+     */
     Module discriminator();
 
     /** Frees both networks' parameters and buffers (not the backend). Idempotent. */
@@ -41,13 +72,37 @@ public sealed interface PairGan extends GenerativeModel permits MlpGan, Conditio
         discriminator().close();
     }
 
-    /** z (N, latent) -> images (N, 1, 28, 28). */
+    /**
+     * z (N, latent) -> images (N, 1, 28, 28).
+     *
+     * @param z      the noise (N, latent)
+     * @param labels the digit of each image for a conditional model, else ignored (may be null)
+     * @return the generated images (N, 1, 28, 28)
+     */
     Tensor generate(Tensor z, int[] labels);
 
+    /**
+     * Backward of the last {@link #generate}.
+     *
+     * @param dImages the gradient w.r.t. the generated images
+     * @return the gradient w.r.t. the noise z (N, latent)
+     */
     Tensor generatorBackward(Tensor dImages);
 
-    /** images (N, 1, 28, 28) -> (N, 1). */
+    /**
+     * images (N, 1, 28, 28) -> (N, 1).
+     *
+     * @param images the images (N, 1, 28, 28)
+     * @param labels the digit of each image for a conditional model, else ignored (may be null)
+     * @return the discriminator's raw outputs (N, 1)
+     */
     Tensor discriminate(Tensor images, int[] labels);
 
+    /**
+     * Backward of the last {@link #discriminate}.
+     *
+     * @param dOut the gradient w.r.t. the discriminator's outputs
+     * @return the gradient w.r.t. the input images (N, 1, 28, 28)
+     */
     Tensor discriminatorBackward(Tensor dOut);
 }

@@ -135,13 +135,32 @@ public final class TrainingState {
         return saved;
     }
 
-    /** The extra models' trainers (MLP GANs, conditional DCGAN, 2-D VAE): weights, moments, counters and the noise offset. */
+    /**
+     * Commits the run of an extra model's trainer (MLP GANs, conditional DCGAN, 2-D VAE) atomically:
+     * weights, moments, counters, the noise offset and settings in one file.
+     *
+     * @param file       the state file
+     * @param trainer    the trainer
+     * @param epochsDone epochs completed
+     * @param runId      the run's id
+     * @param settings   the settings the run was started with
+     * @throws IOException when the file cannot be written
+     * @throws DivergedException when a value to write is not finite
+     */
     public static void commit(Path file, Resumable trainer, int epochsDone, String runId, Map<String, String> settings) throws IOException {
         var meta = metadata(trainer.kind(), trainer.stepCount(), epochsDone, runId, settings);
         meta.put(NOISE, Long.toString(trainer.noiseOffset()));
         write(file, trainer.model(), trainer.optimizerState(), trainer.stepCount(), meta);
     }
 
+    /**
+     * Restores an extra model's weights, its trainer's moments, the step count and the noise offset.
+     *
+     * @param file    the state file
+     * @param trainer the trainer (and through it the model)
+     * @return what the file says about its run
+     * @throws IOException when the file cannot be read or does not fit the trainer
+     */
     public static Saved restore(Path file, Resumable trainer) throws IOException {
         var header = SafeTensors.readHeader(file);
         var saved = expect(file, header, trainer.kind());
