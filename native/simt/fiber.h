@@ -6,6 +6,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// SIMT_ASAN: built with AddressSanitizer, which must be told about every stack switch.
+#if defined(__SANITIZE_ADDRESS__)
+#define SIMT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SIMT_ASAN 1
+#endif
+#endif
+#ifdef SIMT_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 namespace simt {
 
 struct FiberContext {

@@ -20,17 +20,6 @@
 
 #include "fiber.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SIMT_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SIMT_ASAN 1
-#endif
-#endif
-#ifdef SIMT_ASAN
-#include <sanitizer/asan_interface.h>
-#include <sanitizer/common_interface_defs.h>
-#endif
 
 namespace simt {
 
@@ -290,7 +279,10 @@ struct Job {
     unsigned workers = 0;  // host threads inside run_blocks (guarded by Pool::m)
 
     void run_blocks() {
-        auto b = std::make_unique<Block>();
+        // one Block per host thread, reused by every launch (its warp buffers are 256 KB)
+        static thread_local std::unique_ptr<Block> cached;
+        if (!cached) cached = std::make_unique<Block>();
+        Block* const b = cached.get();
         for (;;) {
             const uint64_t i = next.fetch_add(1);
             if (i >= blocks || failed.load()) return;
