@@ -135,6 +135,47 @@ class ConvTest {
         }
     }
 
+    /**
+     * The by-pixel unfolding ({@link PixelUnfold}, from {@link CpuConv#PIXEL_UNFOLD_MIN_CHANNELS}
+     * input channels) in all three directions, against the float64 reference: odd and even sizes,
+     * strides 1-3, kernels 1-5, padding 0-2, several groups of images per thread (n = 13), and the
+     * transposed conv's taller x (output padding).
+     */
+    @Test void byPixelUnfoldingMatchesTheReference() {
+        int cin = CpuConv.PIXEL_UNFOLD_MIN_CHANNELS, cases = 0;
+        int[][] shapes = { // cin, h, w, cout, k, stride, pad, extra rows, extra cols
+            {cin, 7, 7, 24, 5, 1, 2, 0, 0}, {cin + 3, 9, 8, 20, 3, 2, 1, 0, 0}, {cin, 8, 8, 18, 5, 2, 2, 1, 1},
+            {cin + 1, 6, 7, 17, 4, 3, 2, 2, 0}, {cin, 5, 6, 19, 1, 1, 0, 0, 0}, {cin + 5, 10, 9, 22, 3, 2, 0, 0, 1}};
+        for (int[] c : shapes) {
+            int n = 13, k = c[4], stride = c[5], pad = c[6];
+            int h = c[1], w = c[2], ch = c[0], cout = c[3];
+            var spec = new Conv2dSpec(stride, pad);
+            int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
+            // x one or two rows/columns taller than the conv needs, as a transposed conv's output padding makes it
+            int xh = (oh - 1) * stride + k - 2 * pad + c[7], xw = (ow - 1) * stride + k - 2 * pad + c[8];
+            try (var x = randn(n, ch, xh, xw); var wt = randn(cout, ch, k, k); var b = randn(cout)) {
+                var yShape = spec.outputShape("test", x.shape(), wt.shape());
+                try (var dy = randn(yShape.dims()); var y = cpu.conv2dForward(x, wt, b, spec);
+                     var dx = cpu.conv2dBackwardData(dy, wt, x.shape(), spec); var dw = cpu.conv2dBackwardFilter(dy, x, wt.shape(), spec)) {
+                    double[] xd = toDouble(x.toArray()), wd = toDouble(wt.toArray()), dyd = toDouble(dy.toArray());
+                    String what = "by pixel " + x.shape() + " cout=" + cout + " k=" + k + " s=" + stride + " p=" + pad;
+                    Assertions2.assertClose(what + " y", y.toArray(), toFloat(ConvReference.forward(xd, wd, toDouble(b.toArray()), n, ch, xh, xw, cout, k, stride, pad)), 1e-5);
+                    Assertions2.assertClose(what + " dx", dx.toArray(), toFloat(ConvReference.backwardData(dyd, wd, n, ch, xh, xw, cout, k, stride, pad)), 1e-5);
+                    Assertions2.assertClose(what + " dw", dw.toArray(), toFloat(ConvReference.backwardFilter(dyd, xd, n, ch, xh, xw, cout, k, stride, pad)), 1e-5);
+                }
+            }
+            cases++;
+        }
+        assertEquals(shapes.length, cases);
+    }
+
+    @Test void byPixelBackwardMatchesFiniteDifferences() {
+        int cin = CpuConv.PIXEL_UNFOLD_MIN_CHANNELS;
+        checkBackward(2, cin, 5, 6, 9, 3, 2, 1, Shape.of(2, cin, 5, 6));
+        checkBackward(1, cin + 1, 6, 6, 8, 5, 2, 2, Shape.of(1, cin + 1, 6, 6)); // x one taller and wider than needed
+        checkBackward(2, cin, 4, 5, 7, 3, 1, 1, Shape.of(2, cin, 4, 5));
+    }
+
     @Test void biasGradientOfRank2SumsOverTheBatch() {
         try (var dy = randn(5, 3); var db = cpu.biasGradient(dy)) {
             float[] d = dy.toArray();

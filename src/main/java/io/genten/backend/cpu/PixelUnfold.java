@@ -1,0 +1,166 @@
+package io.genten.backend.cpu;
+
+import java.util.Arrays;
+
+/**
+ * The unfolded (im2col) matrix of a convolution with one row per output pixel, built from long
+ * contiguous copies.
+ *
+ * <p>{@link Im2col}'s layout (one row per (channel, ki, kj), one column per output pixel) is made
+ * of runs of one output row each, 7 or 14 floats at our model shapes, and ran at 1-3 GB/s, a
+ * quarter of a DCGAN step on the CPU. Here each image is first copied once into a zero-padded,
+ * channels-last staging buffer split into the stride's phases ({@code stride * stride} planes,
+ * phase (a, b) holding the padded input's rows a, a+s, ... and columns b, b+s, ...), so that for
+ * an output pixel and a kernel row ki, the taps kj of one phase and all input channels are one
+ * contiguous run of {@code taps * cin} floats. Each output pixel's row of the unfolded matrix is
+ * then {@code k * stride} copies of hundreds of floats.
+ *
+ * <p>The price is a column order other than PyTorch's (cin, kh, kw): columns run (ki, phase b,
+ * tap t, channel) with kj = b + t * stride. The weight is permuted into that order once per call
+ * ({@link #packWeight}) and its gradient back ({@link #unpackWeight}); the unfolded matrix is the
+ * transpose of {@link Im2col}'s up to that permutation, which the GEMM's transpose flags absorb.
+ * One instance per thread: it owns its staging buffer.
+ */
+final class PixelUnfold {
+    private final int cin, h, w, k, stride, pad, oh, ow;
+    /** Staging planes: rows and columns per phase. */
+    private final int ph, pw;
+    /** Column of the first tap of (ki, phase b), and the taps of phase b. */
+    private final int[] runStart;
+    private final int[] taps;
+    /** Where input row ih and input column iw land in the stage (-1: read by no output). */
+    private final int[] rowPart, colPart;
+    private final float[] stage;
+
+    PixelUnfold(int cin, int h, int w, int k, int stride, int pad, int oh, int ow) {
+        this.cin = cin;
+        this.h = h;
+        this.w = w;
+        this.k = k;
+        this.stride = stride;
+        this.pad = pad;
+        this.oh = oh;
+        this.ow = ow;
+        this.ph = oh + (k - 1) / stride;
+        this.pw = ow + (k - 1) / stride;
+        this.taps = new int[stride];
+        for (int b = 0; b < stride; b++) taps[b] = b < k ? Math.ceilDiv(k - b, stride) : 0;
+        this.runStart = new int[k * stride];
+        for (int ki = 0, col = 0; ki < k; ki++) {
+            for (int b = 0; b < stride; b++) {
+                runStart[ki * stride + b] = col;
+                col += taps[b] * cin;
+            }
+        }
+        this.stage = new float[stride * stride * ph * pw * cin];
+        int phase = ph * pw * cin;
+        this.rowPart = new int[h];
+        for (int ih = 0; ih < h; ih++) {
+            int pr = ih + pad, i = pr / stride;
+            rowPart[ih] = i < ph ? (pr % stride) * stride * phase + i * pw * cin : -1;
+        }
+        this.colPart = new int[w];
+        for (int iw = 0; iw < w; iw++) {
+            int pc = iw + pad, j = pc / stride;
+            colPart[iw] = j < pw ? (pc % stride) * phase + j * cin : -1;
+        }
+    }
+
+    /** Columns of the unfolded matrix: cin * k * k. */
+    int columns() { return cin * k * k; }
+
+    /** Output pixels per image: the unfolded matrix's rows per image. */
+    int pixels() { return oh * ow; }
+
+    /** The column of weight tap (ci, ki, kj). */
+    int column(int ci, int ki, int kj) {
+        return runStart[ki * stride + kj % stride] + (kj / stride) * cin + ci;
+    }
+
+    private int phaseBase(int a, int b) { return (a * stride + b) * ph * pw * cin; }
+
+    /** PyTorch's weight (cout, cin, k, k) in this class's column order: (cout, columns()). */
+    float[] packWeight(float[] weight, int cout) {
+        int ckk = columns();
+        float[] packed = new float[cout * ckk];
+        for (int co = 0; co < cout; co++) {
+            int src = co * ckk, dst = co * ckk;
+            for (int ci = 0; ci < cin; ci++)
+                for (int ki = 0; ki < k; ki++)
+                    for (int kj = 0; kj < k; kj++) packed[dst + column(ci, ki, kj)] = weight[src++];
+        }
+        return packed;
+    }
+
+    /** The inverse of {@link #packWeight}: (cout, columns()) back to (cout, cin, k, k). */
+    float[] unpackWeight(float[] packed, int cout) {
+        int ckk = columns();
+        float[] weight = new float[cout * ckk];
+        for (int co = 0; co < cout; co++) {
+            int dst = co * ckk, src = co * ckk;
+            for (int ci = 0; ci < cin; ci++)
+                for (int ki = 0; ki < k; ki++)
+                    for (int kj = 0; kj < k; kj++) weight[dst++] = packed[src + column(ci, ki, kj)];
+        }
+        return weight;
+    }
+
+    /** Copies image x[xOff..] (cin, h, w) into the padded, phase-split, channels-last stage. */
+    private void stageImage(float[] x, int xOff) {
+        Arrays.fill(stage, 0f);
+        for (int ci = 0; ci < cin; ci++) {
+            for (int ih = 0; ih < h; ih++) {
+                if (rowPart[ih] < 0) continue;
+                int src = xOff + (ci * h + ih) * w, dst = rowPart[ih] + ci;
+                for (int iw = 0; iw < w; iw++) if (colPart[iw] >= 0) stage[dst + colPart[iw]] = x[src + iw];
+            }
+        }
+    }
+
+    /**
+     * Writes the unfolded rows of image x[xOff..] to col[colOff..]: row p (output pixel) at
+     * col[colOff + p * columns()].
+     */
+    void unfold(float[] x, int xOff, float[] col, int colOff) {
+        stageImage(x, xOff);
+        int ckk = columns();
+        for (int o = 0; o < oh; o++) {
+            for (int q = 0; q < ow; q++) {
+                int row = colOff + (o * ow + q) * ckk;
+                for (int ki = 0; ki < k; ki++) {
+                    int a = ki % stride, i = o + ki / stride;
+                    for (int b = 0; b < stride; b++) {
+                        int len = taps[b] * cin;
+                        if (len == 0) continue;
+                        System.arraycopy(stage, phaseBase(a, b) + (i * pw + q) * cin, col, row + runStart[ki * stride + b], len);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The adjoint of {@link #unfold}: adds the rows col[colOff..] into image dx[dxOff..] (cin, h, w). */
+    void foldAdd(float[] col, int colOff, float[] dx, int dxOff) {
+        Arrays.fill(stage, 0f);
+        int ckk = columns();
+        for (int o = 0; o < oh; o++) {
+            for (int q = 0; q < ow; q++) {
+                int row = colOff + (o * ow + q) * ckk;
+                for (int ki = 0; ki < k; ki++) {
+                    int a = ki % stride, i = o + ki / stride;
+                    for (int b = 0; b < stride; b++) {
+                        int len = taps[b] * cin, dst = phaseBase(a, b) + (i * pw + q) * cin, src = row + runStart[ki * stride + b];
+                        for (int e = 0; e < len; e++) stage[dst + e] += col[src + e];
+                    }
+                }
+            }
+        }
+        for (int ci = 0; ci < cin; ci++) {
+            for (int ih = 0; ih < h; ih++) {
+                if (rowPart[ih] < 0) continue;
+                int d = dxOff + (ci * h + ih) * w, src = rowPart[ih] + ci;
+                for (int iw = 0; iw < w; iw++) if (colPart[iw] >= 0) dx[d + iw] += stage[src + colPart[iw]];
+            }
+        }
+    }
+}

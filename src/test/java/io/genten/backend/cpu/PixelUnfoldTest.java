@@ -1,0 +1,56 @@
+package io.genten.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.genten.tensor.Tensor;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link PixelUnfold} against {@link Im2col} (itself checked against the direct loops): the same
+ * matrix transposed, up to the column permutation that packWeight applies, and the adjoint fold.
+ */
+class PixelUnfoldTest {
+    private static final int[][] SHAPES = { // cin, h, w, k, stride, pad
+        {16, 7, 7, 5, 1, 2}, {3, 9, 8, 3, 2, 1}, {5, 8, 8, 5, 2, 2}, {2, 7, 6, 4, 3, 2}, {4, 5, 6, 1, 1, 0},
+        {6, 10, 9, 3, 2, 0}, {1, 28, 28, 5, 2, 2}, {7, 6, 5, 2, 2, 1}};
+
+    @Test void unfoldIsIm2colTransposedAndFoldIsItsAdjoint() {
+        long seed = 7;
+        for (int[] s : SHAPES) {
+            int cin = s[0], h = s[1], w = s[2], k = s[3], stride = s[4], pad = s[5];
+            int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1, p = oh * ow, ckk = cin * k * k;
+            String what = Arrays.toString(s);
+            float[] x = Tensor.randn(seed++, 0, 2, cin, h, w).hostArray();
+            float[] col = new float[ckk * p], rows = new float[2 * ckk * p];
+            Arrays.fill(rows, Float.NaN);
+            var unfold = new PixelUnfold(cin, h, w, k, stride, pad, oh, ow);
+            unfold.unfold(x, cin * h * w, rows, ckk * p); // the second image into the second half
+            Im2col.im2col(x, cin * h * w, cin, h, w, k, stride, pad, oh, ow, col, 0, p);
+            float[] seeds = Tensor.randn(seed++, 0, ckk * p).hostArray();
+            float[] colBack = new float[ckk * p];
+            for (int ci = 0; ci < cin; ci++)
+                for (int ki = 0; ki < k; ki++)
+                    for (int kj = 0; kj < k; kj++)
+                        for (int q = 0; q < p; q++) {
+                            int r = (ci * k + ki) * k + kj, c = unfold.column(ci, ki, kj);
+                            assertEquals(col[r * p + q], rows[ckk * p + q * ckk + c], what + " row " + r + " pixel " + q);
+                            colBack[r * p + q] = seeds[q * ckk + c];
+                        }
+            float[] dx = new float[2 * cin * h * w], want = new float[2 * cin * h * w];
+            Arrays.fill(dx, 0.5f);
+            Arrays.fill(want, 0.5f);
+            unfold.foldAdd(seeds, 0, dx, cin * h * w);
+            Im2col.col2imAdd(colBack, 0, p, cin, h, w, k, stride, pad, oh, ow, want, cin * h * w);
+            for (int i = 0; i < dx.length; i++) assertEquals(want[i], dx[i], 1e-5f, what + " fold at " + i);
+        }
+    }
+
+    @Test void packWeightAndUnpackWeightAreInverse() {
+        var unfold = new PixelUnfold(5, 8, 8, 3, 2, 1, 4, 4);
+        float[] w = Tensor.randn(3, 0, 7, 5, 3, 3).hostArray();
+        float[] packed = unfold.packWeight(w, 7);
+        assertEquals(false, Arrays.equals(w, packed), "the column order differs from PyTorch's");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(w, unfold.unpackWeight(packed, 7));
+    }
+}
