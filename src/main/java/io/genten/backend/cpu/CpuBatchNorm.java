@@ -9,7 +9,9 @@ import io.genten.tensor.Tensor;
 /**
  * Batch normalization per channel over (N, H, W) for rank 4 (BatchNorm2d) or over N for rank 2
  * (BatchNorm1d). Statistics are accumulated in double with two passes (mean, then centred
- * squares), which stays accurate for large batches and large means. Channels run in parallel.
+ * squares), which stays accurate for large batches and large means; {@link Sums} keeps four
+ * partial sums so that the passes are not bound by the latency of one chain of additions.
+ * Channels run in parallel.
  */
 final class CpuBatchNorm {
     private CpuBatchNorm() {}
@@ -66,19 +68,10 @@ final class CpuBatchNorm {
         int m = l.m(), hw = l.hw();
         Parallel.forEach(l.c(), l.workPerChannel(), c -> {
             double sum = 0;
-            for (int i = 0; i < l.n(); i++) {
-                int base = l.base(i, c);
-                for (int k = 0; k < hw; k++) sum += xs[base + k];
-            }
+            for (int i = 0; i < l.n(); i++) sum += Sums.sum(xs, l.base(i, c), hw);
             double mean = sum / m;
             double sq = 0;
-            for (int i = 0; i < l.n(); i++) {
-                int base = l.base(i, c);
-                for (int k = 0; k < hw; k++) {
-                    double d = xs[base + k] - mean;
-                    sq += d * d;
-                }
-            }
+            for (int i = 0; i < l.n(); i++) sq += Sums.squaredDeviations(xs, l.base(i, c), hw, mean);
             double var = sq / m;
             double invStd = 1.0 / Math.sqrt(var + eps);
             double scale = invStd * g[c], shift = b[c];
@@ -116,15 +109,13 @@ final class CpuBatchNorm {
         int m = l.m(), hw = l.hw();
         Parallel.forEach(l.c(), l.workPerChannel(), c -> {
             double mean = sm[c], invStd = si[c];
-            double sumDy = 0, sumDyXhat = 0;
+            double sumDy = 0, sumDyCentred = 0;
             for (int i = 0; i < l.n(); i++) {
                 int base = l.base(i, c);
-                for (int k = 0; k < hw; k++) {
-                    double d = g[base + k];
-                    sumDy += d;
-                    sumDyXhat += d * (xs[base + k] - mean) * invStd;
-                }
+                sumDy += Sums.sum(g, base, hw);
+                sumDyCentred += Sums.dotCentred(g, xs, base, hw, mean);
             }
+            double sumDyXhat = sumDyCentred * invStd;
             dbs[c] = (float) sumDy;
             dgs[c] = (float) sumDyXhat;
             if (m == 0) return;

@@ -281,10 +281,7 @@ final class CpuConv {
         float[] db = new float[c];
         for (int ch = 0; ch < c; ch++) {
             double acc = 0;
-            for (int i = 0; i < n; i++) {
-                int off = (i * c + ch) * inner;
-                for (int j = 0; j < inner; j++) acc += d[off + j];
-            }
+            for (int i = 0; i < n; i++) acc += Sums.sum(d, (i * c + ch) * inner, inner);
             db[ch] = (float) acc;
         }
         return Tensor.wrap(db, Shape.of(c));
