@@ -28,8 +28,6 @@ final class PixelUnfold {
     /** Column of the first tap of (ki, phase b), and the taps of phase b. */
     private final int[] runStart;
     private final int[] taps;
-    /** Where input row ih and input column iw land in the stage (-1: read by no output). */
-    private final int[] rowPart, colPart;
     private final float[] stage;
 
     PixelUnfold(int cin, int h, int w, int k, int stride, int pad, int oh, int ow) {
@@ -53,17 +51,6 @@ final class PixelUnfold {
             }
         }
         this.stage = new float[stride * stride * ph * pw * cin];
-        int phase = ph * pw * cin;
-        this.rowPart = new int[h];
-        for (int ih = 0; ih < h; ih++) {
-            int pr = ih + pad, i = pr / stride;
-            rowPart[ih] = i < ph ? (pr % stride) * stride * phase + i * pw * cin : -1;
-        }
-        this.colPart = new int[w];
-        for (int iw = 0; iw < w; iw++) {
-            int pc = iw + pad, j = pc / stride;
-            colPart[iw] = j < pw ? (pc % stride) * phase + j * cin : -1;
-        }
     }
 
     /** Columns of the unfolded matrix: cin * k * k. */
@@ -105,14 +92,33 @@ final class PixelUnfold {
         return weight;
     }
 
-    /** Copies image x[xOff..] (cin, h, w) into the padded, phase-split, channels-last stage. */
+    /**
+     * Copies image x[xOff..] (cin, h, w) into the padded, phase-split, channels-last stage, writing
+     * the stage in order (a gather with stride h*w from x, whose lines the next pixels reuse): the
+     * scatter the other way round, with a stride of cin floats, was several times slower.
+     */
     private void stageImage(float[] x, int xOff) {
-        Arrays.fill(stage, 0f);
-        for (int ci = 0; ci < cin; ci++) {
-            for (int ih = 0; ih < h; ih++) {
-                if (rowPart[ih] < 0) continue;
-                int src = xOff + (ci * h + ih) * w, dst = rowPart[ih] + ci;
-                for (int iw = 0; iw < w; iw++) if (colPart[iw] >= 0) stage[dst + colPart[iw]] = x[src + iw];
+        int plane = h * w;
+        for (int a = 0; a < stride; a++) {
+            for (int b = 0; b < stride; b++) {
+                int d = phaseBase(a, b);
+                for (int i = 0; i < ph; i++) {
+                    int ih = i * stride + a - pad;
+                    if (ih < 0 || ih >= h) {
+                        Arrays.fill(stage, d, d + pw * cin, 0f);
+                        d += pw * cin;
+                        continue;
+                    }
+                    for (int j = 0; j < pw; j++, d += cin) {
+                        int iw = j * stride + b - pad;
+                        if (iw < 0 || iw >= w) {
+                            Arrays.fill(stage, d, d + cin, 0f);
+                            continue;
+                        }
+                        int src = xOff + ih * w + iw;
+                        for (int ci = 0; ci < cin; ci++) stage[d + ci] = x[src + ci * plane];
+                    }
+                }
             }
         }
     }
@@ -155,11 +161,20 @@ final class PixelUnfold {
                 }
             }
         }
-        for (int ci = 0; ci < cin; ci++) {
-            for (int ih = 0; ih < h; ih++) {
-                if (rowPart[ih] < 0) continue;
-                int d = dxOff + (ci * h + ih) * w, src = rowPart[ih] + ci;
-                for (int iw = 0; iw < w; iw++) if (colPart[iw] >= 0) dx[d + iw] += stage[src + colPart[iw]];
+        int plane = h * w;
+        for (int a = 0; a < stride; a++) {
+            for (int b = 0; b < stride; b++) {
+                int base = phaseBase(a, b);
+                for (int i = 0; i < ph; i++) {
+                    int ih = i * stride + a - pad;
+                    if (ih < 0 || ih >= h) continue;
+                    for (int j = 0; j < pw; j++) {
+                        int iw = j * stride + b - pad;
+                        if (iw < 0 || iw >= w) continue;
+                        int src = base + (i * pw + j) * cin, dst = dxOff + ih * w + iw;
+                        for (int ci = 0; ci < cin; ci++) dx[dst + ci * plane] += stage[src + ci];
+                    }
+                }
             }
         }
     }
