@@ -181,6 +181,23 @@ public interface Backend extends AutoCloseable {
     Tensor conv2dBackwardFilter(Tensor dy, Tensor x, Shape wShape, Conv2dSpec spec);
 
     /**
+     * The backward of a transposed conv {@code y = conv2dBackwardData(x, w, yShape, spec)}: dx is
+     * {@code conv2dForward(dy, w, null, spec)} and dw {@code conv2dBackwardFilter(x, dy, w.shape(), spec)}.
+     * Both read dy as a conv input, so a backend may unfold it once for the two (the CPU does).
+     *
+     * @param dy             gradient of the transposed conv's output (N, Cout_t, OH, OW)
+     * @param x              the transposed conv's input (N, Cin_t, H, W)
+     * @param w              its weight (Cin_t, Cout_t, K, K)
+     * @param spec           stride and padding
+     * @param weightGradient whether to compute dw
+     * @return dx of x's shape, and dw of w's shape (null unless asked for)
+     */
+    default TransposedConvGradients convTranspose2dBackward(Tensor dy, Tensor x, Tensor w, Conv2dSpec spec, boolean weightGradient) {
+        var dw = weightGradient ? conv2dBackwardFilter(x, dy, w.shape(), spec) : null;
+        return new TransposedConvGradients(conv2dForward(dy, w, null, spec), dw);
+    }
+
+    /**
      * Gradient of a per-channel bias: dy summed over every dimension but 1.
      *
      * @param dy gradient (N, C, ...)

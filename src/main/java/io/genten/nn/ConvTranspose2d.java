@@ -83,8 +83,9 @@ public final class ConvTranspose2d extends Module {
         var w = weight.value();
         var expected = spec.transposedOutputShape("ConvTranspose2d.backward", x.shape(), w.shape(), outputPadding);
         if (!dy.shape().equals(expected)) throw new IllegalArgumentException("ConvTranspose2d.backward: dy " + dy.shape() + " but the forward output was " + expected);
-        if (weight.requiresGrad()) accumulate(weight, backend.conv2dBackwardFilter(x, dy, w.shape(), spec));
+        var grads = backend.convTranspose2dBackward(dy, x, w, spec, weight.requiresGrad());
+        if (grads.dw() != null) accumulate(weight, grads.dw());
         if (bias != null && bias.requiresGrad()) accumulate(bias, backend.biasGradient(dy));
-        return backend.conv2dForward(dy, w, null, spec);
+        return grads.dx();
     }
 }

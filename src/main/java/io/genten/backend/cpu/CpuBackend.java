@@ -11,6 +11,7 @@ import io.genten.backend.GaussianGradients;
 import io.genten.backend.MathMode;
 import io.genten.backend.Reduction;
 import io.genten.backend.ReparamOutput;
+import io.genten.backend.TransposedConvGradients;
 import io.genten.tensor.Device;
 import io.genten.tensor.HostStorage;
 import io.genten.tensor.Philox;
@@ -218,6 +219,15 @@ public final class CpuBackend implements Backend {
     @Override public Tensor conv2dBackwardFilter(Tensor dy, Tensor x, Shape wShape, Conv2dSpec spec) {
         Checks.on("conv2dBackwardFilter", device(), dy, x);
         return on(() -> CpuConv.backwardFilter(gemm, dy, x, wShape, spec));
+    }
+
+    @Override public TransposedConvGradients convTranspose2dBackward(Tensor dy, Tensor x, Tensor w, Conv2dSpec spec, boolean weightGradient) {
+        Checks.on("convTranspose2dBackward", device(), dy, x, w);
+        if (!weightGradient || !CpuConv.sharesUnfolding(dy.shape(), w.shape(), spec)) {
+            return Backend.super.convTranspose2dBackward(dy, x, w, spec, weightGradient);
+        }
+        var both = on(() -> CpuConv.forwardAndFilterGradient(gemm, dy, w, x, spec));
+        return new TransposedConvGradients(both[0], both[1]);
     }
 
     @Override public Tensor biasGradient(Tensor dy) {

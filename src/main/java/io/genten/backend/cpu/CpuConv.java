@@ -97,7 +97,27 @@ final class CpuConv {
     }
 
     static Tensor forward(Gemm gemm, Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
-        String op = "conv2dForward";
+        return forward(gemm, x, w, bias, spec, null)[0];
+    }
+
+    /** Whether {@link #forwardAndFilterGradient} shares its unfolding (else it is just the two ops). */
+    static boolean sharesUnfolding(Shape x, Shape w, Conv2dSpec spec) {
+        var g = Geometry.of(x, w, spec.outputShape("conv2d", x, w), spec);
+        return g.byPixel() && !g.direct();
+    }
+
+    /**
+     * y = conv(x, w) and dw = the filter gradient of dy against the same x, from one unfolding of
+     * x: a transposed conv's backward is exactly this pair (its dy is this x). dw is summed over
+     * the chunks of the batch in chunk order: deterministic for a given thread count.
+     */
+    static Tensor[] forwardAndFilterGradient(Gemm gemm, Tensor x, Tensor w, Tensor dy, Conv2dSpec spec) {
+        return forward(gemm, x, w, null, spec, dy);
+    }
+
+    /** The forward, and the filter gradient of dyFilter (shaped as y) when it is not null. */
+    private static Tensor[] forward(Gemm gemm, Tensor x, Tensor w, Tensor bias, Conv2dSpec spec, Tensor dyFilter) {
+        String op = dyFilter == null ? "conv2dForward" : "conv2dForwardAndFilterGradient";
         var yShape = spec.outputShape(op, x.shape(), w.shape());
         if (bias != null) Checks.shape(op, "bias", bias, Shape.of(w.dim(0)));
         var g = Geometry.of(x.shape(), w.shape(), yShape, spec);
@@ -117,20 +137,39 @@ final class CpuConv {
                     }
                 }
             });
-            return Tensor.wrap(y, yShape);
+            return new Tensor[] {Tensor.wrap(y, yShape)};
         }
         boolean byPixel = g.byPixel();
+        if (dyFilter != null && !byPixel) throw new IllegalStateException(op + ": shares no unfolding at " + x.shape() + ", " + w.shape());
+        if (dyFilter != null && !dyFilter.shape().equals(yShape)) {
+            throw new IllegalArgumentException(op + ": dy " + dyFilter.shape() + " does not match the output " + yShape
+                    + " of x " + x.shape() + " and weight " + w.shape() + " with " + spec);
+        }
+        float[] dys = dyFilter == null ? null : dyFilter.hostArray();
         float[] wk = byPixel ? g.pixelUnfold().packWeight(ws, cout) : ws;
+        float[][] partials = new float[Math.max(1, Math.min(Math.ceilDiv(g.n(), group), Parallel.threads()))][];
         overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) -> {
             float[] col = new float[ckk * group * p];
             float[] buf = group > 1 ? new float[cout * group * p] : null;
             var unfold = byPixel ? g.pixelUnfold() : null;
+            float[] dw = dys == null ? null : new float[cout * ckk];
+            if (dw != null) partials[chunk] = dw;
             for (int i0 = from; i0 < to; i0 += group) {
                 int gs = Math.min(group, to - i0);
                 if (byPixel) {
                     for (int j = 0; j < gs; j++) unfold.unfold(xs, (i0 + j) * g.xImage(), col, j * p * ckk);
                 } else {
                     g.unfold(xs, i0, gs, col);
+                }
+                if (dw != null) { // before buf is reused for y: the filter gradient reads dy's group from it
+                    float[] a = dys;
+                    int aOff = i0 * g.yImage();
+                    if (gs > 1) {
+                        g.gather(dys, i0, gs, buf);
+                        a = buf;
+                        aOff = 0;
+                    }
+                    gemm.sgemm(false, false, cout, ckk, gs * p, 1f, a, aOff, gs * p, col, 0, ckk, i0 == from ? 0f : 1f, dw, 0, ckk);
                 }
                 // by pixel, col holds the unfolded matrix transposed: (gs*p) x ckk
                 int ldCol = byPixel ? ckk : gs * p;
@@ -150,7 +189,14 @@ final class CpuConv {
                 }
             }
         });
-        return Tensor.wrap(y, yShape);
+        var out = Tensor.wrap(y, yShape);
+        if (dys == null) return new Tensor[] {out};
+        float[] dw = partials[0];
+        for (int c = 1; c < partials.length; c++) {
+            float[] q = partials[c];
+            for (int j = 0; j < dw.length; j++) dw[j] += q[j];
+        }
+        return new Tensor[] {out, Tensor.wrap(g.pixelUnfold().unpackWeight(dw, cout), w.shape())};
     }
 
     static Tensor backwardData(Gemm gemm, Tensor dy, Tensor w, Shape xShape, Conv2dSpec spec) {

@@ -169,6 +169,35 @@ class ConvTest {
         assertEquals(shapes.length, cases);
     }
 
+    /**
+     * The transposed conv's backward in one call (dy unfolded once for dx and dw) against the
+     * float64 reference of the two conv ops it stands for, with several groups per thread (n = 13)
+     * and an odd size; below the by-pixel threshold it is the two ops themselves.
+     */
+    @Test void transposedConvBackwardSharesOneUnfolding() {
+        int[][] shapes = { // transposed conv: cin_t, cout_t, input h, w, k, stride, pad, output padding
+            {24, CpuConv.PIXEL_UNFOLD_MIN_CHANNELS, 7, 7, 5, 1, 2, 0}, {9, CpuConv.PIXEL_UNFOLD_MIN_CHANNELS + 3, 5, 6, 3, 2, 1, 1},
+            {6, 3, 4, 4, 3, 2, 1, 1}};
+        for (int[] c : shapes) {
+            int n = 13, cinT = c[0], coutT = c[1], h = c[2], w = c[3], k = c[4], stride = c[5], pad = c[6], op = c[7];
+            var spec = new Conv2dSpec(stride, pad);
+            int oh = (h - 1) * stride - 2 * pad + k + op, ow = (w - 1) * stride - 2 * pad + k + op;
+            try (var x = randn(n, cinT, h, w); var wt = randn(cinT, coutT, k, k); var dy = randn(n, coutT, oh, ow)) {
+                var grads = cpu.convTranspose2dBackward(dy, x, wt, spec, true);
+                var dxOnly = cpu.convTranspose2dBackward(dy, x, wt, spec, false);
+                try (var dx = grads.dx(); var dw = grads.dw(); var dx2 = dxOnly.dx()) {
+                    double[] xd = toDouble(x.toArray()), wd = toDouble(wt.toArray()), dyd = toDouble(dy.toArray());
+                    String what = "transposed conv backward x=" + x.shape() + " w=" + wt.shape() + " dy=" + dy.shape();
+                    // as a conv: input dy (coutT channels), output x (cinT channels), weight read as (cinT, coutT, k, k)
+                    Assertions2.assertClose(what + " dx", dx.toArray(), toFloat(ConvReference.forward(dyd, wd, null, n, coutT, oh, ow, cinT, k, stride, pad)), 1e-5);
+                    Assertions2.assertClose(what + " dw", dw.toArray(), toFloat(ConvReference.backwardFilter(xd, dyd, n, coutT, oh, ow, cinT, k, stride, pad)), 1e-5);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(dx.toArray(), dx2.toArray(), what + ": dx with and without dw");
+                    assertEquals(null, dxOnly.dw(), what);
+                }
+            }
+        }
+    }
+
     @Test void byPixelBackwardMatchesFiniteDifferences() {
         int cin = CpuConv.PIXEL_UNFOLD_MIN_CHANNELS;
         checkBackward(2, cin, 5, 6, 9, 3, 2, 1, Shape.of(2, cin, 5, 6));
