@@ -183,8 +183,8 @@ final class CpuConv {
                 for (int j = 0; j < gs; j++) {
                     for (int c = 0; c < cout; c++) {
                         int src = (c * gs + j) * p, dst = ((i0 + j) * cout + c) * p;
-                        if (bs == null) System.arraycopy(buf, src, y, dst, p);
-                        else for (int q = 0; q < p; q++) y[dst + q] = buf[src + q] + bs[c];
+                        System.arraycopy(buf, src, y, dst, p);
+                        if (bs != null) for (int q = dst; q < dst + p; q++) y[q] += bs[c]; // one array: vectorized (see Aligned)
                     }
                 }
             }

@@ -29,6 +29,8 @@ final class PixelUnfold {
     private final int[] runStart;
     private final int[] taps;
     private final float[] stage;
+    /** Scratch as long as the stage, for {@link Aligned#add}. */
+    private final float[] aligned;
 
     PixelUnfold(int cin, int h, int w, int k, int stride, int pad, int oh, int ow) {
         this.cin = cin;
@@ -51,6 +53,7 @@ final class PixelUnfold {
             }
         }
         this.stage = new float[stride * stride * ph * pw * cin];
+        this.aligned = new float[stage.length];
     }
 
     /** Columns of the unfolded matrix: cin * k * k. */
@@ -156,7 +159,11 @@ final class PixelUnfold {
                     int a = ki % stride, i = o + ki / stride;
                     for (int b = 0; b < stride; b++) {
                         int len = taps[b] * cin, dst = phaseBase(a, b) + (i * pw + q) * cin, src = row + runStart[ki * stride + b];
-                        for (int e = 0; e < len; e++) stage[dst + e] += col[src + e];
+                        if (len >= Aligned.MIN_RUN) {
+                            Aligned.add(stage, dst, col, src, len, aligned);
+                        } else {
+                            for (int e = 0; e < len; e++) stage[dst + e] += col[src + e];
+                        }
                     }
                 }
             }
