@@ -83,7 +83,8 @@ __global__ void dropout_kernel(const float* x, float* y, int64_t n, float p, flo
 #pragma unroll
         for (int lane = 0; lane < 4; ++lane) {
             const int64_t i = i0 + lane;
-            if (i < n) y[i] = philox_uniform(w.x[lane]) >= p ? x[i] * keep_scale : 0.0f;
+            // a factor, not a select: a dropped NaN stays NaN (PyTorch's semantics and the CPU's); + 0 makes -0 +0
+            if (i < n) y[i] = x[i] * (philox_uniform(w.x[lane]) >= p ? keep_scale : 0.0f) + 0.0f;
         }
     }
 }

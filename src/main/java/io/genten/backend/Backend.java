@@ -352,7 +352,9 @@ public interface Backend extends AutoCloseable {
     Tensor activationBackward(Activation act, Tensor x, Tensor y, Tensor dy);
 
     /**
-     * Inverted dropout: keeps x/(1-p) where the Philox uniform (seed, offset) is &gt;= p.
+     * Inverted dropout: x * ((float) (1/(1-p)) where the Philox uniform (seed, offset) is &gt;= p, else
+     * x * 0), plus +0 so that a dropped finite value is +0. As in PyTorch, a dropped NaN or
+     * infinity stays NaN: a diverging input is not hidden by the mask.
      *
      * @param x      the input
      * @param p      the drop probability

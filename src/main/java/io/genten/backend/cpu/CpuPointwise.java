@@ -127,9 +127,10 @@ final class CpuPointwise {
     // ---- dropout ---------------------------------------------------------------------------
 
     /**
-     * Inverted dropout, the same function for forward and backward: element i is kept, as
-     * {@code x[i] * (float) (1 / (1 - p))}, iff {@code Philox.uniform(word i of stream (seed, offset)) >= p},
-     * else it is 0. p == 0 copies.
+     * Inverted dropout, the same function for forward and backward: element i is
+     * {@code x[i] * (keep ? (float) (1 / (1 - p)) : 0) + 0}, keep iff
+     * {@code Philox.uniform(word i of stream (seed, offset)) >= p} (a dropped NaN stays NaN, as in
+     * PyTorch and the CUDA kernel). p == 0 copies.
      */
     static Tensor dropout(Tensor x, float p, long seed, long offset) {
         notNull("dropout", "x", x);
@@ -146,15 +147,16 @@ final class CpuPointwise {
         }
         float keepScale = (float) (1.0 / (1.0 - p));
         // uniform(w) = (w >>> 8) * 2^-24 >= p exactly when (w >>> 8) >= ceil(p * 2^24): an integer
-        // compare whose sign bit gives a branch-free, vectorizable keep mask
+        // compare whose sign bit gives a 0/1 keep factor; multiplying by it vectorizes, where the
+        // bit mask on the float (floatToRawIntBits) did not: 0.66 -> 0.11 ns per element
         int threshold = (int) Math.ceil(p * 16777216.0);
         chunked(n, (lo, hi) -> {
             int blocks = (hi - lo + 3) / 4;
             var w = new int[4 * blocks];
             Philox.words(seed, offset, lo >>> 2, blocks, w);
             for (int i = lo; i < hi; i++) {
-                int keepBits = (((w[i - lo] >>> 8) - threshold) >> 31) ^ -1; // all ones where kept, else 0
-                out[i] = Float.intBitsToFloat(Float.floatToRawIntBits(in[i] * keepScale) & keepBits); // dropped: +0, as before
+                float keep = (float) ((((w[i - lo] >>> 8) - threshold) >>> 31) ^ 1); // 1 where kept, else 0
+                out[i] = in[i] * (keep * keepScale) + 0f; // + 0: a dropped -x gives +0, as the kernel does
             }
         });
         return y;

@@ -133,6 +133,34 @@ class PointwiseTest {
         }
     }
 
+    /** Dropped values are +0 bit for bit (negative inputs too); a dropped NaN or infinity is NaN, as in PyTorch. */
+    @Test
+    void dropoutGivesPositiveZerosAndKeepsNaNs() {
+        int n = 4096;
+        float p = 0.5f;
+        var u = new float[n];
+        Philox.fillUniform(3, 4, u);
+        float[] xs = GradCheck.uniform(new Random(5), n, -2, 2);
+        for (int i = 0; i < n; i += 7) xs[i] = i % 2 == 0 ? Float.NaN : Float.NEGATIVE_INFINITY;
+        try (var x = Tensor.wrap(xs.clone(), Shape.of(n)); var yt = cpu.dropoutForward(x, p, 3, 4)) {
+            float[] y = yt.toArray();
+            int droppedNegative = 0, droppedNonFinite = 0;
+            for (int i = 0; i < n; i++) {
+                boolean kept = u[i] >= p, finite = Float.isFinite(xs[i]);
+                if (kept) {
+                    assertEquals(Float.floatToIntBits(xs[i] * 2f), Float.floatToIntBits(y[i]), "kept " + i);
+                } else if (finite) {
+                    assertEquals(0, Float.floatToRawIntBits(y[i]), "dropped " + i + " (" + xs[i] + ") must be +0");
+                    if (xs[i] < 0) droppedNegative++;
+                } else {
+                    assertTrue(Float.isNaN(y[i]), "dropped " + xs[i] + " at " + i + " gives NaN, not " + y[i]);
+                    droppedNonFinite++;
+                }
+            }
+            assertTrue(droppedNegative > 100 && droppedNonFinite > 100, droppedNegative + " / " + droppedNonFinite);
+        }
+    }
+
     @Test
     void dropoutKeepsAboutOneMinusPAndBackwardUsesTheSameMask() {
         int n = 1_000_000;

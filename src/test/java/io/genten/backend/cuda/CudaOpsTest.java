@@ -356,6 +356,16 @@ class CudaOpsTest {
                             assertTrue(Math.abs(c[i] - g[i]) <= 1e-6f * Math.abs(c[i]), "dropout value " + i + ": " + g[i] + " vs " + c[i]);
                         }
                     }
+                    // non-finite inputs: a dropped NaN or infinity is NaN on both, a dropped finite value +0
+                    float[] special = x.toArray();
+                    for (int i = 0; i < n; i += 3) special[i] = i % 2 == 0 ? Float.NaN : Float.POSITIVE_INFINITY;
+                    var xs = Tensor.wrap(special, shape);
+                    var cs = CPU.dropoutForward(xs, 0.5f, k[0], k[1]).toArray();
+                    var gs = gpu.dropoutForward(gpu.copyOf(xs), 0.5f, k[0], k[1]).toArray();
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(Float.isNaN(cs[i]), Float.isNaN(gs[i]), "dropout of " + special[i] + " at " + i + ": " + gs[i] + " vs " + cs[i]);
+                        if (cs[i] == 0f) assertEquals(Float.floatToRawIntBits(cs[i]), Float.floatToRawIntBits(gs[i]), "dropped sign at " + i);
+                    }
                 }
             }
         }
