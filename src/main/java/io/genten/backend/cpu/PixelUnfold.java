@@ -69,15 +69,23 @@ final class PixelUnfold {
 
     private int phaseBase(int a, int b) { return (a * stride + b) * ph * pw * cin; }
 
+    /** The column of each PyTorch-ordered tap (ci, ki, kj): the permutation packWeight applies. */
+    private int[] columnOfTap() {
+        int[] perm = new int[columns()];
+        for (int ci = 0, e = 0; ci < cin; ci++)
+            for (int ki = 0; ki < k; ki++)
+                for (int kj = 0; kj < k; kj++) perm[e++] = column(ci, ki, kj);
+        return perm;
+    }
+
     /** PyTorch's weight (cout, cin, k, k) in this class's column order: (cout, columns()). */
     float[] packWeight(float[] weight, int cout) {
         int ckk = columns();
+        int[] perm = columnOfTap();
         float[] packed = new float[cout * ckk];
         for (int co = 0; co < cout; co++) {
-            int src = co * ckk, dst = co * ckk;
-            for (int ci = 0; ci < cin; ci++)
-                for (int ki = 0; ki < k; ki++)
-                    for (int kj = 0; kj < k; kj++) packed[dst + column(ci, ki, kj)] = weight[src++];
+            int base = co * ckk;
+            for (int e = 0; e < ckk; e++) packed[base + perm[e]] = weight[base + e];
         }
         return packed;
     }
@@ -85,12 +93,11 @@ final class PixelUnfold {
     /** The inverse of {@link #packWeight}: (cout, columns()) back to (cout, cin, k, k). */
     float[] unpackWeight(float[] packed, int cout) {
         int ckk = columns();
+        int[] perm = columnOfTap();
         float[] weight = new float[cout * ckk];
         for (int co = 0; co < cout; co++) {
-            int dst = co * ckk, src = co * ckk;
-            for (int ci = 0; ci < cin; ci++)
-                for (int ki = 0; ki < k; ki++)
-                    for (int kj = 0; kj < k; kj++) weight[dst++] = packed[src + column(ci, ki, kj)];
+            int base = co * ckk;
+            for (int e = 0; e < ckk; e++) weight[base + e] = packed[base + perm[e]];
         }
         return weight;
     }
