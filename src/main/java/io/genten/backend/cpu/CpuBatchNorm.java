@@ -66,6 +66,10 @@ final class CpuBatchNorm {
         var saveInvStd = CpuBackend.alloc(Shape.of(l.c()));
         float[] ys = y.hostArray(), sm = saveMean.hostArray(), si = saveInvStd.hostArray();
         int m = l.m(), hw = l.hw();
+        if (hw == 1) {
+            BatchNorm1dRows.trainForward(xs, ys, l.n(), l.c(), g, b, rm, rv, momentum, eps, sm, si);
+            return new BatchNormOutput(y, saveMean, saveInvStd);
+        }
         Parallel.forEach(l.c(), l.workPerChannel(), c -> {
             double sum = 0;
             for (int i = 0; i < l.n(); i++) sum += Sums.sum(xs, l.base(i, c), hw);
@@ -107,6 +111,10 @@ final class CpuBatchNorm {
         var dbeta = CpuBackend.alloc(Shape.of(l.c()));
         float[] dxs = dx.hostArray(), dgs = dgamma.hostArray(), dbs = dbeta.hostArray();
         int m = l.m(), hw = l.hw();
+        if (hw == 1) {
+            BatchNorm1dRows.backward(g, xs, dxs, l.n(), l.c(), gm, sm, si, dgs, dbs);
+            return new BatchNormGradients(dx, dgamma, dbeta);
+        }
         Parallel.forEach(l.c(), l.workPerChannel(), c -> {
             double mean = sm[c], invStd = si[c];
             double sumDy = 0, sumDyCentred = 0;

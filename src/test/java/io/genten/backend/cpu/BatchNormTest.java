@@ -66,9 +66,9 @@ class BatchNormTest {
         return y;
     }
 
-    /** Rank 2 and 4, odd and even; the last two take the parallel path. */
+    /** Rank 2 and 4, odd and even; "16,8,16,16" and "7,5,9,11" take the parallel path, "6,2051" several rank-2 channel ranges. */
     @ParameterizedTest
-    @ValueSource(strings = {"5,3", "8,6", "3,2,3,5", "2,3,4,4", "16,8,16,16", "7,5,9,11"})
+    @ValueSource(strings = {"5,3", "8,6", "3,2,3,5", "2,3,4,4", "16,8,16,16", "7,5,9,11", "6,2051"})
     void trainForwardMatchesFormula(String shape) {
         int[] d = dims(shape);
         int[] l = layout(d);
@@ -107,7 +107,7 @@ class BatchNormTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"5,3", "8,6", "3,2,3,5", "2,3,4,4", "4,3,1,1"})
+    @ValueSource(strings = {"5,3", "8,6", "3,2,3,5", "2,3,4,4", "4,3,1,1", "3,1030"})
     void backwardMatchesFiniteDifferences(String shape) {
         int[] d = dims(shape);
         int[] l = layout(d);
