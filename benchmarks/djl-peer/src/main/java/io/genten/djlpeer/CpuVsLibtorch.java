@@ -22,8 +22,8 @@ import java.util.function.Supplier;
  *
  * <pre>
  *   --models vae,dcgan  --batch 64,256  --threads 2  --rounds 3
- *   --round-seconds 2   (each side's timed round: N steps, N from the warm-up's step time)
- *   --warmup-seconds 2  (per side, per case, before the first round)
+ *   --round-seconds 4   (each side's timed round: N steps, N from the warm-up's step time, at least 2)
+ *   --warmup-seconds 3  (per side, per case, before the first round; at least 4 steps)
  *   --first-step-runs 3 (fresh JVMs per side and model; 0 skips)
  * </pre>
  *
@@ -40,7 +40,7 @@ public final class CpuVsLibtorch {
             List<String> models = List.of("vae", "dcgan");
             int[] batches = {64, 256}, threads = {2};
             int rounds = 3, firstStepRuns = 3;
-            double roundSeconds = 2, warmupSeconds = 2;
+            double roundSeconds = 4, warmupSeconds = 3;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 if (i + 1 >= args.length) throw new IllegalArgumentException("cpu-vs-libtorch: " + a + " needs a value");
@@ -155,7 +155,7 @@ public final class CpuVsLibtorch {
         }
     }
 
-    /** Steps for about {@code seconds}; returns the last half's ms per step (the first steps allocate and compile). */
+    /** Steps for about {@code seconds} and at least 4 steps; returns the last half's ms per step (the first steps allocate and JIT-compile). */
     private static double warm(TrainStep s, double seconds) {
         var times = new ArrayList<Double>();
         long end = System.nanoTime() + (long) (seconds * 1e9);
@@ -163,7 +163,7 @@ public final class CpuVsLibtorch {
             long t = System.nanoTime();
             s.step();
             times.add((System.nanoTime() - t) / 1e6);
-        } while (System.nanoTime() < end || times.size() < 2);
+        } while (System.nanoTime() < end || times.size() < 4);
         return times.subList(times.size() / 2, times.size()).stream().mapToDouble(Double::doubleValue).average().orElseThrow();
     }
 
@@ -278,9 +278,20 @@ public final class CpuVsLibtorch {
         return f.length >= 3 ? String.join(" ", Arrays.copyOf(f, 3)) : "unknown";
     }
 
+    /** The model name, family/model numbers (a VM may hide the name) and the vector extensions that decide the kernels. */
     private static String cpuModel() {
-        return read(Path.of("/proc/cpuinfo"), () -> "").lines().filter(l -> l.startsWith("model name")).findFirst()
-                .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown CPU");
+        var info = read(Path.of("/proc/cpuinfo"), () -> "");
+        var name = field(info, "model name").orElse("unknown CPU");
+        var family = field(info, "cpu family").orElse("?");
+        var model = field(info, "model").orElse("?");
+        var flags = List.of(field(info, "flags").orElse("").split(" "));
+        var simd = List.of("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile").stream().filter(flags::contains).toList();
+        return name + " (family " + family + " model " + model + "; " + (simd.isEmpty() ? "no AVX2" : String.join(" ", simd)) + ")";
+    }
+
+    private static java.util.Optional<String> field(String cpuinfo, String key) {
+        return cpuinfo.lines().filter(l -> l.startsWith(key) && l.substring(0, l.indexOf(':') < 0 ? l.length() : l.indexOf(':')).trim().equals(key))
+                .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim());
     }
 
     private static String read(Path p, Supplier<String> fallback) {
