@@ -9,8 +9,8 @@ import io.genten.tensor.Tensor;
 /**
  * Batch normalization per channel over (N, H, W) for rank 4 (BatchNorm2d) or over N for rank 2
  * (BatchNorm1d). Statistics are accumulated in double with two passes (mean, then centred
- * squares), which stays accurate for large batches and large means; {@link Sums} keeps four
- * partial sums so that the passes are not bound by the latency of one chain of additions.
+ * squares), which stays accurate for large batches and large means; {@link Sums} accumulates a
+ * channel's planes position by position in double, which vectorizes.
  * Channels run in parallel.
  */
 final class CpuBatchNorm {
@@ -71,11 +71,11 @@ final class CpuBatchNorm {
             return new BatchNormOutput(y, saveMean, saveInvStd);
         }
         Parallel.forEach(l.c(), l.workPerChannel(), c -> {
-            double sum = 0;
-            for (int i = 0; i < l.n(); i++) sum += Sums.sum(xs, l.base(i, c), hw);
-            double mean = sum / m;
-            double sq = 0;
-            for (int i = 0; i < l.n(); i++) sq += Sums.squaredDeviations(xs, l.base(i, c), hw, mean);
+            double[] acc = new double[hw];
+            for (int i = 0; i < l.n(); i++) Sums.accumulate(acc, xs, l.base(i, c), hw);
+            double mean = Sums.drain(acc, hw) / m;
+            for (int i = 0; i < l.n(); i++) Sums.accumulateSquaredDeviations(acc, xs, l.base(i, c), hw, mean);
+            double sq = Sums.drain(acc, hw);
             double var = sq / m;
             double invStd = 1.0 / Math.sqrt(var + eps);
             double scale = invStd * g[c], shift = b[c];
@@ -117,12 +117,13 @@ final class CpuBatchNorm {
         }
         Parallel.forEach(l.c(), l.workPerChannel(), c -> {
             double mean = sm[c], invStd = si[c];
-            double sumDy = 0, sumDyCentred = 0;
+            double[] acc = new double[hw], accCentred = new double[hw];
             for (int i = 0; i < l.n(); i++) {
                 int base = l.base(i, c);
-                sumDy += Sums.sum(g, base, hw);
-                sumDyCentred += Sums.dotCentred(g, xs, base, hw, mean);
+                Sums.accumulate(acc, g, base, hw);
+                Sums.accumulateDotCentred(accCentred, g, xs, base, hw, mean);
             }
+            double sumDy = Sums.drain(acc, hw), sumDyCentred = Sums.drain(accCentred, hw);
             double sumDyXhat = sumDyCentred * invStd;
             dbs[c] = (float) sumDy;
             dgs[c] = (float) sumDyXhat;

@@ -325,10 +325,16 @@ final class CpuConv {
         int n = s.dim(0), c = s.dim(1), inner = c == 0 ? 0 : s.sampleSize() / c;
         float[] d = dy.hostArray();
         float[] db = new float[c];
-        for (int ch = 0; ch < c; ch++) {
-            double acc = 0;
-            for (int i = 0; i < n; i++) acc += Sums.sum(d, (i * c + ch) * inner, inner);
-            db[ch] = (float) acc;
+        if (inner == 1) { // (N, C): along the rows, a double per channel (vectorized)
+            double[] acc = new double[c];
+            for (int i = 0; i < n; i++) Sums.accumulate(acc, d, i * c, c);
+            for (int ch = 0; ch < c; ch++) db[ch] = (float) acc[ch];
+        } else {
+            Parallel.forEach(c, (long) n * inner, ch -> {
+                double[] lanes = new double[inner];
+                for (int i = 0; i < n; i++) Sums.accumulate(lanes, d, (i * c + ch) * inner, inner);
+                db[ch] = (float) Sums.drain(lanes, inner);
+            });
         }
         return Tensor.wrap(db, Shape.of(c));
     }

@@ -54,4 +54,44 @@ final class Sums {
         for (; i < end; i++) s0 += g[i] * (x[i] - mean);
         return (s0 + s1) + (s2 + s3);
     }
+
+    // ---- lane-wise accumulation: a double per position, summed across many ranges -------------
+    //
+    // acc[j] += a[off + j] reads a float[] and writes a double[]: C2 knows they cannot alias and
+    // vectorizes (float -> double conversions included), where the four-chain sums above stay
+    // scalar. Summing one channel's N planes position by position, then the positions once, is
+    // still a fixed order: deterministic.
+
+    /** acc[j] += a[off + j] for j in [0, len). */
+    static void accumulate(double[] acc, float[] a, int off, int len) {
+        for (int j = 0; j < len; j++) acc[j] += a[off + j];
+    }
+
+    /** acc[j] += (a[off + j] - mean)^2 for j in [0, len). */
+    static void accumulateSquaredDeviations(double[] acc, float[] a, int off, int len, double mean) {
+        for (int j = 0; j < len; j++) {
+            double d = a[off + j] - mean;
+            acc[j] += d * d;
+        }
+    }
+
+    /** acc[j] += g[off + j] (x[off + j] - mean) for j in [0, len). */
+    static void accumulateDotCentred(double[] acc, float[] g, float[] x, int off, int len, double mean) {
+        for (int j = 0; j < len; j++) acc[j] += g[off + j] * (x[off + j] - mean);
+    }
+
+    /** acc[0] + ... + acc[len - 1] (four partial sums), then acc cleared for reuse. */
+    static double drain(double[] acc, int len) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int j = 0;
+        for (; j + 3 < len; j += 4) {
+            s0 += acc[j];
+            s1 += acc[j + 1];
+            s2 += acc[j + 2];
+            s3 += acc[j + 3];
+        }
+        for (; j < len; j++) s0 += acc[j];
+        java.util.Arrays.fill(acc, 0, len, 0.0);
+        return (s0 + s1) + (s2 + s3);
+    }
 }

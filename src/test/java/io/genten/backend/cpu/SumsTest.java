@@ -24,4 +24,26 @@ class SumsTest {
             }
         }
     }
+
+    @Test void laneAccumulationSumsEveryRangeAndClearsOnDrain() {
+        float[] a = Tensor.randn(13, 0, 200).hostArray(), g = Tensor.randn(14, 0, 200).hostArray();
+        for (int len : new int[] {1, 3, 4, 7, 49}) {
+            double[] acc = new double[len], sq = new double[len], dot = new double[len];
+            double want = 0, wantSq = 0, wantDot = 0, mean = -0.21;
+            for (int off = 0; off + len <= 150; off += len + 3) {
+                Sums.accumulate(acc, a, off, len);
+                Sums.accumulateSquaredDeviations(sq, a, off, len, mean);
+                Sums.accumulateDotCentred(dot, g, a, off, len, mean);
+                for (int j = off; j < off + len; j++) {
+                    want += a[j];
+                    wantSq += (a[j] - mean) * (a[j] - mean);
+                    wantDot += g[j] * (a[j] - mean);
+                }
+            }
+            assertEquals(want, Sums.drain(acc, len), 1e-9, "len " + len);
+            assertEquals(wantSq, Sums.drain(sq, len), 1e-9, "len " + len);
+            assertEquals(wantDot, Sums.drain(dot, len), 1e-9, "len " + len);
+            assertEquals(0.0, Sums.drain(acc, len), "drain clears");
+        }
+    }
 }
