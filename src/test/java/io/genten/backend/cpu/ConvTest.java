@@ -203,6 +203,9 @@ class ConvTest {
         checkBackward(2, cin, 5, 6, 9, 3, 2, 1, Shape.of(2, cin, 5, 6));
         checkBackward(1, cin + 1, 6, 6, 8, 5, 2, 2, Shape.of(1, cin + 1, 6, 6)); // x one taller and wider than needed
         checkBackward(2, cin, 4, 5, 7, 3, 1, 1, Shape.of(2, cin, 4, 5));
+        // few output channels: direct loops for dx, by pixel (a GEMV) for dw
+        checkBackward(3, cin, 5, 6, 1, 3, 1, 1, Shape.of(3, cin, 5, 6));
+        checkBackward(2, cin + 1, 7, 6, 3, 3, 2, 1, Shape.of(2, cin + 1, 7, 6));
     }
 
     @Test void biasGradientOfRank2SumsOverTheBatch() {
