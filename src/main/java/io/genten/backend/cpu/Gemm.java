@@ -1,5 +1,7 @@
 package io.genten.backend.cpu;
 
+import java.util.concurrent.CompletableFuture;
+
 /**
  * Row-major SGEMM, {@code C = alpha op(A) op(B) + beta C}: OpenBLAS when it loads, else the
  * plain-Java {@link #sgemmReference reference}; {@code -Dgenten.cpu.blas=java} forces the latter.
@@ -18,45 +20,71 @@ package io.genten.backend.cpu;
 final class Gemm {
     /**
      * What CpuBackend.get() runs: OpenBLAS when it loads (unless {@code -Dgenten.cpu.blas=java}),
-     * else the Java path with the reason recorded.
+     * else the Java path with the reason recorded. Loading OpenBLAS through JavaCPP costs about
+     * 0.2 s of CPU (its JNI bridge, which we do not call, loads too), a fifth of a second-long
+     * budget to the first training step: it starts on a background thread when this class is first
+     * used (creating any CPU backend), so that it overlaps building the model and loading data,
+     * and the first GEMM waits for it.
      */
-    static final Gemm DEFAULT = load();
+    static final Gemm DEFAULT = new Gemm(loadInBackground());
 
     /** Always the plain-Java path: what every machine without OpenBLAS runs; tests take it by name. */
-    static final Gemm JAVA = new Gemm(null, "the Java path was chosen explicitly");
+    static final Gemm JAVA = new Gemm(CompletableFuture.completedFuture(new Loaded(null, "the Java path was chosen explicitly")));
 
-    private final OpenBlas blas;
-    private final String fallbackReason;
+    /** The outcome of loading: the library, or why there is none. */
+    private record Loaded(OpenBlas blas, String fallbackReason) {}
 
-    private Gemm(OpenBlas blas, String fallbackReason) {
-        this.blas = blas;
-        this.fallbackReason = fallbackReason;
+    private final CompletableFuture<Loaded> loading;
+    /** loading's value once joined: the hot path reads one field. */
+    private volatile Loaded loaded;
+
+    private Gemm(CompletableFuture<Loaded> loading) {
+        this.loading = loading;
     }
 
-    private static Gemm load() {
-        if ("java".equalsIgnoreCase(System.getProperty("genten.cpu.blas", ""))) return new Gemm(null, "-Dgenten.cpu.blas=java");
+    private static CompletableFuture<Loaded> loadInBackground() {
+        var future = new CompletableFuture<Loaded>();
+        Thread.ofPlatform().daemon().name("genten-openblas-load").start(() -> {
+            try {
+                future.complete(load());
+            } catch (Throwable t) { // load() catches its own failures; anything else must not leave the future pending
+                future.complete(new Loaded(null, BlasFallback.explain(t)));
+            }
+        });
+        return future;
+    }
+
+    private static Loaded load() {
+        if ("java".equalsIgnoreCase(System.getProperty("genten.cpu.blas", ""))) return new Loaded(null, "-Dgenten.cpu.blas=java");
         try {
-            return new Gemm(OpenBlas.load(), null);
+            return new Loaded(OpenBlas.load(), null);
         } catch (Throwable t) { // UnsatisfiedLinkError, missing symbol, native access denied: fall back, say why
-            // UnsatisfiedLinkError, missing symbol, native access denied: fall back, say why
             String reason = BlasFallback.explain(t);
             System.getLogger("io.genten").log(System.Logger.Level.WARNING,
                     "the CPU backend runs its GEMMs in plain Java, several times slower: OpenBLAS did not load: " + reason);
-            return new Gemm(null, reason);
+            return new Loaded(null, reason);
         }
     }
 
-    boolean usesBlas() { return blas != null; }
+    private Loaded loaded() {
+        var l = loaded;
+        if (l == null) loaded = l = loading.join();
+        return l;
+    }
+
+    boolean usesBlas() { return loaded().blas() != null; }
 
     /** For benchmarks only: lets OpenBLAS itself use more threads (every other caller expects 1). */
     void setBlasThreadsForBenchmark(int threads) {
+        var blas = loaded().blas();
         if (blas != null) blas.setThreads(threads);
     }
 
     String describe() {
-        return blas != null
-                ? blas.version() + " (single-threaded calls, the backend's threads over batch/blocks)"
-                : "Java GEMM (OpenBLAS unavailable: " + fallbackReason + ")";
+        var l = loaded();
+        return l.blas() != null
+                ? l.blas().version() + " (single-threaded calls, the backend's threads over batch/blocks)"
+                : "Java GEMM (OpenBLAS unavailable: " + l.fallbackReason() + ")";
     }
 
     /** C (m x n) = alpha op(A) op(B) + beta C; op(A) is m x k, op(B) k x n; beta 0 ignores C's old values. */
@@ -64,6 +92,7 @@ final class Gemm {
                float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
         check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
         if (m == 0 || n == 0) return;
+        var blas = loaded().blas();
         if (blas != null) blas.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         else reference(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
