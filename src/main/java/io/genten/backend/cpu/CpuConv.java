@@ -46,7 +46,13 @@ final class CpuConv {
         /** Few output channels: direct loops instead of a matrix-vector-shaped GEMM. */
         boolean direct() { return cout <= DirectConv.MAX_COUT; }
         DirectConv.Stride1Scratch stride1Scratch() { return DirectConv.Stride1Scratch.of(cin, h, w, cout, k, pad, oh); }
-        int group() { return Math.max(1, Math.min(n, Math.ceilDiv(TARGET_COLUMNS, Math.max(1, plane())))); }
+        /**
+         * Images per GEMM: a power of two near TARGET_COLUMNS / plane, so that the power-of-two
+         * batches split into equal chunks (at batch 64 and 7x7 planes, groups of 6 made 11 groups,
+         * 30 and 34 images on two threads; groups of 4 make 16). It must not depend on the thread
+         * count: forward and backward-data results are the same for every thread setting.
+         */
+        int group() { return Math.max(1, Math.min(n, Integer.highestOneBit(Math.ceilDiv(TARGET_COLUMNS, Math.max(1, plane()))))); }
 
         /**
          * Unfold by output pixel ({@link PixelUnfold}) rather than by tap ({@link Im2col}). Measured
