@@ -1,5 +1,7 @@
 package io.genten.backend.cpu;
 
+import io.genten.backend.Activation;
+
 /**
  * Batch norm of a rank-2 (N, C) input, row by row. A channel's values are C floats apart, so the
  * per-channel loops of {@link CpuBatchNorm} would walk them one at a time; here every pass runs
@@ -22,7 +24,7 @@ final class BatchNorm1dRows {
     }
 
     static void trainForward(float[] x, float[] y, int n, int c, float[] gamma, float[] beta, float[] runningMean, float[] runningVar,
-                             float momentum, float eps, float[] saveMean, float[] saveInvStd) {
+                             float momentum, float eps, float[] saveMean, float[] saveInvStd, Activation act) {
         overChannels(c, n, (from, to) -> {
             int len = to - from;
             double[] mean = new double[len], sq = new double[len], scale = new double[len];
@@ -50,6 +52,7 @@ final class BatchNorm1dRows {
             for (int i = 0; i < n; i++) {
                 int row = i * c + from;
                 for (int j = 0; j < len; j++) y[row + j] = (float) ((x[row + j] - mean[j]) * scale[j] + beta[from + j]);
+                CpuPointwise.activateInPlace(act, y, row, row + len);
             }
         });
     }

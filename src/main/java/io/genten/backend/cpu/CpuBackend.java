@@ -245,7 +245,15 @@ public final class CpuBackend implements Backend {
     @Override public BatchNormOutput batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                                            Tensor runningVar, float momentum, float eps) {
         Checks.on("batchNormTrainForward", device(), x, gamma, beta, runningMean, runningVar);
-        return on(() -> CpuBatchNorm.trainForward(x, gamma, beta, runningMean, runningVar, momentum, eps));
+        return on(() -> CpuBatchNorm.trainForward(x, gamma, beta, runningMean, runningVar, momentum, eps, Activation.IDENTITY));
+    }
+
+    /** The activation applied to each channel's planes as batch norm writes them (no second pass). */
+    @Override public BatchNormOutput batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
+                                                           Tensor runningVar, float momentum, float eps, Activation act) {
+        if (act == null || !CpuPointwise.inPlace(act)) return Backend.super.batchNormTrainForward(x, gamma, beta, runningMean, runningVar, momentum, eps, act);
+        Checks.on("batchNormTrainForward", device(), x, gamma, beta, runningMean, runningVar);
+        return on(() -> CpuBatchNorm.trainForward(x, gamma, beta, runningMean, runningVar, momentum, eps, act));
     }
 
     @Override public BatchNormGradients batchNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd) {
@@ -255,7 +263,13 @@ public final class CpuBackend implements Backend {
 
     @Override public Tensor batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float eps) {
         Checks.on("batchNormInference", device(), x, gamma, beta, runningMean, runningVar);
-        return on(() -> CpuBatchNorm.inference(x, gamma, beta, runningMean, runningVar, eps));
+        return on(() -> CpuBatchNorm.inference(x, gamma, beta, runningMean, runningVar, eps, Activation.IDENTITY));
+    }
+
+    @Override public Tensor batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float eps, Activation act) {
+        if (act == null || !CpuPointwise.inPlace(act)) return Backend.super.batchNormInference(x, gamma, beta, runningMean, runningVar, eps, act);
+        Checks.on("batchNormInference", device(), x, gamma, beta, runningMean, runningVar);
+        return on(() -> CpuBatchNorm.inference(x, gamma, beta, runningMean, runningVar, eps, act));
     }
 
     // ---- linear ----------------------------------------------------------------------------

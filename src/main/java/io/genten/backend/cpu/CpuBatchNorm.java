@@ -1,5 +1,6 @@
 package io.genten.backend.cpu;
 
+import io.genten.backend.Activation;
 import io.genten.backend.BatchNormGradients;
 import io.genten.backend.BatchNormOutput;
 import io.genten.backend.Checks;
@@ -43,8 +44,9 @@ final class CpuBatchNorm {
         }
     }
 
+    /** Training forward, then act (one of {@link CpuPointwise#inPlace}'s) on each channel's planes as they are written. */
     static BatchNormOutput trainForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
-                                        float momentum, float eps) {
+                                        float momentum, float eps, Activation act) {
         String op = "batchNormTrainForward";
         if (x == null) throw new IllegalArgumentException(op + ": x is null");
         var l = layout(op, x);
@@ -67,7 +69,7 @@ final class CpuBatchNorm {
         float[] ys = y.hostArray(), sm = saveMean.hostArray(), si = saveInvStd.hostArray();
         int m = l.m(), hw = l.hw();
         if (hw == 1) {
-            BatchNorm1dRows.trainForward(xs, ys, l.n(), l.c(), g, b, rm, rv, momentum, eps, sm, si);
+            BatchNorm1dRows.trainForward(xs, ys, l.n(), l.c(), g, b, rm, rv, momentum, eps, sm, si, act);
             return new BatchNormOutput(y, saveMean, saveInvStd);
         }
         Parallel.forEach(l.c(), l.workPerChannel(), c -> {
@@ -82,6 +84,7 @@ final class CpuBatchNorm {
             for (int i = 0; i < l.n(); i++) {
                 int base = l.base(i, c);
                 for (int k = 0; k < hw; k++) ys[base + k] = (float) ((xs[base + k] - mean) * scale + shift);
+                CpuPointwise.activateInPlace(act, ys, base, base + hw);
             }
             sm[c] = (float) mean;
             si[c] = (float) invStd;
@@ -140,7 +143,8 @@ final class CpuBatchNorm {
         return new BatchNormGradients(dx, dgamma, dbeta);
     }
 
-    static Tensor inference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float eps) {
+    /** Inference with the running statistics, then act (one of {@link CpuPointwise#inPlace}'s) per channel plane. */
+    static Tensor inference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float eps, Activation act) {
         String op = "batchNormInference";
         if (x == null) throw new IllegalArgumentException(op + ": x is null");
         var l = layout(op, x);
@@ -159,6 +163,7 @@ final class CpuBatchNorm {
             for (int i = 0; i < l.n(); i++) {
                 int base = l.base(i, c);
                 for (int k = 0; k < hw; k++) ys[base + k] = (float) ((xs[base + k] - mean) * scale + shift);
+                CpuPointwise.activateInPlace(act, ys, base, base + hw);
             }
         });
         return y;

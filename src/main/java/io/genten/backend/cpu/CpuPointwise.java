@@ -88,6 +88,28 @@ final class CpuPointwise {
         return y;
     }
 
+    /** Whether {@link #activateInPlace} takes this activation (the piecewise-linear ones). */
+    static boolean inPlace(Activation act) {
+        return act instanceof Activation.Identity || act instanceof Activation.Relu || act instanceof Activation.LeakyRelu;
+    }
+
+    /**
+     * a[from, to) = act(a[from, to)), the same float operations as {@link #activationForward}: a
+     * producer (batch norm) applies it to a range it has just written, still in cache, instead of a
+     * second pass over the whole tensor.
+     */
+    static void activateInPlace(Activation act, float[] a, int from, int to) {
+        switch (act) {
+            case Activation.Identity i -> { }
+            case Activation.Relu r -> { for (int i = from; i < to; i++) a[i] = Math.max(a[i], 0f); }
+            case Activation.LeakyRelu l -> {
+                float alpha = l.alpha();
+                for (int i = from; i < to; i++) a[i] = Math.max(a[i], 0f) + alpha * Math.min(a[i], 0f);
+            }
+            default -> throw new IllegalArgumentException("activateInPlace: " + act + " is not piecewise linear");
+        }
+    }
+
     /** {@code y} may be null: it is then recomputed from x (only tanh and sigmoid read it). */
     static Tensor activationBackward(Activation act, Tensor x, Tensor y, Tensor dy) {
         String op = "activationBackward";

@@ -297,4 +297,30 @@ class BatchNormTest {
             assertTrue(ex.getMessage().contains("runningVar"), ex.getMessage());
         }
     }
+
+    /** The activation applied as batch norm writes each plane gives the bits of the two ops in a row. */
+    @ParameterizedTest
+    @ValueSource(strings = {"6,5,7,9", "4,3,1,1", "7,2051"})
+    void fusedActivationEqualsTheTwoOps(String shape) {
+        int[] d = dims(shape);
+        int c = d[1];
+        for (var act : new io.genten.backend.Activation[] {io.genten.backend.Activation.RELU, io.genten.backend.Activation.leakyRelu(0.3f)}) {
+            try (var scope = io.genten.tensor.TensorScope.open()) {
+                var x = cpu.randn(Shape.of(d), 5, 1);
+                var gamma = cpu.randn(Shape.of(c), 6, 1);
+                var beta = cpu.randn(Shape.of(c), 7, 1);
+                var rm1 = cpu.zeros(Shape.of(c));
+                var rv1 = cpu.full(Shape.of(c), 1f);
+                var rm2 = cpu.zeros(Shape.of(c));
+                var rv2 = cpu.full(Shape.of(c), 1f);
+                var fused = cpu.batchNormTrainForward(x, gamma, beta, rm1, rv1, 0.1f, 1e-5f, act);
+                var plain = cpu.batchNormTrainForward(x, gamma, beta, rm2, rv2, 0.1f, 1e-5f);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(cpu.activationForward(act, plain.y()).toArray(), fused.y().toArray(), act + " " + shape + " train");
+                org.junit.jupiter.api.Assertions.assertArrayEquals(rm2.toArray(), rm1.toArray());
+                org.junit.jupiter.api.Assertions.assertArrayEquals(rv2.toArray(), rv1.toArray());
+                org.junit.jupiter.api.Assertions.assertArrayEquals(cpu.activationForward(act, cpu.batchNormInference(x, gamma, beta, rm1, rv1, 1e-5f)).toArray(),
+                        cpu.batchNormInference(x, gamma, beta, rm1, rv1, 1e-5f, act).toArray(), act + " " + shape + " inference");
+            }
+        }
+    }
 }
