@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.genten.backend.AdamConfig;
+import io.genten.backend.Checks;
 import io.genten.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
@@ -15,7 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 
 /**
- * Adam over every parameter in one launch. Per parameter list (keyed by the device addresses, so a
+ * Adam over every parameter in one launch ({@code native/adam.cu}). Per parameter list (keyed by the device addresses, so a
  * table is valid exactly as long as its key matches), a device table of genten_adam_slot structs
  * and a device step counter are built once and cached. The kernel reads the step from the device
  * and genten_counter_add advances it after the launch, so a captured CUDA graph replays successive
@@ -48,7 +49,21 @@ final class CudaAdam implements AutoCloseable {
 
     CudaAdam(CudaBackend backend) { this.backend = backend; }
 
+    /** Backend.adamStep: the lists' lengths, devices and shapes checked, then one launch. */
     void step(List<Tensor> params, List<Tensor> grads, List<Tensor> m, List<Tensor> v, AdamConfig c, long step) {
+        String op = "adamStep";
+        if (grads.size() != params.size() || m.size() != params.size() || v.size() != params.size()) {
+            throw new IllegalArgumentException(op + ": " + params.size() + " params but " + grads.size() + " grads, " + m.size()
+                    + " first and " + v.size() + " second moments");
+        }
+        if (step < 1) throw new IllegalArgumentException(op + ": step " + step + " must count from 1");
+        for (var list : List.of(params, grads, m, v)) Checks.on(op, backend.device(), list.toArray(Tensor[]::new));
+        for (int i = 0; i < params.size(); i++) {
+            Checks.sameShape(op, params.get(i), grads.get(i));
+            Checks.sameShape(op, params.get(i), m.get(i));
+            Checks.sameShape(op, params.get(i), v.get(i));
+        }
+        if (params.isEmpty()) return;
         int count = params.size();
         var words = new long[count * 5];
         long maxN = 0;

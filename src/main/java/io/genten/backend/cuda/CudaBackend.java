@@ -35,6 +35,13 @@ import java.util.List;
  * {@code -Dgenten.cuda.syncEachOp=true} to pin it to its op). Memory comes from a
  * {@link CachingAllocator}; with {@code poison} every new tensor is filled with NaN first.
  *
+ * <p>This class holds the device state (stream, allocator, handles, the random counter) and the
+ * memory ops; each op family lives in its own class, next to its kernel file, as in the CPU backend:
+ * {@link CudaConv} (conv.cu or cuDNN), {@link CudaBatchNorm} (batchnorm.cu or cuDNN),
+ * {@link CudaLinear} (gemm.cu or cuBLAS), {@link CudaPointwise} (elementwise.cu),
+ * {@link CudaReparam} (reparam.cu), {@link CudaLosses} (loss.cu), {@link CudaAdam} (adam.cu) and
+ * {@link CudaConcat} (concat.cu, softmax_xent.cu).
+ *
  * <p>Random ops read a device offset counter (0 unless advanced with {@link #advanceRandomOffset}),
  * so a captured graph can draw fresh numbers on every replay; eagerly they equal the CPU's.
  *
@@ -42,8 +49,6 @@ import java.util.List;
  * with several GPUs call {@link #makeCurrent} in other threads).
  */
 public final class CudaBackend implements Backend {
-    private static final int ACT_IDENTITY = 0, ACT_RELU = 1, ACT_LEAKY_RELU = 2, ACT_TANH = 3, ACT_SIGMOID = 4;
-
     private final CudaOptions options;
     private final Device device;
     private final boolean syncEachOp = Boolean.getBoolean("genten.cuda.syncEachOp");
@@ -138,6 +143,9 @@ public final class CudaBackend implements Backend {
 
     CachingAllocator allocator() { return allocator; }
 
+    /** cuDNN's handles and plans: null unless conv or batchnorm is CUDNN. */
+    CudnnOps cudnn() { return cudnn; }
+
     /** The stream, for the package's other users (graphs, storage copies, timers): refused after close. */
     MemorySegment stream() {
         requireOpen();
@@ -200,7 +208,8 @@ public final class CudaBackend implements Backend {
         return t == null ? MemorySegment.NULL : MemorySegment.ofAddress(address(t));
     }
 
-    private MemorySegment counter() {
+    /** The device offset counter that every random op reads. */
+    MemorySegment counter() {
         requireOpen();
         return MemorySegment.ofAddress(randomOffset.address());
     }
@@ -327,199 +336,51 @@ public final class CudaBackend implements Backend {
         CudaStatus.check(Native.streamSynchronize(stream), "synchronize");
     }
 
-    // ---- convolution -----------------------------------------------------------------------
+    // ---- convolution and bias: CudaConv (conv.cu or cuDNN; elementwise.cu) --------------------
 
     @Override public Tensor conv2dForward(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
-        return conv2dForward(x, w, bias, spec, Activation.IDENTITY);
+        return CudaConv.forward(this, x, w, bias, spec, Activation.IDENTITY);
     }
 
-    /** Bias and activation in our kernel's epilogue; after cuDNN, in one in-place pass. */
     @Override public Tensor conv2dForward(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec, Activation act) {
-        String op = "conv2dForward";
-        Checks.on(op, device, x, w, bias);
-        var yShape = spec.outputShape(op, x.shape(), w.shape());
-        if (bias != null) Checks.lengths(op, bias, w.dim(0));
-        var y = alloc(yShape);
-        if (y.numel() == 0) return y;
-        int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3), k = w.dim(0), r = w.dim(2);
-        int oh = yShape.dim(2), ow = yShape.dim(3);
-        if (options.conv() == ConvImpl.CUDNN) {
-            cudnn.convForward(op, x.shape(), w.shape(), yShape, spec.stride(), spec.padding(), address(x), address(w), address(y));
-            if (bias != null) check(Native.biasActivation(p(y), p(bias), n, k, oh * ow, actCode(act), actAlpha(act), stream), op, x, w, bias);
-            else activateInPlace(op, act, y);
-        } else {
-            check(Native.conv2dForward(p(x), p(w), p(bias), p(y), n, c, h, wd, k, r, spec.stride(), spec.padding(), oh, ow,
-                    mathCode(), actCode(act), actAlpha(act), stream), op, x, w, bias);
-        }
-        return y;
+        return CudaConv.forward(this, x, w, bias, spec, act);
     }
 
     @Override public Tensor conv2dBackwardData(Tensor dy, Tensor w, Shape xShape, Conv2dSpec spec) {
-        String op = "conv2dBackwardData";
-        Checks.on(op, device, dy, w);
-        Checks.rank(op, "xShape", xShape, 4);
-        Checks.shape(op, "dy", dy, spec.outputShape(op, xShape, w.shape()));
-        var dx = alloc(xShape);
-        if (dx.numel() == 0) return dx;
-        if (dy.numel() == 0) {
-            fill(dx, 0f);
-            return dx;
-        }
-        if (options.conv() == ConvImpl.CUDNN) {
-            cudnn.convBackwardData(op, xShape, w.shape(), dy.shape(), spec.stride(), spec.padding(), address(dy), address(w), address(dx));
-        } else {
-            check(Native.conv2dBackwardData(p(dy), p(w), p(dx), xShape.dim(0), xShape.dim(1), xShape.dim(2), xShape.dim(3),
-                    w.dim(0), w.dim(2), spec.stride(), spec.padding(), dy.dim(2), dy.dim(3), mathCode(), stream), op, dy, w);
-        }
-        return dx;
+        return CudaConv.backwardData(this, dy, w, xShape, spec);
     }
 
     @Override public Tensor conv2dBackwardFilter(Tensor dy, Tensor x, Shape wShape, Conv2dSpec spec) {
-        String op = "conv2dBackwardFilter";
-        Checks.on(op, device, dy, x);
-        Checks.rank(op, "wShape", wShape, 4);
-        Checks.shape(op, "dy", dy, spec.outputShape(op, x.shape(), wShape));
-        var dw = alloc(wShape);
-        if (dw.numel() == 0) return dw;
-        if (dy.numel() == 0) {
-            fill(dw, 0f);
-            return dw;
-        }
-        if (options.conv() == ConvImpl.CUDNN) {
-            cudnn.convBackwardFilter(op, x.shape(), wShape, dy.shape(), spec.stride(), spec.padding(), address(dy), address(x), address(dw));
-        } else {
-            check(Native.conv2dBackwardFilter(p(dy), p(x), p(dw), x.dim(0), x.dim(1), x.dim(2), x.dim(3), wShape.dim(0), wShape.dim(2),
-                    spec.stride(), spec.padding(), dy.dim(2), dy.dim(3), mathCode(), stream), op, dy, x);
-        }
-        return dw;
+        return CudaConv.backwardFilter(this, dy, x, wShape, spec);
     }
 
-    @Override public void addBiasInPlace(Tensor y, Tensor bias) {
-        String op = "addBiasInPlace";
-        Checks.on(op, device, y, bias);
-        if (y.rank() < 2 || bias.rank() != 1 || bias.dim(0) != y.dim(1)) {
-            throw new IllegalArgumentException(op + ": bias " + bias.shape() + " does not match the channels of " + y.shape());
-        }
-        int n = y.dim(0), c = y.dim(1);
-        if (y.numel() == 0) return;
-        int hw = Math.toIntExact(y.numel() / ((long) n * c));
-        check(Native.biasActivation(p(y), p(bias), n, c, hw, ACT_IDENTITY, 0f, stream), op, y, bias);
-    }
+    @Override public void addBiasInPlace(Tensor y, Tensor bias) { CudaConv.addBiasInPlace(this, y, bias); }
 
-    @Override public Tensor biasGradient(Tensor dy) {
-        String op = "biasGradient";
-        Checks.on(op, device, dy);
-        if (dy.rank() < 2) throw new IllegalArgumentException(op + ": dy " + dy.shape() + " must have rank >= 2 (N, C, ...)");
-        int n = dy.dim(0), c = dy.dim(1);
-        int hw = n * c == 0 ? 0 : Math.toIntExact(dy.numel() / ((long) n * c));
-        var out = alloc(Shape.of(c));
-        if (c == 0) return out;
-        if (dy.numel() == 0) {
-            fill(out, 0f);
-            return out;
-        }
-        check(Native.channelSum(p(dy), p(out), n, c, hw, stream), op, dy);
-        return out;
-    }
+    @Override public Tensor biasGradient(Tensor dy) { return CudaConv.biasGradient(this, dy); }
 
-    // ---- batchnorm ---------------------------------------------------------------------------
-
-    private static int[] bnDims(String op, Tensor x) {
-        if (x.rank() != 2 && x.rank() != 4) throw new IllegalArgumentException(op + ": x " + x.shape() + " must have rank 2 or 4");
-        int n = x.dim(0), c = x.dim(1), hw = x.rank() == 4 ? x.dim(2) * x.dim(3) : 1;
-        return new int[] {n, c, hw};
-    }
-
-    private boolean cudnnBatchNorm(float eps) {
-        return options.batchNorm() == BatchNormImpl.CUDNN && eps >= CudnnOps.minEpsilon();
-    }
+    // ---- batchnorm: CudaBatchNorm (batchnorm.cu or cuDNN) ---------------------------------------
 
     @Override public BatchNormOutput batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                                            Tensor runningVar, float momentum, float eps) {
-        return batchNormTrainForward(x, gamma, beta, runningMean, runningVar, momentum, eps, Activation.IDENTITY);
+        return CudaBatchNorm.trainForward(this, x, gamma, beta, runningMean, runningVar, momentum, eps, Activation.IDENTITY);
     }
 
-    /** The activation fused into our normalize pass; after cuDNN, one in-place pass. */
     @Override public BatchNormOutput batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                                            Tensor runningVar, float momentum, float eps, Activation act) {
-        String op = "batchNormTrainForward";
-        Checks.on(op, device, x, gamma, beta, runningMean, runningVar);
-        int[] d = bnDims(op, x);
-        for (var t : new Tensor[] {gamma, beta, runningMean, runningVar}) Checks.lengths(op, t, d[1]);
-        if ((long) d[0] * d[2] < 2) {
-            throw new IllegalArgumentException(op + ": x " + x.shape() + " has fewer than 2 values per channel; training needs a batch variance");
-        }
-        var y = alloc(x.shape());
-        var saveMean = alloc(Shape.of(d[1]));
-        var saveInvStd = alloc(Shape.of(d[1]));
-        if (d[1] == 0) return new BatchNormOutput(y, saveMean, saveInvStd); // no channels: nothing to compute (the kernels reject C = 0)
-        if (cudnnBatchNorm(eps)) {
-            cudnn.batchNormTrainForward(op, x.shape(), address(x), address(gamma), address(beta), address(y), address(runningMean),
-                    address(runningVar), address(saveMean), address(saveInvStd), momentum, eps);
-            activateInPlace(op, act, y);
-        } else {
-            check(Native.batchnormTrainForward(p(x), p(gamma), p(beta), p(y), p(saveMean), p(saveInvStd), p(runningMean), p(runningVar),
-                    d[0], d[1], d[2], momentum, eps, actCode(act), actAlpha(act), stream), op, x, gamma);
-        }
-        return new BatchNormOutput(y, saveMean, saveInvStd);
+        return CudaBatchNorm.trainForward(this, x, gamma, beta, runningMean, runningVar, momentum, eps, act);
     }
 
     @Override public BatchNormGradients batchNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd) {
-        String op = "batchNormBackward";
-        Checks.on(op, device, dy, x, gamma, saveMean, saveInvStd);
-        Checks.sameShape(op, dy, x);
-        int[] d = bnDims(op, x);
-        for (var t : new Tensor[] {gamma, saveMean, saveInvStd}) Checks.lengths(op, t, d[1]);
-        var dx = alloc(x.shape());
-        var dgamma = alloc(Shape.of(d[1]));
-        var dbeta = alloc(Shape.of(d[1]));
-        if (x.numel() == 0) {
-            // an empty batch (N or H*W = 0): the sums are 0, as on the CPU; the kernels and cuDNN reject it
-            if (d[1] > 0) {
-                fill(dgamma, 0f);
-                fill(dbeta, 0f);
-            }
-            return new BatchNormGradients(dx, dgamma, dbeta);
-        }
-        if (options.batchNorm() == BatchNormImpl.CUDNN) {
-            // eps only validates here: cuDNN uses the saved mean and inverse std of the forward
-            cudnn.batchNormBackward(op, x.shape(), address(x), address(dy), address(dx), address(gamma), address(dgamma), address(dbeta),
-                    address(saveMean), address(saveInvStd), Math.max(CudnnOps.minEpsilon(), 1e-5));
-        } else {
-            check(Native.batchnormBackward(p(dy), p(x), p(gamma), p(saveMean), p(saveInvStd), p(dx), p(dgamma), p(dbeta),
-                    d[0], d[1], d[2], stream), op, dy, x);
-        }
-        return new BatchNormGradients(dx, dgamma, dbeta);
+        return CudaBatchNorm.backward(this, dy, x, gamma, saveMean, saveInvStd);
     }
 
     @Override public Tensor batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float eps) {
-        return batchNormInference(x, gamma, beta, runningMean, runningVar, eps, Activation.IDENTITY);
+        return CudaBatchNorm.inference(this, x, gamma, beta, runningMean, runningVar, eps, Activation.IDENTITY);
     }
 
     @Override public Tensor batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float eps,
                                                Activation act) {
-        String op = "batchNormInference";
-        Checks.on(op, device, x, gamma, beta, runningMean, runningVar);
-        int[] d = bnDims(op, x);
-        for (var t : new Tensor[] {gamma, beta, runningMean, runningVar}) Checks.lengths(op, t, d[1]);
-        var y = alloc(x.shape());
-        if (y.numel() == 0) return y;
-        if (cudnnBatchNorm(eps)) {
-            cudnn.batchNormInference(op, x.shape(), address(x), address(gamma), address(beta), address(runningMean), address(runningVar),
-                    address(y), eps);
-            activateInPlace(op, act, y);
-        } else {
-            check(Native.batchnormInference(p(x), p(gamma), p(beta), p(runningMean), p(runningVar), p(y), d[0], d[1], d[2], eps,
-                    actCode(act), actAlpha(act), stream), op, x, gamma);
-        }
-        return y;
-    }
-
-    /** y = act(y) in place (the elementwise kernel reads and writes each element once). */
-    private void activateInPlace(String op, Activation act, Tensor y) {
-        if (!(act instanceof Activation.Identity) && y.numel() > 0) {
-            check(Native.activationForward(actCode(act), actAlpha(act), p(y), p(y), y.numel(), stream), op + " " + act, y);
-        }
+        return CudaBatchNorm.inference(this, x, gamma, beta, runningMean, runningVar, eps, act);
     }
 
     // ---- linear: CudaLinear (gemm.cu or cuBLAS) ---------------------------------------------
@@ -530,227 +391,69 @@ public final class CudaBackend implements Backend {
 
     @Override public Tensor linearBackwardWeight(Tensor dy, Tensor x) { return linear.backwardWeight(dy, x); }
 
-    // ---- pointwise -------------------------------------------------------------------------
+    // ---- pointwise and reductions: CudaPointwise (elementwise.cu) -------------------------------
 
-    private static int actCode(Activation act) {
-        return switch (act) {
-            case Activation.Identity i -> ACT_IDENTITY;
-            case Activation.Relu r -> ACT_RELU;
-            case Activation.LeakyRelu l -> ACT_LEAKY_RELU;
-            case Activation.Tanh t -> ACT_TANH;
-            case Activation.Sigmoid s -> ACT_SIGMOID;
-        };
-    }
-
-    private static float actAlpha(Activation act) {
-        return act instanceof Activation.LeakyRelu l ? l.alpha() : 0f;
-    }
-
-    @Override public Tensor activationForward(Activation act, Tensor x) {
-        String op = "activationForward";
-        Checks.on(op, device, x);
-        var y = alloc(x.shape());
-        if (y.numel() > 0) check(Native.activationForward(actCode(act), actAlpha(act), p(x), p(y), x.numel(), stream), op + " " + act, x);
-        return y;
-    }
+    @Override public Tensor activationForward(Activation act, Tensor x) { return CudaPointwise.activationForward(this, act, x); }
 
     @Override public Tensor activationBackward(Activation act, Tensor x, Tensor y, Tensor dy) {
-        String op = "activationBackward";
-        Checks.on(op, device, x, y, dy);
-        Checks.sameShape(op, x, y);
-        Checks.sameShape(op, x, dy);
-        var dx = alloc(x.shape());
-        if (dx.numel() > 0) {
-            check(Native.activationBackward(actCode(act), actAlpha(act), p(x), p(y), p(dy), p(dx), x.numel(), stream), op + " " + act, x);
-        }
-        return dx;
+        return CudaPointwise.activationBackward(this, act, x, y, dy);
     }
 
-    private Tensor dropout(String op, Tensor x, float p, long seed, long offset) {
-        Checks.on(op, device, x);
-        if (!(p >= 0f && p < 1f)) throw new IllegalArgumentException(op + ": p = " + p + " must be in [0, 1), tensor " + x.shape());
-        var y = alloc(x.shape());
-        if (y.numel() > 0) check(Native.dropout(p(x), p(y), x.numel(), p, seed, offset, counter(), stream), op, x);
-        return y;
+    @Override public Tensor dropoutForward(Tensor x, float p, long seed, long offset) {
+        return CudaPointwise.dropout(this, "dropoutForward", x, p, seed, offset);
     }
 
-    @Override public Tensor dropoutForward(Tensor x, float p, long seed, long offset) { return dropout("dropoutForward", x, p, seed, offset); }
-
-    @Override public Tensor dropoutBackward(Tensor dy, float p, long seed, long offset) { return dropout("dropoutBackward", dy, p, seed, offset); }
-
-    @Override public Tensor add(Tensor a, Tensor b) {
-        Checks.on("add", device, a, b);
-        Checks.sameShape("add", a, b);
-        var out = alloc(a.shape());
-        if (out.numel() > 0) check(Native.add(p(a), p(b), p(out), a.numel(), stream), "add", a, b);
-        return out;
+    @Override public Tensor dropoutBackward(Tensor dy, float p, long seed, long offset) {
+        return CudaPointwise.dropout(this, "dropoutBackward", dy, p, seed, offset);
     }
 
-    @Override public void addInPlace(Tensor acc, Tensor x) {
-        Checks.on("addInPlace", device, acc, x);
-        Checks.sameShape("addInPlace", acc, x);
-        if (acc.numel() > 0) check(Native.axpy(p(acc), p(x), 1f, acc.numel(), stream), "addInPlace", acc, x);
+    @Override public Tensor add(Tensor a, Tensor b) { return CudaPointwise.add(this, a, b); }
+
+    @Override public void addInPlace(Tensor acc, Tensor x) { CudaPointwise.addInPlace(this, acc, x); }
+
+    @Override public Tensor scale(Tensor a, float s) { return CudaPointwise.scale(this, a, s); }
+
+    @Override public Tensor sum(Tensor t) { return CudaPointwise.reduce(this, "sum", t, 1f, 0f); }
+
+    @Override public Tensor mean(Tensor t) {
+        return CudaPointwise.reduce(this, "mean", t, t.numel() == 0 ? 1f : (float) (1.0 / t.numel()), Float.NaN);
     }
 
-    @Override public Tensor scale(Tensor a, float s) {
-        Checks.on("scale", device, a);
-        var out = alloc(a.shape());
-        if (out.numel() > 0) check(Native.scale(p(a), p(out), s, a.numel(), stream), "scale", a);
-        return out;
-    }
-
-    // ---- reductions ------------------------------------------------------------------------
-
-    private Tensor reduce(String op, Tensor t, float scale, float ifEmpty) {
-        Checks.on(op, device, t);
-        var out = alloc(Shape.scalar());
-        if (t.numel() == 0) fill(out, ifEmpty);
-        else check(Native.sum(p(t), p(out), t.numel(), scale, stream), op, t);
-        return out;
-    }
-
-    @Override public Tensor sum(Tensor t) { return reduce("sum", t, 1f, 0f); }
-
-    @Override public Tensor mean(Tensor t) { return reduce("mean", t, t.numel() == 0 ? 1f : (float) (1.0 / t.numel()), Float.NaN); }
-
-    // ---- VAE ---------------------------------------------------------------------------------
+    // ---- VAE: CudaReparam (reparam.cu) -----------------------------------------------------------
 
     @Override public ReparamOutput reparamForward(Tensor mu, Tensor logvar, long seed, long offset) {
-        String op = "reparamForward";
-        Checks.on(op, device, mu, logvar);
-        Checks.sameShape(op, mu, logvar);
-        var z = alloc(mu.shape());
-        var eps = alloc(mu.shape());
-        if (z.numel() > 0) {
-            check(Native.reparamForward(p(mu), p(logvar), p(z), p(eps), MemorySegment.NULL, mu.numel(), seed, offset, counter(), stream),
-                    op, mu, logvar);
-        }
-        return new ReparamOutput(z, eps);
+        return CudaReparam.forward(this, mu, logvar, seed, offset);
     }
 
-    @Override public Tensor reparamForward(Tensor mu, Tensor logvar, Tensor eps) {
-        String op = "reparamForward";
-        Checks.on(op, device, mu, logvar, eps);
-        Checks.sameShape(op, mu, logvar);
-        Checks.sameShape(op, mu, eps);
-        var z = alloc(mu.shape());
-        if (z.numel() > 0) check(Native.reparamForwardEps(p(mu), p(logvar), p(eps), p(z), mu.numel(), stream), op, mu, logvar, eps);
-        return z;
-    }
+    @Override public Tensor reparamForward(Tensor mu, Tensor logvar, Tensor eps) { return CudaReparam.forward(this, mu, logvar, eps); }
 
     @Override public GaussianGradients reparamBackward(Tensor dz, Tensor mu, Tensor logvar, Tensor eps, float klScale) {
-        String op = "reparamBackward";
-        Checks.on(op, device, dz, mu, logvar, eps);
-        for (var t : new Tensor[] {dz, logvar, eps}) Checks.sameShape(op, mu, t);
-        var dmu = alloc(mu.shape());
-        var dlogvar = alloc(mu.shape());
-        if (dmu.numel() > 0) {
-            check(Native.reparamBackward(p(dz), p(mu), p(logvar), p(eps), p(dmu), p(dlogvar), mu.numel(), klScale, stream),
-                    op, dz, mu, logvar, eps);
-        }
-        return new GaussianGradients(dmu, dlogvar);
+        return CudaReparam.backward(this, dz, mu, logvar, eps, klScale);
     }
 
-    @Override public Tensor klDivergence(Tensor mu, Tensor logvar) {
-        String op = "klDivergence";
-        Checks.on(op, device, mu, logvar);
-        Checks.sameShape(op, mu, logvar);
-        var out = alloc(Shape.scalar());
-        if (mu.numel() == 0) fill(out, 0f);
-        else check(Native.klDivergence(p(mu), p(logvar), p(out), mu.numel(), stream), op, mu, logvar);
-        return out;
-    }
+    @Override public Tensor klDivergence(Tensor mu, Tensor logvar) { return CudaReparam.klDivergence(this, mu, logvar); }
 
-    /** The KL part of the fused reparameterization backward, with dz = 0 (so eps does not matter: zeros). */
-    @Override public GaussianGradients klBackward(Tensor mu, Tensor logvar, float scale) {
-        String op = "klBackward";
-        Checks.on(op, device, mu, logvar);
-        Checks.sameShape(op, mu, logvar);
-        var dmu = alloc(mu.shape());
-        var dlogvar = alloc(mu.shape());
-        if (dmu.numel() == 0) return new GaussianGradients(dmu, dlogvar);
-        try (var zeros = zeros(mu.shape())) {
-            check(Native.reparamBackward(p(zeros), p(mu), p(logvar), p(zeros), p(dmu), p(dlogvar), mu.numel(), scale, stream),
-                    op, mu, logvar);
-        }
-        return new GaussianGradients(dmu, dlogvar);
-    }
+    @Override public GaussianGradients klBackward(Tensor mu, Tensor logvar, float scale) { return CudaReparam.klBackward(this, mu, logvar, scale); }
 
-    // ---- losses ------------------------------------------------------------------------------
-
-    private static float reductionScale(Reduction r, long n) {
-        return r == Reduction.MEAN ? (float) (1.0 / Math.max(1, n)) : 1f;
-    }
-
-    /** scale / n for MEAN rounded once from double, the CPU backend's gradient factor (not a product of two floats). */
-    private static float gradientScale(float scale, Reduction r, long n) {
-        return r == Reduction.MEAN ? (float) ((double) scale / Math.max(1, n)) : scale;
-    }
+    // ---- losses: CudaLosses (loss.cu) ------------------------------------------------------------
 
     @Override public Tensor bceWithLogits(Tensor logits, Tensor targets, Reduction reduction) {
-        String op = "bceWithLogits";
-        Checks.on(op, device, logits, targets);
-        Checks.sameShape(op, logits, targets);
-        var out = alloc(Shape.scalar());
-        long n = logits.numel();
-        if (n == 0) fill(out, reduction == Reduction.MEAN ? Float.NaN : 0f);
-        else check(Native.bceWithLogits(p(logits), p(targets), p(out), n, reductionScale(reduction, n), stream), op, logits, targets);
-        return out;
+        return CudaLosses.bceWithLogits(this, logits, targets, reduction);
     }
 
     @Override public Tensor bceWithLogitsBackward(Tensor logits, Tensor targets, Reduction reduction, float scale) {
-        String op = "bceWithLogitsBackward";
-        Checks.on(op, device, logits, targets);
-        Checks.sameShape(op, logits, targets);
-        var dx = alloc(logits.shape());
-        long n = logits.numel();
-        if (n > 0) {
-            check(Native.bceWithLogitsBackward(p(logits), p(targets), p(dx), n, gradientScale(scale, reduction, n), stream),
-                    op, logits, targets);
-        }
-        return dx;
+        return CudaLosses.bceWithLogitsBackward(this, logits, targets, reduction, scale);
     }
 
-    @Override public Tensor mse(Tensor prediction, Tensor target, Reduction reduction) {
-        String op = "mse";
-        Checks.on(op, device, prediction, target);
-        Checks.sameShape(op, prediction, target);
-        var out = alloc(Shape.scalar());
-        long n = prediction.numel();
-        if (n == 0) fill(out, reduction == Reduction.MEAN ? Float.NaN : 0f);
-        else check(Native.mse(p(prediction), p(target), p(out), n, reductionScale(reduction, n), stream), op, prediction, target);
-        return out;
-    }
+    @Override public Tensor mse(Tensor prediction, Tensor target, Reduction reduction) { return CudaLosses.mse(this, prediction, target, reduction); }
 
     @Override public Tensor mseBackward(Tensor prediction, Tensor target, Reduction reduction, float scale) {
-        String op = "mseBackward";
-        Checks.on(op, device, prediction, target);
-        Checks.sameShape(op, prediction, target);
-        var dx = alloc(prediction.shape());
-        long n = prediction.numel();
-        if (n > 0) {
-            check(Native.mseBackward(p(prediction), p(target), p(dx), n, gradientScale(scale, reduction, n), stream),
-                    op, prediction, target);
-        }
-        return dx;
+        return CudaLosses.mseBackward(this, prediction, target, reduction, scale);
     }
 
-    // ---- optimizer -------------------------------------------------------------------------------
+    // ---- optimizer: CudaAdam (adam.cu) -----------------------------------------------------------
 
     @Override public void adamStep(List<Tensor> params, List<Tensor> grads, List<Tensor> m, List<Tensor> v, AdamConfig config, long step) {
-        String op = "adamStep";
-        if (grads.size() != params.size() || m.size() != params.size() || v.size() != params.size()) {
-            throw new IllegalArgumentException(op + ": " + params.size() + " params but " + grads.size() + " grads, " + m.size()
-                    + " first and " + v.size() + " second moments");
-        }
-        if (step < 1) throw new IllegalArgumentException(op + ": step " + step + " must count from 1");
-        for (var list : List.of(params, grads, m, v)) Checks.on(op, device, list.toArray(Tensor[]::new));
-        for (int i = 0; i < params.size(); i++) {
-            Checks.sameShape(op, params.get(i), grads.get(i));
-            Checks.sameShape(op, params.get(i), m.get(i));
-            Checks.sameShape(op, params.get(i), v.get(i));
-        }
-        if (params.isEmpty()) return;
         adam.step(params, grads, m, v, config, step);
     }
 
