@@ -240,4 +240,27 @@ int genten_emulator_configure(int schedule, uint64_t seed) {
 #endif
 }
 
+int genten_emulator_set_memory_limit(uint64_t bytes) {
+#ifdef GENTEN_EMU
+    simt::set_memory_limit((size_t)bytes);
+    return 0;
+#else
+    (void)bytes;
+    return GENTEN_ERR_UNSUPPORTED;
+#endif
+}
+
+int genten_trim_scratch(void) {
+#ifdef GENTEN_EMU
+    return 0;  // the emulator's cudaMallocAsync frees at once: nothing is cached
+#else
+    int device = 0;
+    cudaMemPool_t pool = nullptr;
+    GT_CHECK(cudaGetDevice(&device));
+    GT_CHECK(cudaDeviceGetDefaultMemPool(&pool, device));
+    GT_CHECK(cudaMemPoolTrimTo(pool, 0));
+    return 0;
+#endif
+}
+
 }  // extern "C"

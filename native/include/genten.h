@@ -80,6 +80,14 @@ GENTEN_API int genten_emulated(int* emulated);
 #define GENTEN_SCHEDULE_REVERSE  1
 #define GENTEN_SCHEDULE_SHUFFLED 2
 GENTEN_API int genten_emulator_configure(int schedule, uint64_t seed);
+/* emulator only (GENTEN_ERR_UNSUPPORTED on a GPU): the emulated device's memory in bytes, for tests
+   that provoke an out-of-memory in a kernel's allocation path; 0 restores the default
+   (GENTEN_SIMT_MEMORY_MB, else half the host's RAM). A limit below what is in use fails every
+   allocation until enough is freed. */
+GENTEN_API int genten_emulator_set_memory_limit(uint64_t bytes);
+/* returns the kernels' cached scratch (the device's default pool behind cudaMallocAsync) to the
+   device, e.g. after an out-of-memory; memory still in use stays (no-op on the emulator) */
+GENTEN_API int genten_trim_scratch(void);
 
 /* ---- elementwise.cu -------------------------------------------------------------------- */
 GENTEN_API int genten_fill(float* x, int64_t n, float value, void* stream);

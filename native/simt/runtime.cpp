@@ -59,15 +59,14 @@ struct Memory {
     size_t used = 0;
     size_t limit = 0;
 
-    Memory() {
+    Memory() { limit = default_limit(); }
+
+    static size_t default_limit() {
         const char* e = getenv("GENTEN_SIMT_MEMORY_MB");
         long mb = e ? atol(e) : 0;
-        if (mb > 0) {
-            limit = (size_t)mb << 20;
-        } else {
-            const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-            limit = pages > 0 && page > 0 ? (size_t)pages * (size_t)page / 2 : (size_t)8 << 30;
-        }
+        if (mb > 0) return (size_t)mb << 20;
+        const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        return pages > 0 && page > 0 ? (size_t)pages * (size_t)page / 2 : (size_t)8 << 30;
     }
 
     cudaError_t allocate(void** out, size_t bytes) {
@@ -76,7 +75,7 @@ struct Memory {
         if (bytes == 0) return cudaSuccess;
         {
             std::lock_guard<std::mutex> lock(m);
-            if (bytes > limit - used) return cudaErrorMemoryAllocation;
+            if (used > limit || bytes > limit - used) return cudaErrorMemoryAllocation;  // the limit may drop below use
             used += bytes;
         }
         void* p = nullptr;
@@ -121,6 +120,12 @@ Memory& memory() {
 }
 
 }  // namespace
+
+void simt::set_memory_limit(size_t bytes) {
+    Memory& m = memory();
+    std::lock_guard<std::mutex> lock(m.m);
+    m.limit = bytes > 0 ? bytes : Memory::default_limit();
+}
 
 // ---- streams, events, graphs ---------------------------------------------------------------------
 
@@ -397,7 +402,7 @@ cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
     Memory& m = memory();
     std::lock_guard<std::mutex> lock(m.m);
     *total_bytes = m.limit;
-    *free_bytes = m.limit - m.used;
+    *free_bytes = m.used < m.limit ? m.limit - m.used : 0;
     return cudaSuccess;
 }
 

@@ -159,10 +159,25 @@ void finish_thread(Block* b, unsigned t) {
     }
 }
 
+// GENTEN_SIMT_FAULT=<part of a kernel name>: thread (0,0,0) of block (0,0,0) of every launch of a
+// kernel whose name contains it executes __trap() before the kernel's first statement. A planted
+// fault for tests of the fault path (an emulated fault is sticky, as on a GPU: one per process).
+const std::string& planted_fault() {
+    static const std::string* k = [] {
+        const char* e = getenv("GENTEN_SIMT_FAULT");
+        return new std::string(e ? e : "");
+    }();
+    return *k;
+}
+
 void fiber_main(void* arg) {
     Block* b = static_cast<Block*>(arg);
     const unsigned t = b->running;
     fiber_started(b->last_from);
+    if (t == 0 && !planted_fault().empty() && strstr(b->task->name, planted_fault().c_str()) != nullptr) {
+        const uint3 bi = b->threads[t].block_idx;
+        if (bi.x == 0 && bi.y == 0 && bi.z == 0) trap("__trap() (planted by GENTEN_SIMT_FAULT)");
+    }
     b->task->run_thread();
     finish_thread(b, t);
     leave(b);

@@ -73,6 +73,9 @@ unsigned active_mask();
 void* dynamic_shared_memory();
 // Emulator controls behind genten_emulator_configure (schedule: 0 forward, 1 reverse, 2 shuffled by seed).
 int configure(int schedule, uint64_t seed);
+// The emulated device's memory size behind genten_emulator_set_memory_limit (0: the default,
+// GENTEN_SIMT_MEMORY_MB or half the host's RAM).
+void set_memory_limit(size_t bytes);
 unsigned host_threads();
 
 inline unsigned lane_id() { return current()->linear & 31u; }

@@ -30,6 +30,8 @@ final class Failures {
         return switch (t) {
             case OutOfMemoryError e -> "out of memory (" + e.getMessage() + ", Java heap limit " + (Runtime.getRuntime().maxMemory() >> 20)
                     + " MiB): try a smaller --batch N, or a larger heap with GENTEN_JAVA_OPTS=-Xmx8g";
+            case io.genten.backend.cuda.CudaOutOfMemoryException e when !e.getMessage().contains("--batch") ->
+                    e.getMessage() + "; try a smaller --batch N";
             case StackOverflowError e -> "stack overflow (input nested too deeply?) in " + top(e);
             case NoSuchFileException e -> path(e) + ": no such file or directory" + extra(e);
             case AccessDeniedException e -> path(e) + ": permission denied" + extra(e);

@@ -199,6 +199,10 @@ final class TrainCommand implements Callable<Integer> {
                             float[] losses;
                             try (var scope = TensorScope.open(); var b = it.next()) {
                                 losses = run.step(b.images(), b.labels());
+                            } catch (io.genten.backend.cuda.CudaOutOfMemoryException e) {
+                                throw DeviceFaults.outOfMemory(e, batch, step + 1, state, checkpoint);
+                            } catch (io.genten.backend.cuda.CudaKernelFaultException e) {
+                                throw DeviceFaults.kernelFault(e, step + 1, state, checkpoint);
                             } catch (DivergedException e) {
                                 throw new DivergedException(e.step(), e.getMessage().substring(e.getMessage().indexOf(": ") + 2) + "; stopped, "
                                         + (Files.exists(state) ? "the last good training state " + state + " and checkpoint " + checkpoint + " are kept"

@@ -26,4 +26,12 @@ class FailuresTest {
         assertEquals(1, Failures.exitCode(new IOException("x")));
         assertEquals(1, Failures.exitCode(new OutOfMemoryError()));
     }
+
+    @Test void deviceOutOfMemoryOutsideAStepSuggestsASmallerBatchOnce() {
+        var plain = new io.genten.backend.cuda.CudaOutOfMemoryException("linearForward: out of device memory for a result of shape [64, 784]", 2, 200704);
+        assertEquals("linearForward: out of device memory for a result of shape [64, 784]; try a smaller --batch N", Failures.describe(plain));
+        var named = new io.genten.backend.cuda.CudaOutOfMemoryException("out of device memory at step 5 with --batch 1024; rerun with --batch 512", 2, 1);
+        assertEquals(named.getMessage(), Failures.describe(named), "a message that already names the batch is kept");
+        assertEquals(1, Failures.exitCode(plain));
+    }
 }

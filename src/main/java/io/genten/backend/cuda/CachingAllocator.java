@@ -52,13 +52,16 @@ public final class CachingAllocator implements AutoCloseable {
      * @param freeCalls          device frees made
      * @param cacheHits          requests served from the cache
      * @param oomRetries         allocations retried after emptying the cache
+     * @param allocations        blocks handed out in all (from the cache or the device)
+     * @param blocksInUse        blocks handed out and not yet released
      */
     public record Stats(long allocatedBytes, long cachedBytes, long reservedBytes, long peakAllocatedBytes,
-                        long mallocCalls, long freeCalls, long cacheHits, long oomRetries) {
+                        long mallocCalls, long freeCalls, long cacheHits, long oomRetries, long allocations, long blocksInUse)
+            implements java.io.Serializable {
         @Override public String toString() {
-            return "allocated " + mib(allocatedBytes) + ", cached " + mib(cachedBytes) + ", reserved " + mib(reservedBytes)
-                    + ", peak " + mib(peakAllocatedBytes) + ", " + mallocCalls + " mallocs, " + freeCalls + " frees, "
-                    + cacheHits + " cache hits, " + oomRetries + " OOM retries";
+            return "allocated " + mib(allocatedBytes) + " in " + blocksInUse + " blocks, cached " + mib(cachedBytes) + ", reserved "
+                    + mib(reservedBytes) + ", peak " + mib(peakAllocatedBytes) + ", " + allocations + " allocations, " + mallocCalls
+                    + " mallocs, " + freeCalls + " frees, " + cacheHits + " cache hits, " + oomRetries + " OOM retries";
         }
 
         private static String mib(long b) { return String.format("%.1f MiB", b / 1048576.0); }
@@ -79,7 +82,7 @@ public final class CachingAllocator implements AutoCloseable {
     /** Released blocks that a live graph still references: back to the cache when the last such graph closes. */
     private final Map<Long, Block> parked = new HashMap<>();
     private GraphPool capturing;
-    private long allocated, cached, reserved, peak, mallocs, frees, hits, oomRetries;
+    private long allocated, cached, reserved, peak, mallocs, frees, hits, oomRetries, requests, live;
     private boolean closed;
 
     /**
@@ -128,6 +131,8 @@ public final class CachingAllocator implements AutoCloseable {
             reserved += size;
         }
         allocated += size;
+        requests++;
+        live++;
         peak = Math.max(peak, allocated);
         if (capturing != null) capturing.touched.put(b.address(), b);
         return b;
@@ -149,6 +154,8 @@ public final class CachingAllocator implements AutoCloseable {
         var b = new Block(mallocWithRetry(size, bytes), size);
         reserved += size;
         allocated += size;
+        requests++;
+        live++;
         peak = Math.max(peak, allocated);
         return b;
     }
@@ -171,7 +178,7 @@ public final class CachingAllocator implements AutoCloseable {
             } catch (CudaOutOfMemoryException second) {
                 throw new CudaOutOfMemoryException("CUDA out of memory allocating " + requested + " bytes (class " + size
                         + ") after emptying the cache; allocator: " + stats() + "; cause: " + second.getMessage(),
-                        second.status(), requested);
+                        second.status(), requested, stats());
             }
         }
     }
@@ -183,6 +190,7 @@ public final class CachingAllocator implements AutoCloseable {
      */
     public synchronized void release(Block b) {
         allocated -= b.size();
+        live--;
         if (closed) {
             reserved -= b.size();
             frees++;
@@ -217,7 +225,7 @@ public final class CachingAllocator implements AutoCloseable {
      * @return a snapshot
      */
     public synchronized Stats stats() {
-        return new Stats(allocated, cached, reserved, peak, mallocs, frees, hits, oomRetries);
+        return new Stats(allocated, cached, reserved, peak, mallocs, frees, hits, oomRetries, requests, live);
     }
 
     /**

@@ -59,6 +59,12 @@ public final class CudaBackend implements Backend {
     private CudnnOps cudnn;
     private CudaAdam adam;
     private CachingAllocator.Block randomOffset;
+    /**
+     * The names of the last ops queued, a ring (no allocation per op): a GPU reports a kernel fault at
+     * a later launch or synchronization, so a fault's message lists the ops that may have caused it.
+     */
+    private final String[] recentOps = new String[8];
+    private int recentOpsAt;
     /** Open graphs: destroyed by {@link #close} before the memory and the stream they reference. */
     private final List<CudaGraph> graphs = new ArrayList<>();
     private boolean closed;
@@ -129,14 +135,55 @@ public final class CudaBackend implements Backend {
     public CudaAvailability availability() { return availability; }
 
     /**
-     * Allocator statistics, for tests and {@code genten info}.
+     * The caching allocator's statistics: bytes in use ({@code allocatedBytes}, in
+     * {@code blocksInUse} blocks), their peak, bytes cached on the free lists, bytes held from the
+     * device, allocations served ({@code allocations}) and device allocations made
+     * ({@code mallocCalls}). In a steady training loop, bytes in use and device allocations stay
+     * flat after the first steps. The kernels' own scratch (split-K and reduction workspaces,
+     * stream-ordered from the device's pool) is not counted here.
      *
      * @return a snapshot
      */
     public CachingAllocator.Stats memoryStats() { return allocator.stats(); }
 
-    /** Frees the allocator's cached blocks (e.g. after catching a {@link CudaOutOfMemoryException}). */
-    public void emptyCache() { allocator.emptyCache(); }
+    /**
+     * Returns the allocator's cached blocks and the kernels' cached scratch to the device. The
+     * backend does this itself before it throws a {@link CudaOutOfMemoryException}.
+     */
+    public void emptyCache() {
+        requireOpen();
+        allocator.emptyCache();
+        CudaStatus.check(Native.trimScratch(), "emptyCache", "(kernel scratch pool)");
+    }
+
+    /**
+     * Sets the size of the CPU emulator's device memory (tests provoke out-of-memory with it; the
+     * emulated device is one per process, shared by every backend in it).
+     *
+     * @param bytes the new size; 0 restores the default ({@code GENTEN_SIMT_MEMORY_MB} megabytes, else half the host's memory)
+     * @throws UnsupportedOperationException on a real GPU
+     */
+    public void setEmulatedMemoryLimit(long bytes) {
+        requireOpen();
+        if (bytes < 0) throw new IllegalArgumentException("setEmulatedMemoryLimit: " + bytes + " bytes");
+        if (!availability.emulated()) throw new UnsupportedOperationException("setEmulatedMemoryLimit: " + device + " is a real GPU, not the emulator");
+        CudaStatus.check(Native.emulatorSetMemoryLimit(bytes), "setEmulatedMemoryLimit", bytes + " bytes");
+    }
+
+    /**
+     * The device's free and total memory as the driver (or the emulator) reports them.
+     *
+     * @return {free, total} in bytes
+     */
+    public long[] deviceMemoryInfo() {
+        requireOpen();
+        try (var arena = Arena.ofConfined()) {
+            var free = arena.allocate(JAVA_LONG);
+            var total = arena.allocate(JAVA_LONG);
+            CudaStatus.check(Native.memInfo(free, total), "deviceMemoryInfo");
+            return new long[] {free.get(JAVA_LONG, 0), total.get(JAVA_LONG, 0)};
+        }
+    }
 
     /** Makes this backend's device current in the calling thread. */
     public void makeCurrent() { CudaStatus.check(Native.setDevice(options.device()), "cuda", "(set device " + options.device() + ")"); }
@@ -180,13 +227,75 @@ public final class CudaBackend implements Backend {
 
     void afterCapture() { adam.forgetSteps(); }
 
+    /** Checks the status of a native op (and with syncEachOp, of its kernels): a failure names the op and {@code detail}. */
     void check(int status, String op, String detail) {
-        CudaStatus.check(status, op, detail);
-        if (syncEachOp && !allocator.isCapturing()) CudaStatus.check(Native.streamSynchronize(stream), op, detail + " (kernel)");
+        recentOps[recentOpsAt++ & 7] = op;
+        verify(status, op, detail);
     }
 
+    /** Checks the status of a native op on these tensors: a failure names the op and their shapes. */
     void check(int status, String op, Tensor... tensors) {
-        if (status != 0 || syncEachOp) check(status, op, shapes(tensors));
+        recentOps[recentOpsAt++ & 7] = op;
+        if (status != 0 || syncEachOp) verify(status, op, shapes(tensors));
+    }
+
+    private void verify(int status, String op, String detail) {
+        if (status != 0) throw failure(status, op, detail);
+        if (syncEachOp && !allocator.isCapturing()) {
+            int s = Native.streamSynchronize(stream);
+            if (s != 0) throw failure(s, op, detail + " (kernel)");
+        }
+    }
+
+    /**
+     * The exception for a failed status: out of memory (a kernel's workspace) empties the caches
+     * first, so the caller can go on; a kernel fault says that the context is lost.
+     */
+    RuntimeException failure(int status, String op, String detail) {
+        String where = op + (detail.isEmpty() ? "" : " " + detail);
+        if (status == CudaStatus.OUT_OF_MEMORY) {
+            var held = allocator.stats();
+            String emptied = emptyCacheAfterFailure();
+            return new CudaOutOfMemoryException(where + ": out of device memory for a kernel's workspace (" + CudaStatus.errorString(status)
+                    + "); allocator held: " + held + "; " + deviceMemory() + "; " + emptied, status, -1, held);
+        }
+        if (CudaStatus.isKernelFault(status)) {
+            return new CudaKernelFaultException(where + ": a kernel faulted: " + CudaStatus.errorString(status) + " (status " + status + ")"
+                    + queuedBefore(op) + "; the CUDA context is lost for the rest of this process (a sticky error)", status, op);
+        }
+        return new CudaException(where + ": " + CudaStatus.errorString(status) + " (status " + status + ")", status);
+    }
+
+    /** On a GPU without syncEachOp, the fault may be an earlier queued op's: name the candidates. */
+    private String queuedBefore(String op) {
+        if (syncEachOp || availability.emulated()) return ""; // the emulator reports a fault at its own launch
+        var ops = new ArrayList<String>();
+        for (int i = 0; i < recentOps.length; i++) {
+            String o = recentOps[(recentOpsAt + i) & 7];
+            if (o != null) ops.add(o);
+        }
+        return "; a GPU reports a fault at the launch or synchronization after it, so it may come from one of the ops queued before "
+                + op + " (most recent last: " + String.join(", ", ops) + "); -Dgenten.cuda.syncEachOp=true pins it to its op";
+    }
+
+    private String emptyCacheAfterFailure() {
+        try {
+            allocator.emptyCache();
+            int s = Native.trimScratch();
+            return s == 0 ? "the caches were emptied, the backend goes on" : "the allocator's cache was emptied (scratch trim: " + CudaStatus.errorString(s) + ")";
+        } catch (RuntimeException e) {
+            return "emptying the caches failed too: " + e.getMessage();
+        }
+    }
+
+    /** "device: X MiB free of Y MiB", or why not known: for out-of-memory messages. */
+    private String deviceMemory() {
+        try {
+            long[] m = deviceMemoryInfo();
+            return String.format("device: %.1f MiB free of %.1f MiB", m[0] / 1048576.0, m[1] / 1048576.0);
+        } catch (RuntimeException e) {
+            return "device memory unknown (" + e.getMessage() + ")";
+        }
     }
 
     static String shapes(Tensor... tensors) {
@@ -240,7 +349,22 @@ public final class CudaBackend implements Backend {
 
     // ---- memory --------------------------------------------------------------------------
 
-    Tensor alloc(Shape shape) {
+    /**
+     * A new tensor for {@code op}'s result. Out of memory (after the allocator emptied its cache and
+     * retried) also trims the kernels' scratch pool and names the op and the shape.
+     */
+    Tensor alloc(String op, Shape shape) {
+        try {
+            return alloc(shape);
+        } catch (CudaOutOfMemoryException e) {
+            if (e.allocatorStats() == null) throw e; // not the allocator's (a poisoning fill's): already named
+            String emptied = emptyCacheAfterFailure();
+            throw new CudaOutOfMemoryException(op + ": out of device memory for a result of shape " + shape + " (" + 4 * shape.numel()
+                    + " bytes): " + e.getMessage() + "; " + deviceMemory() + "; " + emptied, e.status(), e.requestedBytes(), e.allocatorStats());
+        }
+    }
+
+    private Tensor alloc(Shape shape) {
         requireOpen();
         long n = shape.numel();
         var block = allocator.allocate(Math.max(4, 4 * n));
@@ -249,19 +373,19 @@ public final class CudaBackend implements Backend {
         return t;
     }
 
-    @Override public Tensor empty(Shape shape) { return alloc(shape); }
+    @Override public Tensor empty(Shape shape) { return alloc("empty", shape); }
 
     @Override public Tensor zeros(Shape shape) { return full(shape, 0f); }
 
     @Override public Tensor full(Shape shape, float value) {
-        var t = alloc(shape);
+        var t = alloc("full", shape);
         if (t.numel() > 0) check(Native.fill(p(t), t.numel(), value, stream), "full", t);
         return t;
     }
 
     @Override public Tensor copyOf(Tensor t) {
         t.checkOpen();
-        var out = alloc(t.shape());
+        var out = alloc("copyOf", t.shape());
         if (t.numel() == 0) return out;
         if (t.device().equals(device) && t.storage() instanceof CudaStorage) {
             check(Native.memcpyD2d(p(out), p(t), 4 * t.numel(), stream), "copyOf", t);
@@ -284,13 +408,13 @@ public final class CudaBackend implements Backend {
     }
 
     @Override public Tensor randn(Shape shape, long seed, long offset) {
-        var t = alloc(shape);
+        var t = alloc("randn", shape);
         if (t.numel() > 0) check(Native.philoxNormal(p(t), t.numel(), seed, offset, counter(), stream), "randn", t);
         return t;
     }
 
     @Override public Tensor rand(Shape shape, long seed, long offset) {
-        var t = alloc(shape);
+        var t = alloc("rand", shape);
         if (t.numel() > 0) check(Native.philoxUniform(p(t), t.numel(), seed, offset, counter(), stream), "rand", t);
         return t;
     }
@@ -333,7 +457,8 @@ public final class CudaBackend implements Backend {
     @Override public void synchronize() {
         requireOpen();
         requireNotCapturing("synchronize");
-        CudaStatus.check(Native.streamSynchronize(stream), "synchronize");
+        int status = Native.streamSynchronize(stream);
+        if (status != 0) throw failure(status, "synchronize", "");
     }
 
     // ---- convolution and bias: CudaConv (conv.cu or cuDNN; elementwise.cu) --------------------

@@ -41,9 +41,9 @@ final class CudaBatchNorm {
         if ((long) d[0] * d[2] < 2) {
             throw new IllegalArgumentException(op + ": x " + x.shape() + " has fewer than 2 values per channel; training needs a batch variance");
         }
-        var y = b.alloc(x.shape());
-        var saveMean = b.alloc(Shape.of(d[1]));
-        var saveInvStd = b.alloc(Shape.of(d[1]));
+        var y = b.alloc(op, x.shape());
+        var saveMean = b.alloc(op, Shape.of(d[1]));
+        var saveInvStd = b.alloc(op, Shape.of(d[1]));
         if (d[1] == 0) return new BatchNormOutput(y, saveMean, saveInvStd); // no channels: nothing to compute (the kernels reject C = 0)
         if (useCudnn(b, eps)) {
             b.cudnn().batchNormTrainForward(op, x.shape(), address(x), address(gamma), address(beta), address(y), address(runningMean),
@@ -62,9 +62,9 @@ final class CudaBatchNorm {
         Checks.sameShape(op, dy, x);
         int[] d = dims(op, x);
         for (var t : new Tensor[] {gamma, saveMean, saveInvStd}) Checks.lengths(op, t, d[1]);
-        var dx = b.alloc(x.shape());
-        var dgamma = b.alloc(Shape.of(d[1]));
-        var dbeta = b.alloc(Shape.of(d[1]));
+        var dx = b.alloc(op, x.shape());
+        var dgamma = b.alloc(op, Shape.of(d[1]));
+        var dbeta = b.alloc(op, Shape.of(d[1]));
         if (x.numel() == 0) {
             // an empty batch (N or H*W = 0): the sums are 0, as on the CPU; the kernels and cuDNN reject it
             if (d[1] > 0) {
@@ -90,7 +90,7 @@ final class CudaBatchNorm {
         Checks.on(op, b.device(), x, gamma, beta, runningMean, runningVar);
         int[] d = dims(op, x);
         for (var t : new Tensor[] {gamma, beta, runningMean, runningVar}) Checks.lengths(op, t, d[1]);
-        var y = b.alloc(x.shape());
+        var y = b.alloc(op, x.shape());
         if (y.numel() == 0) return y;
         if (useCudnn(b, eps)) {
             b.cudnn().batchNormInference(op, x.shape(), address(x), address(gamma), address(beta), address(runningMean), address(runningVar),

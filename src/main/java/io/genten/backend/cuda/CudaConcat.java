@@ -29,7 +29,7 @@ final class CudaConcat {
     static Tensor concat(CudaBackend b, List<Tensor> parts) {
         if (parts != null) Checks.on("concat", b.device(), parts.toArray(Tensor[]::new));
         Shape shape = ConcatShapes.concat("concat", parts);
-        var out = b.empty(shape);
+        var out = b.alloc("concat", shape);
         long outer = shape.dim(0), inner = ConcatShapes.inner(shape), outRow = shape.dim(1) * inner;
         long at = 0;
         for (var p : parts) {
@@ -45,7 +45,7 @@ final class CudaConcat {
     static Tensor slice(CudaBackend b, Tensor x, int start, int length) {
         Checks.on("slice", b.device(), x);
         Shape shape = ConcatShapes.slice("slice", x, start, length);
-        var out = b.empty(shape);
+        var out = b.alloc("slice", shape);
         long outer = shape.dim(0), inner = ConcatShapes.inner(shape), inRow = x.dim(1) * inner, block = length * inner;
         if (outer > 0 && block > 0) {
             b.check(NativeModelOps.copyBlocks(at(out, 0), block, at(x, start * inner), inRow, outer, block, b.stream()),
@@ -59,7 +59,7 @@ final class CudaConcat {
         Checks.on(op, b.device(), logits, targets);
         ConcatShapes.classification(op, logits, targets, reduction);
         int n = logits.dim(0), c = logits.dim(1);
-        var out = b.empty(Shape.scalar());
+        var out = b.alloc(op, Shape.scalar());
         float scale = reduction == Reduction.MEAN ? (float) (1.0 / n) : 1f;
         b.check(NativeModelOps.softmaxXent(at(logits, 0), at(targets, 0), at(out, 0), n, c, scale, b.stream()), op, logits.shape().toString());
         return out;
@@ -70,7 +70,7 @@ final class CudaConcat {
         Checks.on(op, b.device(), logits, targets);
         ConcatShapes.classification(op, logits, targets, reduction);
         int n = logits.dim(0), c = logits.dim(1);
-        var dx = b.empty(logits.shape());
+        var dx = b.alloc(op, logits.shape());
         float k = reduction == Reduction.MEAN ? (float) ((double) scale / n) : scale;
         b.check(NativeModelOps.softmaxXentBackward(at(logits, 0), at(targets, 0), at(dx, 0), n, c, k, b.stream()), op, logits.shape().toString());
         return dx;

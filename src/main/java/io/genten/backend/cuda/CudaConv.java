@@ -26,7 +26,7 @@ final class CudaConv {
         Checks.on(op, b.device(), x, w, bias);
         var yShape = spec.outputShape(op, x.shape(), w.shape());
         if (bias != null) Checks.lengths(op, bias, w.dim(0));
-        var y = b.alloc(yShape);
+        var y = b.alloc(op, yShape);
         if (y.numel() == 0) return y;
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3), k = w.dim(0), r = w.dim(2);
         int oh = yShape.dim(2), ow = yShape.dim(3);
@@ -49,7 +49,7 @@ final class CudaConv {
         Checks.on(op, b.device(), dy, w);
         Checks.rank(op, "xShape", xShape, 4);
         Checks.shape(op, "dy", dy, spec.outputShape(op, xShape, w.shape()));
-        var dx = b.alloc(xShape);
+        var dx = b.alloc(op, xShape);
         if (dx.numel() == 0) return dx;
         if (dy.numel() == 0) {
             b.fill(dx, 0f);
@@ -69,7 +69,7 @@ final class CudaConv {
         Checks.on(op, b.device(), dy, x);
         Checks.rank(op, "wShape", wShape, 4);
         Checks.shape(op, "dy", dy, spec.outputShape(op, x.shape(), wShape));
-        var dw = b.alloc(wShape);
+        var dw = b.alloc(op, wShape);
         if (dw.numel() == 0) return dw;
         if (dy.numel() == 0) {
             b.fill(dw, 0f);
@@ -102,7 +102,7 @@ final class CudaConv {
         if (dy.rank() < 2) throw new IllegalArgumentException(op + ": dy " + dy.shape() + " must have rank >= 2 (N, C, ...)");
         int n = dy.dim(0), c = dy.dim(1);
         int hw = n * c == 0 ? 0 : Math.toIntExact(dy.numel() / ((long) n * c));
-        var out = b.alloc(Shape.of(c));
+        var out = b.alloc(op, Shape.of(c));
         if (c == 0) return out;
         if (dy.numel() == 0) {
             b.fill(out, 0f);

@@ -32,7 +32,7 @@ final class CudaLinear implements AutoCloseable {
         int n = x.dim(0), in = x.dim(1), out = w.dim(0);
         if (w.dim(1) != in) throw new IllegalArgumentException(op + ": x " + x.shape() + " has " + in + " features but w " + w.shape() + " expects " + w.dim(1));
         if (bias != null) Checks.lengths(op, bias, out);
-        var y = backend.alloc(Shape.of(n, out));
+        var y = backend.alloc(op, Shape.of(n, out));
         if (y.numel() == 0) return y;
         if (in == 0) {
             backend.fill(y, 0f);
@@ -54,7 +54,7 @@ final class CudaLinear implements AutoCloseable {
         Checks.rank(op, "w", w.shape(), 2);
         int n = dy.dim(0), out = dy.dim(1), in = w.dim(1);
         if (w.dim(0) != out) throw new IllegalArgumentException(op + ": dy " + dy.shape() + " has " + out + " outputs but w " + w.shape() + " has " + w.dim(0));
-        var dx = backend.alloc(Shape.of(n, in));
+        var dx = backend.alloc(op, Shape.of(n, in));
         if (dx.numel() == 0) return dx;
         if (out == 0) backend.fill(dx, 0f);
         else if (cublas != null) cublas.sgemm(op + " " + CudaBackend.shapes(dy, w), LinearGemms.backwardData(n, in, out, CudaBackend.address(dy), CudaBackend.address(w), CudaBackend.address(dx)));
@@ -70,7 +70,7 @@ final class CudaLinear implements AutoCloseable {
         Checks.rank(op, "x", x.shape(), 2);
         int n = dy.dim(0), out = dy.dim(1), in = x.dim(1);
         if (x.dim(0) != n) throw new IllegalArgumentException(op + ": dy " + dy.shape() + " and x " + x.shape() + " differ in batch size");
-        var dw = backend.alloc(Shape.of(out, in));
+        var dw = backend.alloc(op, Shape.of(out, in));
         if (dw.numel() == 0) return dw;
         if (n == 0) backend.fill(dw, 0f);
         else if (cublas != null) cublas.sgemm(op + " " + CudaBackend.shapes(dy, x), LinearGemms.backwardWeight(n, in, out, CudaBackend.address(dy), CudaBackend.address(x), CudaBackend.address(dw)));

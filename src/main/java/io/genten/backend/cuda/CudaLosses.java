@@ -24,7 +24,7 @@ final class CudaLosses {
         String op = "bceWithLogits";
         Checks.on(op, b.device(), logits, targets);
         Checks.sameShape(op, logits, targets);
-        var out = b.alloc(Shape.scalar());
+        var out = b.alloc(op, Shape.scalar());
         long n = logits.numel();
         if (n == 0) b.fill(out, reduction == Reduction.MEAN ? Float.NaN : 0f);
         else b.check(Native.bceWithLogits(p(logits), p(targets), p(out), n, reductionScale(reduction, n), b.stream()), op, logits, targets);
@@ -35,7 +35,7 @@ final class CudaLosses {
         String op = "bceWithLogitsBackward";
         Checks.on(op, b.device(), logits, targets);
         Checks.sameShape(op, logits, targets);
-        var dx = b.alloc(logits.shape());
+        var dx = b.alloc(op, logits.shape());
         long n = logits.numel();
         if (n > 0) {
             b.check(Native.bceWithLogitsBackward(p(logits), p(targets), p(dx), n, gradientScale(scale, reduction, n), b.stream()),
@@ -48,7 +48,7 @@ final class CudaLosses {
         String op = "mse";
         Checks.on(op, b.device(), prediction, target);
         Checks.sameShape(op, prediction, target);
-        var out = b.alloc(Shape.scalar());
+        var out = b.alloc(op, Shape.scalar());
         long n = prediction.numel();
         if (n == 0) b.fill(out, reduction == Reduction.MEAN ? Float.NaN : 0f);
         else b.check(Native.mse(p(prediction), p(target), p(out), n, reductionScale(reduction, n), b.stream()), op, prediction, target);
@@ -59,7 +59,7 @@ final class CudaLosses {
         String op = "mseBackward";
         Checks.on(op, b.device(), prediction, target);
         Checks.sameShape(op, prediction, target);
-        var dx = b.alloc(prediction.shape());
+        var dx = b.alloc(op, prediction.shape());
         long n = prediction.numel();
         if (n > 0) {
             b.check(Native.mseBackward(p(prediction), p(target), p(dx), n, gradientScale(scale, reduction, n), b.stream()),

@@ -41,7 +41,7 @@ final class CudaPointwise {
     static Tensor activationForward(CudaBackend b, Activation act, Tensor x) {
         String op = "activationForward";
         Checks.on(op, b.device(), x);
-        var y = b.alloc(x.shape());
+        var y = b.alloc(op, x.shape());
         if (y.numel() > 0) {
             b.check(Native.activationForward(actCode(act), actAlpha(act), CudaBackend.p(x), CudaBackend.p(y), x.numel(), b.stream()),
                     op + " " + act, x);
@@ -54,7 +54,7 @@ final class CudaPointwise {
         Checks.on(op, b.device(), x, y, dy);
         Checks.sameShape(op, x, y);
         Checks.sameShape(op, x, dy);
-        var dx = b.alloc(x.shape());
+        var dx = b.alloc(op, x.shape());
         if (dx.numel() > 0) {
             b.check(Native.activationBackward(actCode(act), actAlpha(act), CudaBackend.p(x), CudaBackend.p(y), CudaBackend.p(dy),
                     CudaBackend.p(dx), x.numel(), b.stream()), op + " " + act, x);
@@ -65,7 +65,7 @@ final class CudaPointwise {
     static Tensor dropout(CudaBackend b, String op, Tensor x, float p, long seed, long offset) {
         Checks.on(op, b.device(), x);
         if (!(p >= 0f && p < 1f)) throw new IllegalArgumentException(op + ": p = " + p + " must be in [0, 1), tensor " + x.shape());
-        var y = b.alloc(x.shape());
+        var y = b.alloc(op, x.shape());
         if (y.numel() > 0) {
             b.check(Native.dropout(CudaBackend.p(x), CudaBackend.p(y), x.numel(), p, seed, offset, b.counter(), b.stream()), op, x);
         }
@@ -76,7 +76,7 @@ final class CudaPointwise {
         String op = "add";
         Checks.on(op, b.device(), x, y);
         Checks.sameShape(op, x, y);
-        var out = b.alloc(x.shape());
+        var out = b.alloc(op, x.shape());
         if (out.numel() > 0) b.check(Native.add(CudaBackend.p(x), CudaBackend.p(y), CudaBackend.p(out), x.numel(), b.stream()), op, x, y);
         return out;
     }
@@ -90,7 +90,7 @@ final class CudaPointwise {
     static Tensor scale(CudaBackend b, Tensor x, float s) {
         String op = "scale";
         Checks.on(op, b.device(), x);
-        var out = b.alloc(x.shape());
+        var out = b.alloc(op, x.shape());
         if (out.numel() > 0) b.check(Native.scale(CudaBackend.p(x), CudaBackend.p(out), s, x.numel(), b.stream()), op, x);
         return out;
     }
@@ -98,7 +98,7 @@ final class CudaPointwise {
     /** scale * sum(t) into a scalar; {@code ifEmpty} when t has no elements (the sum kernel rejects n = 0). */
     static Tensor reduce(CudaBackend b, String op, Tensor t, float scale, float ifEmpty) {
         Checks.on(op, b.device(), t);
-        var out = b.alloc(Shape.scalar());
+        var out = b.alloc(op, Shape.scalar());
         if (t.numel() == 0) b.fill(out, ifEmpty);
         else b.check(Native.sum(CudaBackend.p(t), CudaBackend.p(out), t.numel(), scale, b.stream()), op, t);
         return out;

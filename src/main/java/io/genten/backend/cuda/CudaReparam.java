@@ -21,8 +21,8 @@ final class CudaReparam {
         String op = "reparamForward";
         Checks.on(op, b.device(), mu, logvar);
         Checks.sameShape(op, mu, logvar);
-        var z = b.alloc(mu.shape());
-        var eps = b.alloc(mu.shape());
+        var z = b.alloc(op, mu.shape());
+        var eps = b.alloc(op, mu.shape());
         if (z.numel() > 0) {
             b.check(Native.reparamForward(p(mu), p(logvar), p(z), p(eps), MemorySegment.NULL, mu.numel(), seed, offset, b.counter(), b.stream()),
                     op, mu, logvar);
@@ -35,7 +35,7 @@ final class CudaReparam {
         Checks.on(op, b.device(), mu, logvar, eps);
         Checks.sameShape(op, mu, logvar);
         Checks.sameShape(op, mu, eps);
-        var z = b.alloc(mu.shape());
+        var z = b.alloc(op, mu.shape());
         if (z.numel() > 0) b.check(Native.reparamForwardEps(p(mu), p(logvar), p(eps), p(z), mu.numel(), b.stream()), op, mu, logvar, eps);
         return z;
     }
@@ -44,8 +44,8 @@ final class CudaReparam {
         String op = "reparamBackward";
         Checks.on(op, b.device(), dz, mu, logvar, eps);
         for (var t : new Tensor[] {dz, logvar, eps}) Checks.sameShape(op, mu, t);
-        var dmu = b.alloc(mu.shape());
-        var dlogvar = b.alloc(mu.shape());
+        var dmu = b.alloc(op, mu.shape());
+        var dlogvar = b.alloc(op, mu.shape());
         if (dmu.numel() > 0) {
             b.check(Native.reparamBackward(p(dz), p(mu), p(logvar), p(eps), p(dmu), p(dlogvar), mu.numel(), klScale, b.stream()),
                     op, dz, mu, logvar, eps);
@@ -57,7 +57,7 @@ final class CudaReparam {
         String op = "klDivergence";
         Checks.on(op, b.device(), mu, logvar);
         Checks.sameShape(op, mu, logvar);
-        var out = b.alloc(Shape.scalar());
+        var out = b.alloc(op, Shape.scalar());
         if (mu.numel() == 0) b.fill(out, 0f);
         else b.check(Native.klDivergence(p(mu), p(logvar), p(out), mu.numel(), b.stream()), op, mu, logvar);
         return out;
@@ -68,8 +68,8 @@ final class CudaReparam {
         String op = "klBackward";
         Checks.on(op, b.device(), mu, logvar);
         Checks.sameShape(op, mu, logvar);
-        var dmu = b.alloc(mu.shape());
-        var dlogvar = b.alloc(mu.shape());
+        var dmu = b.alloc(op, mu.shape());
+        var dlogvar = b.alloc(op, mu.shape());
         if (dmu.numel() == 0) return new GaussianGradients(dmu, dlogvar);
         try (var zeros = b.zeros(mu.shape())) {
             b.check(Native.reparamBackward(p(zeros), p(mu), p(logvar), p(zeros), p(dmu), p(dlogvar), mu.numel(), scale, b.stream()),

@@ -11,6 +11,16 @@ final class CudaStatus {
 
     private CudaStatus() {}
 
+    /**
+     * The sticky errors of a faulted kernel (cudaError_t): illegal address 700, device assert 710,
+     * hardware stack error 714, illegal instruction 715, misaligned address 716, invalid address
+     * space 717, invalid PC 718, launch failure 719 (also the emulator's __trap, deadlock and
+     * out-of-range access).
+     */
+    static boolean isKernelFault(int status) {
+        return status == 700 || status == 710 || (status >= 714 && status <= 719);
+    }
+
     /** genten_error_string(status): names CUDA errors and genten codes alike. */
     static String errorString(int status) {
         MemorySegment s = Native.errorString(status);

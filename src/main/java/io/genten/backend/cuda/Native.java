@@ -58,6 +58,8 @@ final class Native {
             new NativeFunction("genten_nothing", FunctionDescriptor.of(JAVA_INT), true),
             new NativeFunction("genten_emulated", FunctionDescriptor.of(JAVA_INT, ADDRESS), false),
             new NativeFunction("genten_emulator_configure", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), false),
+            new NativeFunction("genten_emulator_set_memory_limit", FunctionDescriptor.of(JAVA_INT, JAVA_LONG), false),
+            new NativeFunction("genten_trim_scratch", FunctionDescriptor.of(JAVA_INT), false),
             new NativeFunction("genten_fill", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_FLOAT, ADDRESS), true),
             new NativeFunction("genten_philox_uniform", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS), true),
             new NativeFunction("genten_philox_normal", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS), true),
@@ -152,6 +154,8 @@ final class Native {
         static final MethodHandle NOTHING = bind("genten_nothing");
         static final MethodHandle EMULATED = bind("genten_emulated");
         static final MethodHandle EMULATOR_CONFIGURE = bind("genten_emulator_configure");
+        static final MethodHandle EMULATOR_SET_MEMORY_LIMIT = bind("genten_emulator_set_memory_limit");
+        static final MethodHandle TRIM_SCRATCH = bind("genten_trim_scratch");
         static final MethodHandle FILL = bind("genten_fill");
         static final MethodHandle PHILOX_UNIFORM = bind("genten_philox_uniform");
         static final MethodHandle PHILOX_NORMAL = bind("genten_philox_normal");
@@ -507,6 +511,22 @@ final class Native {
             return (int) H.EMULATOR_CONFIGURE.invokeExact(schedule, seed);
         } catch (Throwable t) {
             throw downcallFailed("genten_emulator_configure", t);
+        }
+    }
+
+    static int emulatorSetMemoryLimit(long bytes) {
+        try {
+            return (int) H.EMULATOR_SET_MEMORY_LIMIT.invokeExact(bytes);
+        } catch (Throwable t) {
+            throw downcallFailed("genten_emulator_set_memory_limit", t);
+        }
+    }
+
+    static int trimScratch() {
+        try {
+            return (int) H.TRIM_SCRATCH.invokeExact();
+        } catch (Throwable t) {
+            throw downcallFailed("genten_trim_scratch", t);
         }
     }
 
