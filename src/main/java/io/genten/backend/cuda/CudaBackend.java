@@ -357,11 +357,20 @@ public final class CudaBackend implements Backend {
         try {
             return alloc(shape);
         } catch (CudaOutOfMemoryException e) {
-            if (e.allocatorStats() == null) throw e; // not the allocator's (a poisoning fill's): already named
-            String emptied = emptyCacheAfterFailure();
-            throw new CudaOutOfMemoryException(op + ": out of device memory for a result of shape " + shape + " (" + 4 * shape.numel()
-                    + " bytes): " + e.getMessage() + "; " + deviceMemory() + "; " + emptied, e.status(), e.requestedBytes(), e.allocatorStats());
+            throw outOfMemory(op + ": out of device memory for a result of shape " + shape + " (" + 4 * shape.numel() + " bytes)", e);
         }
+    }
+
+    /**
+     * The caching allocator's out-of-memory (its cache already emptied) named for its op: the
+     * kernels' scratch pool is trimmed too, and the message gets what the device holds.
+     * Exceptions the backend already named (no allocator statistics) pass unchanged.
+     */
+    CudaOutOfMemoryException outOfMemory(String what, CudaOutOfMemoryException e) {
+        if (e.allocatorStats() == null) return e;
+        String emptied = emptyCacheAfterFailure();
+        return new CudaOutOfMemoryException(what + ": " + e.getMessage() + "; " + deviceMemory() + "; " + emptied, e.status(),
+                e.requestedBytes(), e.allocatorStats());
     }
 
     private Tensor alloc(Shape shape) {

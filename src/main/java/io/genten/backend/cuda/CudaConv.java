@@ -31,7 +31,11 @@ final class CudaConv {
         int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3), k = w.dim(0), r = w.dim(2);
         int oh = yShape.dim(2), ow = yShape.dim(3);
         if (b.options().conv() == ConvImpl.CUDNN) {
-            b.cudnn().convForward(op, x.shape(), w.shape(), yShape, spec.stride(), spec.padding(), address(x), address(w), address(y));
+            try {
+                b.cudnn().convForward(op, x.shape(), w.shape(), yShape, spec.stride(), spec.padding(), address(x), address(w), address(y));
+            } catch (CudaOutOfMemoryException e) {
+                throw b.outOfMemory(op + " " + CudaBackend.shapes(x, w) + ": out of device memory for cuDNN's workspace", e);
+            }
             if (bias != null) {
                 b.check(Native.biasActivation(p(y), p(bias), n, k, oh * ow, actCode(act), actAlpha(act), b.stream()), op, x, w, bias);
             } else {
@@ -56,7 +60,11 @@ final class CudaConv {
             return dx;
         }
         if (b.options().conv() == ConvImpl.CUDNN) {
-            b.cudnn().convBackwardData(op, xShape, w.shape(), dy.shape(), spec.stride(), spec.padding(), address(dy), address(w), address(dx));
+            try {
+                b.cudnn().convBackwardData(op, xShape, w.shape(), dy.shape(), spec.stride(), spec.padding(), address(dy), address(w), address(dx));
+            } catch (CudaOutOfMemoryException e) {
+                throw b.outOfMemory(op + " " + CudaBackend.shapes(dy, w) + ": out of device memory for cuDNN's workspace", e);
+            }
         } else {
             b.check(Native.conv2dBackwardData(p(dy), p(w), p(dx), xShape.dim(0), xShape.dim(1), xShape.dim(2), xShape.dim(3),
                     w.dim(0), w.dim(2), spec.stride(), spec.padding(), dy.dim(2), dy.dim(3), b.mathCode(), b.stream()), op, dy, w);
@@ -76,7 +84,11 @@ final class CudaConv {
             return dw;
         }
         if (b.options().conv() == ConvImpl.CUDNN) {
-            b.cudnn().convBackwardFilter(op, x.shape(), wShape, dy.shape(), spec.stride(), spec.padding(), address(dy), address(x), address(dw));
+            try {
+                b.cudnn().convBackwardFilter(op, x.shape(), wShape, dy.shape(), spec.stride(), spec.padding(), address(dy), address(x), address(dw));
+            } catch (CudaOutOfMemoryException e) {
+                throw b.outOfMemory(op + " " + CudaBackend.shapes(dy, x) + ": out of device memory for cuDNN's workspace", e);
+            }
         } else {
             b.check(Native.conv2dBackwardFilter(p(dy), p(x), p(dw), x.dim(0), x.dim(1), x.dim(2), x.dim(3), wShape.dim(0), wShape.dim(2),
                     spec.stride(), spec.padding(), dy.dim(2), dy.dim(3), b.mathCode(), b.stream()), op, dy, x);
