@@ -1,5 +1,6 @@
 // Implicit-GEMM convolution, NCHW, w (K, C, R, R); no im2col buffer. One block computes a
-// 64 x 64 tile of C = A * B with a 16-deep k-slice per step, operands gathered straight from
+// 128 x 128 (large) or 64 x 64 (small) tile of C = A * B with a 16-deep k-slice per step
+// (tile_gemm.cuh), operands gathered straight from
 // x / dy / w into shared memory (double buffered through registers: the next slice's global
 // loads are in flight while the current slice is multiplied). Three GEMMs:
 //
@@ -7,19 +8,21 @@
 //   backward-data    M = N*H*W    (dx positions)       N = C   Kd = K*R*R, split by stride phase
 //   backward-filter  M = K                             N = C*R*R   Kd = N*OH*OW, split-K
 //
-// Math modes: FP32 = SIMT FMAs, each thread a 4x4 register micro-tile; TF32 = tensor cores,
-// mma.sync m16n8k8 (each warp a 32x16 sub-tile), operands rounded with cvt.rna.tf32; 3xTF32 =
+// Math modes: FP32 = SIMT FMAs, each thread an 8x8 (large) or 4x4 register micro-tile; TF32 =
+// tensor cores, mma.sync m16n8k8 (each warp a 64x32 or 32x16 sub-tile), operands rounded with
+// cvt.rna.tf32; 3xTF32 =
 // the same MMAs on big = tf32(x) and small = tf32(x - big), acc += small*big + big*small +
 // big*big (the small*small term is below FP32 rounding).
 //
 // Every gather is bounds checked (partial tiles, padding, stride phases), so any shape with
-// tensors under 2^31 elements is handled; larger ones return GENTEN_ERR_UNSUPPORTED.
+// tensors under 2^31 elements and filters up to 15 x 15 (tiled kernels; the narrow ones take any)
+// is handled; others return GENTEN_ERR_UNSUPPORTED.
 //
-// Expected bottlenecks (H100, DESIGN.md shapes): FP32 mode is bound by shared-memory bandwidth
-// of the 4x4 micro-tile (2 LDS.128 per 16 FFMA) and the gather's integer work, so expect well
-// under the 51 TFLOP/s peak (~40-60% on large shapes). TF32 / 3xTF32 modes are bound by the
-// gather and the synchronous global->register->shared pipeline (no cp.async, no ldmatrix), not
-// by the tensor cores. Narrow GEMMs (K = 1 output channel, or C = 1 input channel in
+// Expected bottlenecks (offline issue model, native/check/issue_model.py and benchmarks/NOTES.md;
+// never measured on a GPU): the large tile's FP32 loop is ~85% FFMA; its TF32 loop issues ~3-4
+// other instructions per MMA (the gather: add, AND, compare, load, round, store per element), so
+// the tensor cores could be busy most of the time if the memory pipeline keeps up (register
+// staging, no cp.async). Narrow GEMMs (K = 1 output channel, or C = 1 input channel in
 // backward-data) waste most of a 64-wide tile; they are small in FLOPs but not in time.
 #include "common.cuh"
 #include "tile_gemm.cuh"
@@ -36,36 +39,64 @@ struct ConvShape {
 
 // No division in the main loops: the gathers' k index is decomposed once per 16-deep slice into
 // a shared table (see tile_gemm.cuh: 16 entries per slice, computed by 16 threads with the FastDivs
-// the host put in the kernel parameters), and each thread's m (or n) coordinates are decomposed
-// once per block. A gathered element then costs its table read, two adds and two unsigned bounds
-// compares. Out-of-range rows (m >= M) and slices' tails (k >= kend) carry kFar as their window
-// coordinate, which fails the bounds compare (the host keeps H, W below 2^29, so no sum overflows).
-constexpr int kFar = -(1 << 30);
+// the host put in the kernel parameters), and each thread's rows (or columns) are decomposed once
+// per block. The window test is one AND and one compare: a mask with bit r set when filter row r
+// lands inside the image (bits 0..14) and bit 16 + s when filter column s does (bits 16..30) against
+// the tap's two bits (ldg_if_all), one side per thread and the other from the table. Taps past 15 a
+// side are not tiled (the host checks), bit 31 (kNever) is in no mask: the entries past kend.
+// A gathered element then costs one 64-bit add, the AND, the compare and its predicated load.
+constexpr int kMaxTaps = 15;
+constexpr uint32_t kNever = 1u << 31;
 
-// An M-fast operand gathered from an image-like tensor (forward: x; backward-data: dy): the
-// thread's m fixes an image base, a window origin (y0, x0) and its offset pos = y0 * W + x0; the
-// table entry of k gives the tap's offset (x) and displacement (y, z): the element is
-// base[pos + e.x] when y0 + e.y < H and x0 + e.z < W (unsigned compares).
+// Bits lo .. hi-1 of a tap mask, clamped to the taps there are.
+__device__ __forceinline__ uint32_t bit_range(int lo, int hi) {
+    lo = lo < 0 ? 0 : lo;
+    hi = hi > kMaxTaps ? kMaxTaps : hi;
+    return hi > lo ? (1u << hi) - (1u << lo) : 0u;
+}
+__device__ __forceinline__ uint32_t window_mask(int y0, int h, int x0, int w) {
+    return bit_range(-y0, h - y0) | bit_range(-x0, w - x0) << 16;
+}
+// A table entry: a 64-bit byte offset (x, y), a tap mask or tap bits (z), a 32-bit element offset (w).
+__device__ __forceinline__ int4 entry4(int64_t elements, uint32_t bits, int w) {
+    const int64_t b = elements * 4;
+    return make_int4((int)(uint32_t)b, (int)(b >> 32), (int)bits, w);
+}
+__device__ __forceinline__ const float* at(const float* p, const int4& e) {
+    return reinterpret_cast<const float*>(reinterpret_cast<const char*>(p) + pack64(e.x, e.y));
+}
+
+// An M-fast operand gathered from an image-like tensor (forward: x; backward-data: dy): each of the
+// thread's rows m fixes a window origin p (image base + y0 * W + x0; it may point outside the
+// tensor, only loads that pass the mask dereference it) and its window mask; the table entry of k
+// gives the tap's byte offset and bits.
+template <int R>
 struct WindowGather {
-    const float* t;  // the tensor
-    unsigned base;   // image offset + pos (the sums wrap only for elements outside the window)
-    int y0, x0, hh, ww;
-    template <bool TAIL>  // the tail needs no check of its own: its entries carry kFar
-    __device__ __forceinline__ void load(const int4* tab, int, int, float (&v)[4]) const {
+    using M = Map<R, true>;
+    static constexpr bool kTailFree = true;  // the tail's entries carry kNever
+    const float* p[M::NR];
+    uint32_t mask[M::NR];  // 0 for rows m >= M
+    int kl = opaque(M::k0(threadIdx.x));  // the thread's first k lane, once (not from tid per step)
+    template <bool TAIL>  // the tail needs no check of its own: its entries carry kNever
+    __device__ __forceinline__ void load(const int4* tab, int, int, float (&v)[M::E]) const {
 #pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            const int4 e = tab[Map<true>::k(threadIdx.x, j)];  // warp-uniform: a broadcast
-            v[j] = ldg_in_window(t + (base + (unsigned)e.x), y0 + e.y, hh, x0 + e.z, ww);
+        for (int ki = 0; ki < M::NK; ++ki) {
+            const int4 e = tab[kl + M::dk(ki)];  // warp-uniform: a broadcast
+#pragma unroll
+            for (int ri = 0; ri < M::NR; ++ri) v[M::j_of(ri, ki)] = ldg_if_all(at(p[ri], e), mask[ri], (uint32_t)e.z);
         }
     }
 };
 
-// Per-thread row offsets of a K-fast operand's 4 rows row0 + 16 j (times the row length ld),
-// rows past `rows` clamped to the last one (their products only reach accumulators that are never
+// Per-thread row pointers of a K-fast operand: base + min(row, rows - 1) * ld for the thread's rows
+// (rows past `rows` clamped to the last one: their products only reach accumulators that are never
 // stored, so no predicate is needed in the steady state).
-__device__ __forceinline__ void row_offsets(int (&off)[4], int row0, int rows, int ld) {
+template <int R>
+__device__ __forceinline__ void row_pointers(const float* (&q)[Map<R, false>::NR], const float* base, int row0, int rows,
+                                             int64_t ld) {
+    using M = Map<R, false>;
 #pragma unroll
-    for (int j = 0; j < 4; ++j) off[j] = opaque(min(row0 + 16 * j, rows - 1) * ld);  // computed once
+    for (int ri = 0; ri < M::NR; ++ri) q[ri] = opaque(base + min(row0 + M::row0(threadIdx.x) + M::drow(ri), rows - 1) * ld);
 }
 
 // ---- forward ---------------------------------------------------------------------------------
@@ -81,61 +112,73 @@ struct FwdParams {
     FastDiv ohw, ow, rr, r;
 };
 
-// Entry of kd = (c, r, s): x offset (c*H + r)*W + s and displacement (r, s).
+// Entry of kd = (c, r, s): x offset (c*H + r)*W + s and the tap bits of (r, s).
 struct FwdTable {
     static constexpr bool kUsed = true;
     const FwdParams* p;
     __device__ int4 entry(int kd, int kend) const {
-        if (kd >= kend) return make_int4(0, kFar, 0, 0);
+        if (kd >= kend) return entry4(0, kNever, 0);
         int c, rs, r, s;
         p->rr.divmod(kd, c, rs);
         p->r.divmod(rs, r, s);
-        return make_int4((c * p->s.h + r) * p->s.w + s, r, s, 0);
+        return entry4((int64_t)(c * p->s.h + r) * p->s.w + s, (1u << r) | (1u << (16 + s)), 0);
     }
 };
 
 // A[m][kd] = x[img, c, oh*stride - pad + r, ow*stride - pad + s] (M-fast: ow is contiguous).
-__device__ __forceinline__ WindowGather fwd_a(const FwdParams& p, int m0) {
-    const int m = m0 + (threadIdx.x & 63);
-    int img, pos, oh, ow;
-    p.ohw.divmod(m < p.M ? m : 0, img, pos);
-    p.ow.divmod(pos, oh, ow);
-    WindowGather g;
-    g.y0 = m < p.M ? oh * p.s.stride - p.s.pad : kFar;
-    g.x0 = ow * p.s.stride - p.s.pad;
-    g.t = p.x;
-    g.base = (unsigned)(img * p.s.c * p.s.h * p.s.w) + (unsigned)((oh * p.s.stride - p.s.pad) * p.s.w + g.x0);
-    g.hh = p.s.h;
-    g.ww = p.s.w;
+template <int R>
+__device__ __forceinline__ WindowGather<R> fwd_a(const FwdParams& p, int m0) {
+    using M = Map<R, true>;
+    const ConvShape& s = p.s;
+    WindowGather<R> g;
+#pragma unroll
+    for (int ri = 0; ri < M::NR; ++ri) {
+        const int m = m0 + M::row0(threadIdx.x) + M::drow(ri);
+        int img, pos, oh, ow;
+        p.ohw.divmod(m < p.M ? m : 0, img, pos);
+        p.ow.divmod(pos, oh, ow);
+        const int y0 = oh * s.stride - s.pad, x0 = ow * s.stride - s.pad;
+        g.p[ri] = opaque(p.x + ((int64_t)img * s.c * s.h * s.w + (int64_t)y0 * s.w + x0));
+        g.mask[ri] = m < p.M ? window_mask(y0, s.h, x0, s.w) : 0u;
+    }
     return g;
 }
 
-// B[kd][kout] = w[kout * Kd + kd] (K-fast: kd is contiguous); rows kout = kout0 + 16 j.
+// B[kd][kout] = w[kout * Kd + kd] (K-fast: kd is contiguous).
+template <int R>
 struct FwdB {
-    const float* w;  // w + this thread's k lane
-    int row[4];
-    __device__ FwdB(const FwdParams& p, int n0) : w(p.w + Map<false>::k(threadIdx.x, 0)) {
-        row_offsets(row, n0 + Map<false>::m(threadIdx.x, 0), p.s.k, p.Kd);
+    using M = Map<R, false>;
+    const float* w[M::NR];  // the thread's rows at its k lane
+    int kl = opaque(M::k0(threadIdx.x));
+    __device__ FwdB(const FwdParams& p, int n0) {
+        row_pointers<R>(w, p.w + M::k0(threadIdx.x), n0, p.s.k, p.Kd);
     }
     template <bool TAIL>
-    __device__ __forceinline__ void load(const int4*, int k0, int kend, float (&v)[4]) const {
-        const bool kvalid = k0 + Map<false>::k(threadIdx.x, 0) < kend;
+    __device__ __forceinline__ void load(const int4*, int k0, int kend, float (&v)[M::E]) const {
 #pragma unroll
-        for (int j = 0; j < 4; ++j) v[j] = TAIL ? ldg_if(w + (row[j] + k0), kvalid) : __ldg(w + (row[j] + k0));
+        for (int ri = 0; ri < M::NR; ++ri) {
+            const float* q = w[ri] + k0;  // one 64-bit add per row, the k lanes are immediates
+#pragma unroll
+            for (int ki = 0; ki < M::NK; ++ki) {
+                const bool kvalid = k0 + kl + M::dk(ki) < kend;
+                v[M::j_of(ri, ki)] = TAIL ? ldg_if(q + M::dk(ki), kvalid) : __ldg(q + M::dk(ki));
+            }
+        }
     }
 };
 
-template <int MODE>
-__global__ void __launch_bounds__(NT) conv_fwd_kernel(const __grid_constant__ FwdParams p) {
+template <int MODE, int BM, int BN>
+__global__ void __launch_bounds__(NT, (min_blocks<MODE, BM, BN>())) conv_fwd_kernel(const __grid_constant__ FwdParams p) {
+    using C = Cfg<BM, BN>;
     const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
     if (m0 >= p.M) return;
-    float acc[16];
-    mainloop<MODE, true, false>(FwdTable{&p}, fwd_a(p, m0), FwdB(p, n0), 0, p.Kd, acc);
+    float acc[C::ACC];
+    mainloop<MODE, C, true, false>(FwdTable{&p}, fwd_a<BM>(p, m0), FwdB<BN>(p, n0), 0, p.Kd, acc);
     const int ohw = p.s.oh * p.s.ow;
 #pragma unroll
-    for (int e = 0; e < 16; ++e) {
+    for (int e = 0; e < C::ACC; ++e) {
         int ml, nl;
-        acc_coord<MODE>(threadIdx.x, e, ml, nl);
+        acc_coord<MODE, C>(threadIdx.x, e, ml, nl);
         const int m = m0 + ml, kout = n0 + nl;
         if (m < p.M && kout < p.s.k) {
             float v = acc[e];
@@ -176,70 +219,76 @@ struct BwdDataParams {
     Phase ph[kMaxPhases];  // blockIdx.z -> phase
 };
 
-// Entry of kd = (k, jh, jw): dy offset k*OH*OW - jh*OW - jw, displacement (-jh, -jw), and the w
+// Entry of kd = (k, jh, jw): dy offset k*OH*OW - jh*OW - jw, the bits of (jh, jw), and the w
 // offset k*C*R*R + (ph + stride*jh)*R + (pw + stride*jw).
 struct BdTable {
     static constexpr bool kUsed = true;
     const BwdDataParams* p;
     const Phase* q;
     __device__ int4 entry(int kd, int kend) const {
-        if (kd >= kend) return make_int4(0, kFar, 0, 0);
+        if (kd >= kend) return entry4(0, kNever, 0);
         const ConvShape& s = p->s;
         int k, t, jh, jw;
         q->taps.divmod(kd, k, t);
         q->rw.divmod(t, jh, jw);
-        return make_int4(k * s.oh * s.ow - jh * s.ow - jw, -jh, -jw,
-                         (k * s.c * s.r + q->ph + s.stride * jh) * s.r + q->pw + s.stride * jw);
+        return entry4((int64_t)k * s.oh * s.ow - jh * s.ow - jw, (1u << jh) | (1u << (16 + jw)),
+                      (k * s.c * s.r + q->ph + s.stride * jh) * s.r + q->pw + s.stride * jw);
     }
 };
 
-// A[m][kd] = dy[img, k, bh + hq - jh, bw + wq - jw] for m = (img, hq, wq), kd = (k, jh, jw).
-__device__ __forceinline__ WindowGather bd_a(const BwdDataParams& p, const Phase& q, int m0) {
-    const int m = m0 + (threadIdx.x & 63);
-    int img, pos, hq, wq;
-    q.pos.divmod(m < q.M ? m : 0, img, pos);
-    q.wqd.divmod(pos, hq, wq);
-    WindowGather g;
-    g.y0 = m < q.M ? q.bh + hq : kFar;
-    g.x0 = q.bw + wq;
-    g.t = p.dy;
-    g.base = (unsigned)(img * p.s.k * p.s.oh * p.s.ow) + (unsigned)((q.bh + hq) * p.s.ow + g.x0);
-    g.hh = p.s.oh;
-    g.ww = p.s.ow;
+// A[m][kd] = dy[img, k, y0 - jh, x0 - jw] for m = (img, hq, wq), (y0, x0) = (bh + hq, bw + wq),
+// kd = (k, jh, jw): tap jh is inside when 0 <= y0 - jh < OH.
+template <int R>
+__device__ __forceinline__ WindowGather<R> bd_a(const BwdDataParams& p, const Phase& q, int m0) {
+    using M = Map<R, true>;
+    const ConvShape& s = p.s;
+    WindowGather<R> g;
+#pragma unroll
+    for (int ri = 0; ri < M::NR; ++ri) {
+        const int m = m0 + M::row0(threadIdx.x) + M::drow(ri);
+        int img, pos, hq, wq;
+        q.pos.divmod(m < q.M ? m : 0, img, pos);
+        q.wqd.divmod(pos, hq, wq);
+        const int y0 = q.bh + hq, x0 = q.bw + wq;
+        g.p[ri] = opaque(p.dy + ((int64_t)img * s.k * s.oh * s.ow + (int64_t)y0 * s.ow + x0));
+        g.mask[ri] = m < q.M ? bit_range(y0 - s.oh + 1, y0 + 1) | bit_range(x0 - s.ow + 1, x0 + 1) << 16 : 0u;
+    }
     return g;
 }
 
-// B[kd][c] = w[k, c, ph + stride*jh, pw + stride*jw] = w[entry.w + c*R*R]; columns c0 + 16 j.
+// B[kd][c] = w[k, c, ph + stride*jh, pw + stride*jw] = w[entry.w + c*R*R].
+template <int R>
 struct BdB {
-    const float* w;
-    int row[4];
-    __device__ BdB(const BwdDataParams& p, int n0) : w(p.w) {
-        row_offsets(row, n0 + Map<false>::m(threadIdx.x, 0), p.s.c, p.s.r * p.s.r);
-    }
+    using M = Map<R, false>;
+    const float* w[M::NR];
+    int kl = opaque(M::k0(threadIdx.x));
+    __device__ BdB(const BwdDataParams& p, int n0) { row_pointers<R>(w, p.w, n0, p.s.c, p.s.r * p.s.r); }
     template <bool TAIL>
-    __device__ __forceinline__ void load(const int4* tab, int k0, int kend, float (&v)[4]) const {
-        const int kk = Map<false>::k(threadIdx.x, 0);
-        const bool kvalid = k0 + kk < kend;
-        const int off = tab[kk].w;  // 0 past kend: a valid address
+    __device__ __forceinline__ void load(const int4* tab, int k0, int kend, float (&v)[M::E]) const {
 #pragma unroll
-        for (int j = 0; j < 4; ++j) v[j] = TAIL ? ldg_if(w + (off + row[j]), kvalid) : __ldg(w + (off + row[j]));
+        for (int ki = 0; ki < M::NK; ++ki) {
+            const int kk = kl + M::dk(ki);
+            const bool kvalid = k0 + kk < kend;
+            const int off = tab[kk].w;  // 0 past kend: a valid address
+#pragma unroll
+            for (int ri = 0; ri < M::NR; ++ri)
+                v[M::j_of(ri, ki)] = TAIL ? ldg_if(w[ri] + off, kvalid) : __ldg(w[ri] + off);
+        }
     }
 };
 
-// (NT, 4): four resident blocks (64 registers) without spills in every mode; the forward and
-// backward-filter kernels fit 64 without the bound, except backward-filter 3xTF32, which would spill
-// under it (issue_model.py shows registers, spills and blocks per SM).
-template <int MODE>
-__global__ void __launch_bounds__(NT, 4) conv_bwd_data_kernel(const __grid_constant__ BwdDataParams p) {
+template <int MODE, int BM, int BN>
+__global__ void __launch_bounds__(NT, (min_blocks<MODE, BM, BN>())) conv_bwd_data_kernel(const __grid_constant__ BwdDataParams p) {
+    using C = Cfg<BM, BN>;
     const Phase& q = p.ph[blockIdx.z];
     const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
     if (m0 >= q.M) return;
-    float acc[16];
-    mainloop<MODE, true, false>(BdTable{&p, &q}, bd_a(p, q, m0), BdB(p, n0), 0, q.Kd, acc);
+    float acc[C::ACC];
+    mainloop<MODE, C, true, false>(BdTable{&p, &q}, bd_a<BM>(p, q, m0), BdB<BN>(p, n0), 0, q.Kd, acc);
 #pragma unroll
-    for (int e = 0; e < 16; ++e) {
+    for (int e = 0; e < C::ACC; ++e) {
         int ml, nl;
-        acc_coord<MODE>(threadIdx.x, e, ml, nl);
+        acc_coord<MODE, C>(threadIdx.x, e, ml, nl);
         const int m = m0 + ml, c = n0 + nl;
         if (m < q.M && c < p.s.c) {
             int img, pos, hq, wq;
@@ -266,74 +315,98 @@ struct BwdFilterParams {
     FastDiv ohw, ow, rr, r;
 };
 
-// Entry of kd = (img, oh, ow): dy offset img*K*OH*OW + pos, x offset img*C*H*W + y0*W + x0 and
-// the window origin (y0, x0) = (oh*stride - pad, ow*stride - pad).
+// Entry of kd = (img, oh, ow): x offset img*C*H*W + y0*W + x0 with the window origin (y0, x0) =
+// (oh*stride - pad, ow*stride - pad), the window mask of (y0, x0), and the dy offset img*K*OH*OW + pos.
 struct BfTable {
     static constexpr bool kUsed = true;
     const BwdFilterParams* p;
     __device__ int4 entry(int kd, int kend) const {
-        if (kd >= kend) return make_int4(0, 0, kFar, 0);  // x == 0: BfA's address stays valid
+        if (kd >= kend) return entry4(0, 0, 0);  // mask 0: no tap; offsets 0: valid addresses
         const ConvShape& s = p->s;
         int img, pos, oh, ow;
         p->ohw.divmod(kd, img, pos);
         p->ow.divmod(pos, oh, ow);
         const int y0 = oh * s.stride - s.pad, x0 = ow * s.stride - s.pad;
-        return make_int4(img * s.k * s.oh * s.ow + pos, img * s.c * s.h * s.w + y0 * s.w + x0, y0, x0);
+        return entry4((int64_t)img * s.c * s.h * s.w + (int64_t)y0 * s.w + x0, window_mask(y0, s.h, x0, s.w),
+                      img * s.k * s.oh * s.ow + pos);
     }
 };
 
-// A[kout][kd] = dy[img, kout, pos] = dy[entry.x + kout*OH*OW] (K-fast: pos is contiguous).
+// A[kout][kd] = dy[img, kout, pos] = dy[entry.w + kout*OH*OW] (K-fast: pos is contiguous).
+template <int R>
 struct BfA {
-    const float* dy;
-    int row[4];
-    __device__ BfA(const BwdFilterParams& p, int m0) : dy(p.dy) {
-        row_offsets(row, m0 + Map<false>::m(threadIdx.x, 0), p.s.k, p.s.oh * p.s.ow);
-    }
+    using M = Map<R, false>;
+    const float* dy[M::NR];
+    int kl = opaque(M::k0(threadIdx.x));
+    __device__ BfA(const BwdFilterParams& p, int m0) { row_pointers<R>(dy, p.dy, m0, p.s.k, p.s.oh * p.s.ow); }
     template <bool TAIL>
-    __device__ __forceinline__ void load(const int4* tab, int k0, int kend, float (&v)[4]) const {
-        const int kk = Map<false>::k(threadIdx.x, 0);
-        const bool kvalid = k0 + kk < kend;
-        const int off = tab[kk].x;  // 0 past kend: a valid address
+    __device__ __forceinline__ void load(const int4* tab, int k0, int kend, float (&v)[M::E]) const {
 #pragma unroll
-        for (int j = 0; j < 4; ++j) v[j] = TAIL ? ldg_if(dy + (off + row[j]), kvalid) : __ldg(dy + (off + row[j]));
-    }
-};
-
-// B[kd][crs] = x[img, c, y0 + r, x0 + s] = x[entry.y + (c*H + r)*W + s] (K-fast: ow walks x's
-// rows); the thread's 4 columns crs0 + 16 j are decomposed once (clamped to the last column).
-struct BfB {
-    const float* x;
-    int off[4], r[4], s[4], hh, ww;
-    __device__ BfB(const BwdFilterParams& p, int n0) : x(p.x), hh(p.s.h), ww(p.s.w) {
+        for (int ki = 0; ki < M::NK; ++ki) {
+            const int kk = kl + M::dk(ki);
+            const bool kvalid = k0 + kk < kend;
+            const int off = tab[kk].w;  // 0 past kend: a valid address
 #pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            const int crs = min(n0 + Map<false>::m(threadIdx.x, j), p.N - 1);
-            int c, rs;
-            p.rr.divmod(crs, c, rs);
-            p.r.divmod(rs, r[j], s[j]);
-            off[j] = (c * p.s.h + r[j]) * p.s.w + s[j];
+            for (int ri = 0; ri < M::NR; ++ri)
+                v[M::j_of(ri, ki)] = TAIL ? ldg_if(dy[ri] + off, kvalid) : __ldg(dy[ri] + off);
         }
     }
-    template <bool TAIL>  // the tail needs no check of its own: its entries carry kFar
-    __device__ __forceinline__ void load(const int4* tab, int, int, float (&v)[4]) const {
-        const int4 e = tab[Map<false>::k(threadIdx.x, 0)];
+};
+
+// B[kd][crs] = x[img, c, y0 + r, x0 + s] = x[entry.xy + (c*H + r)*W + s] (K-fast: ow walks x's
+// rows); the thread's columns crs are decomposed once (clamped to the last column) into a pointer
+// and the bits of their tap (r, s), tested against the entry's window mask.
+template <int R>
+struct BfB {
+    using M = Map<R, false>;
+    static constexpr bool kTailFree = true;  // the tail's entries have mask 0
+    const float* x[M::NR];
+    uint32_t bits[M::NR];
+    int kl;  // BfA's: the same k lanes (both K-fast maps of the same size)
+    __device__ BfB(const BwdFilterParams& p, int n0, int kl_) : kl(kl_) {
 #pragma unroll
-        for (int j = 0; j < 4; ++j) v[j] = ldg_in_window(x + (e.y + off[j]), e.z + r[j], hh, e.w + s[j], ww);
+        for (int ri = 0; ri < M::NR; ++ri) {
+            const int crs = min(n0 + M::row0(threadIdx.x) + M::drow(ri), p.N - 1);
+            int c, rs, r, s;
+            p.rr.divmod(crs, c, rs);
+            p.r.divmod(rs, r, s);
+            x[ri] = opaque(p.x + ((int64_t)c * p.s.h + r) * p.s.w + s);
+            bits[ri] = (1u << r) | (1u << (16 + s));
+        }
+    }
+    template <bool TAIL>  // the tail needs no check of its own: its entries' masks are 0
+    __device__ __forceinline__ void load(const int4* tab, int, int, float (&v)[M::E]) const {
+#pragma unroll
+        for (int ki = 0; ki < M::NK; ++ki) {
+            const int4 e = tab[kl + M::dk(ki)];
+#pragma unroll
+            for (int ri = 0; ri < M::NR; ++ri) v[M::j_of(ri, ki)] = ldg_if_all(at(x[ri], e), (uint32_t)e.z, bits[ri]);
+        }
     }
 };
 
-template <int MODE>
-__global__ void __launch_bounds__(NT) conv_bwd_filter_kernel(const __grid_constant__ BwdFilterParams p) {
+// Resident blocks: tile_gemm.cuh's min_blocks, except the small TF32 tile, whose two K-fast gathers'
+// row pointers and tap bits need a few registers over 64 (3 blocks, no spills).
+template <int MODE, int BM, int BN>
+constexpr int bwdf_min_blocks() {
+    return BM == 64 && MODE == GENTEN_MATH_TF32 ? 3 : min_blocks<MODE, BM, BN>();
+}
+
+template <int MODE, int BM, int BN>
+__global__ void __launch_bounds__(NT, (bwdf_min_blocks<MODE, BM, BN>())) conv_bwd_filter_kernel(const __grid_constant__ BwdFilterParams p) {
+    using C = Cfg<BM, BN>;
     const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
     const int kbeg = blockIdx.z * p.per_split;
     const int kend = min(p.Kd, kbeg + p.per_split);
-    float acc[16];
-    mainloop<MODE, false, false>(BfTable{&p}, BfA(p, m0), BfB(p, n0), kbeg, kend, acc);
+    float acc[C::ACC];
+    static_assert(BM == BN, "BfA and BfB share their k lanes");
+    const BfA<BM> la(p, m0);
+    mainloop<MODE, C, false, false>(BfTable{&p}, la, BfB<BN>(p, n0, la.kl), kbeg, kend, acc);
     float* out = p.out + (int64_t)blockIdx.z * p.s.k * p.N;
 #pragma unroll
-    for (int e = 0; e < 16; ++e) {
+    for (int e = 0; e < C::ACC; ++e) {
         int ml, nl;
-        acc_coord<MODE>(threadIdx.x, e, ml, nl);
+        acc_coord<MODE, C>(threadIdx.x, e, ml, nl);
         const int kout = m0 + ml, crs = n0 + nl;
         if (kout < p.s.k && crs < p.N) out[(int64_t)kout * p.N + crs] = acc[e];
     }
@@ -482,47 +555,72 @@ int check_shape(const ConvShape& s, int math_mode) {
     GT_SUPPORTED((int64_t)s.n * s.c * s.h * s.w <= INT_MAX);
     GT_SUPPORTED((int64_t)s.n * s.k * s.oh * s.ow <= INT_MAX);
     GT_SUPPORTED((int64_t)s.k * s.c * s.r * s.r <= INT_MAX);
-    GT_SUPPORTED(s.h < (1 << 29) && s.w < (1 << 29));  // window sums with kFar stay in int (see kFar)
+    GT_SUPPORTED(s.h < (1 << 29) && s.w < (1 << 29));  // window bounds (h - y0 and the like) stay in int
     return 0;
 }
 
-template <template <int> class Launch, class... Args>
-int dispatch(int mode, Args&&... args) {
-    switch (mode) {
-        case GENTEN_MATH_FP32: return Launch<GENTEN_MATH_FP32>::run(args...);
-        case GENTEN_MATH_TF32: return Launch<GENTEN_MATH_TF32>::run(args...);
-        default: return Launch<GENTEN_MATH_3XTF32>::run(args...);
+unsigned cdiv(int64_t a, int64_t b) { return (unsigned)((a + b - 1) / b); }
+
+// Tile choice: the large 128 x 128 tile where both GEMM sides exceed 64 and its grid still gives
+// every SM a block (kLargeMinBlocks; backward-filter's split-K fills the grid by itself), else the
+// small 64 x 64 one. A function of the shape only. The emulator build takes the large tile whenever
+// both sides exceed 64, so that its tests, which run small shapes, exercise both tiles.
+#ifdef GENTEN_EMU
+constexpr int64_t kLargeMinBlocks = 1;
+#else
+constexpr int64_t kLargeMinBlocks = 132;
+#endif
+bool use_large(int64_t m, int64_t n, int64_t blocks_large) {
+    return m > 64 && n > 64 && blocks_large >= kLargeMinBlocks;
+}
+
+// The large tile's columns: 128, or 64 for 3xTF32 (see tile_gemm.cuh).
+int large_bn(int) { return 128; }
+
+template <template <int, int, int> class Launch, class... Args>
+int dispatch(int mode, bool large, Args&&... args) {
+    switch (mode * 2 + (large ? 1 : 0)) {
+        case GENTEN_MATH_FP32 * 2: return Launch<GENTEN_MATH_FP32, 64, 64>::run(args...);
+        case GENTEN_MATH_FP32 * 2 + 1: return Launch<GENTEN_MATH_FP32, 128, 128>::run(args...);
+        case GENTEN_MATH_TF32 * 2: return Launch<GENTEN_MATH_TF32, 64, 64>::run(args...);
+        case GENTEN_MATH_TF32 * 2 + 1: return Launch<GENTEN_MATH_TF32, 128, 128>::run(args...);
+        case GENTEN_MATH_3XTF32 * 2: return Launch<GENTEN_MATH_3XTF32, 64, 64>::run(args...);
+        default: return Launch<GENTEN_MATH_3XTF32, 128, 128>::run(args...);
     }
 }
 
-template <int MODE>
+#define CONV_KERNEL(name, mode, bm, bn) name<mode, bm, bn>
+
+template <int MODE, int BM, int BN>
 struct LaunchFwd {
-    static int run(const FwdParams& p, dim3 grid, cudaStream_t st) {
-        GT_LAUNCH(conv_fwd_kernel<MODE>, grid, NT, 0, st)(p);
+    static int run(const FwdParams& p, cudaStream_t st) {
+        const dim3 grid(cdiv(p.M, BM), cdiv(p.s.k, BN));
+        GT_SUPPORTED(grid.y <= 65535);
+        GT_LAUNCH(CONV_KERNEL(conv_fwd_kernel, MODE, BM, BN), grid, NT, 0, st)(p);
         GT_CHECK_LAUNCH();
         return 0;
     }
 };
 
-template <int MODE>
+template <int MODE, int BM, int BN>
 struct LaunchBwdData {
-    static int run(const BwdDataParams& p, dim3 grid, cudaStream_t st) {
-        GT_LAUNCH(conv_bwd_data_kernel<MODE>, grid, NT, 0, st)(p);
+    static int run(const BwdDataParams& p, int max_m, int count, cudaStream_t st) {
+        const dim3 grid(cdiv(max_m > 0 ? max_m : 1, BM), cdiv(p.s.c, BN), (unsigned)count);
+        GT_SUPPORTED(grid.y <= 65535);
+        GT_LAUNCH(CONV_KERNEL(conv_bwd_data_kernel, MODE, BM, BN), grid, NT, 0, st)(p);
         GT_CHECK_LAUNCH();
         return 0;
     }
 };
 
-template <int MODE>
+template <int MODE, int BM, int BN>
 struct LaunchBwdFilter {
     static int run(const BwdFilterParams& p, dim3 grid, cudaStream_t st) {
-        GT_LAUNCH(conv_bwd_filter_kernel<MODE>, grid, NT, 0, st)(p);
+        GT_LAUNCH(CONV_KERNEL(conv_bwd_filter_kernel, MODE, BM, BN), grid, NT, 0, st)(p);
         GT_CHECK_LAUNCH();
         return 0;
     }
 };
-
-unsigned cdiv(int64_t a, int64_t b) { return (unsigned)((a + b - 1) / b); }
 
 // Phase z = ph * stride + pw of the backward-data GEMM (see conv_bwd_data_kernel).
 Phase make_phase(const ConvShape& s, int z) {
@@ -576,9 +674,9 @@ int genten_conv2d_forward(const float* x, const float* w, const float* bias, flo
         GT_CHECK_LAUNCH();
         return 0;
     }
-    const dim3 grid(cdiv(p.M, BM), cdiv(k, BN));
-    GT_SUPPORTED(grid.y <= 65535);
-    return dispatch<LaunchFwd>(math_mode, p, grid, as_stream(stream));
+    GT_SUPPORTED(r <= kMaxTaps);  // the tiled gathers' tap masks
+    const bool large = use_large(p.M, k, (int64_t)cdiv(p.M, 128) * cdiv(k, 128));
+    return dispatch<LaunchFwd>(math_mode, large, p, as_stream(stream));
 }
 
 int genten_conv2d_backward_data(const float* dy, const float* w, float* dx, int n, int c, int h, int w_, int k, int r,
@@ -598,6 +696,7 @@ int genten_conv2d_backward_data(const float* dy, const float* w, float* dx, int 
         GT_CHECK_LAUNCH();
         return 0;
     }
+    GT_SUPPORTED(r <= kMaxTaps);  // the tiled gathers' tap masks
     const int phases = stride * stride;
     cudaStream_t st = as_stream(stream);
     for (int z0 = 0; z0 < phases; z0 += kMaxPhases) {
@@ -607,9 +706,8 @@ int genten_conv2d_backward_data(const float* dy, const float* w, float* dx, int 
             p.ph[i] = make_phase(s, z0 + i);
             if (p.ph[i].M > max_m) max_m = p.ph[i].M;
         }
-        const dim3 grid(cdiv(max_m > 0 ? max_m : 1, BM), cdiv(c, BN), (unsigned)count);
-        GT_SUPPORTED(grid.y <= 65535);
-        if (int e = dispatch<LaunchBwdData>(math_mode, p, grid, st)) return e;
+        const bool large = use_large(max_m, c, (int64_t)cdiv(max_m, 128) * cdiv(c, 128) * count);
+        if (int e = dispatch<LaunchBwdData>(math_mode, large, p, max_m, count, st)) return e;
     }
     return 0;
 }
@@ -629,13 +727,16 @@ int genten_conv2d_backward_filter(const float* dy, const float* x, float* dw, in
     p.ow = FastDiv(ow);
     p.rr = FastDiv(r * r);
     p.r = FastDiv(r);
-    // Tiled: about one wave of every block slot of an H100/H200 (132 SMs x 4 resident blocks =
-    // 528), each split at least 16 k-steps; narrow: a block per filter column, ~4 waves, at least
+    // Tiled: about one wave of every block slot of an H100/H200 (132 SMs x the tile's resident
+    // blocks), each split at least 16 k-steps; narrow: a block per filter column, ~4 waves, at least
     // 2048 positions per split. A function of the shape only (not of the device), so results are
     // identical everywhere.
     const bool narrow = k <= NARROW;
-    const int64_t tiles = narrow ? ((int64_t)p.N + 1) / 2 : (int64_t)cdiv(k, BM) * cdiv(p.N, BN);
-    const int64_t target = narrow ? 264 : 528;
+    if (!narrow) GT_SUPPORTED(r <= kMaxTaps);  // the tiled gathers' tap masks
+    const bool large = !narrow && use_large(k, p.N, kLargeMinBlocks);  // split-K fills the grid
+    const int bm = large ? 128 : 64, bn = large ? large_bn(math_mode) : 64;
+    const int64_t tiles = narrow ? ((int64_t)p.N + 1) / 2 : (int64_t)cdiv(k, bm) * cdiv(p.N, bn);
+    const int64_t target = narrow ? 264 : large ? 264 : 528;
     int64_t splits = (target + tiles - 1) / tiles;
     const int64_t min_per_split = narrow ? 2048 : 16 * BK;
     const int64_t max_splits = (p.Kd + min_per_split - 1) / min_per_split;
@@ -646,12 +747,12 @@ int genten_conv2d_backward_filter(const float* dy, const float* x, float* dw, in
     per_split = (per_split + BK - 1) / BK * BK;
     splits = (p.Kd + per_split - 1) / per_split;
     p.per_split = (int)per_split;
-    const dim3 grid = narrow ? dim3((unsigned)p.N, (unsigned)splits) : dim3(cdiv(k, BM), cdiv(p.N, BN), (unsigned)splits);
+    const dim3 grid = narrow ? dim3((unsigned)p.N, (unsigned)splits) : dim3(cdiv(k, bm), cdiv(p.N, bn), (unsigned)splits);
     GT_SUPPORTED(grid.y <= 65535);
     cudaStream_t st = as_stream(stream);
     const int64_t total = (int64_t)k * p.N;
     auto run = [&]() -> int {
-        if (!narrow) return dispatch<LaunchBwdFilter>(math_mode, p, grid, st);
+        if (!narrow) return dispatch<LaunchBwdFilter>(math_mode, large, p, grid, st);
         GT_LAUNCH(conv_bwd_filter_narrow_kernel, grid, kThreads, 0, st)(p);
         GT_CHECK_LAUNCH();
         return 0;

@@ -17,18 +17,22 @@ using namespace genten::tile;
 
 namespace {
 
+// The small tile of the engine (64 x 64): the linear layers' GEMMs are small or launch-bound.
+using C = Small;
+
 // An operand slice as the tile engine wants it: element (row, kk) of a rows x K matrix stored
 // row-major (K-fast: p[row * ld + kk]) or transposed (M-fast: p[kk * ld + row]).
 template <bool MFAST>
 struct Operand {
+    using M = Map<64, MFAST>;
     const float* p;
     int ld, rows, row0;
     template <bool TAIL>
-    __device__ __forceinline__ void load(const int4*, int k0, int kend, float (&v)[4]) const {
+    __device__ __forceinline__ void load(const int4*, int k0, int kend, float (&v)[M::E]) const {
 #pragma unroll
-        for (int j = 0; j < 4; ++j) {
-            const int kk = k0 + Map<MFAST>::k(threadIdx.x, j);
-            const int row = row0 + Map<MFAST>::m(threadIdx.x, j);
+        for (int j = 0; j < M::E; ++j) {
+            const int kk = k0 + M::k0(threadIdx.x) + M::dk(M::ki(j));
+            const int row = row0 + M::row0(threadIdx.x) + M::drow(M::ri(j));
             v[j] = (kk < kend && row < rows)
                        ? __ldg(MFAST ? p + (int64_t)kk * ld + row : p + (int64_t)row * ld + kk)
                        : 0.0f;
@@ -47,14 +51,14 @@ struct GemmParams {
 // A_MFAST: A is stored transposed (k x m); B_MFAST: B is stored as given (k x n).
 template <int MODE, bool A_MFAST, bool B_MFAST>
 __global__ void __launch_bounds__(NT) gemm_kernel(const __grid_constant__ GemmParams p) {
-    const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
-    float acc[16];
-    mainloop<MODE, A_MFAST, B_MFAST>(NoTable{}, Operand<A_MFAST>{p.a, p.lda, p.m, m0}, Operand<B_MFAST>{p.b, p.ldb, p.n, n0}, 0,
+    const int m0 = blockIdx.x * C::BM, n0 = blockIdx.y * C::BN;
+    float acc[C::ACC];
+    mainloop<MODE, C, A_MFAST, B_MFAST>(NoTable{}, Operand<A_MFAST>{p.a, p.lda, p.m, m0}, Operand<B_MFAST>{p.b, p.ldb, p.n, n0}, 0,
                                      p.k, acc);
 #pragma unroll
-    for (int e = 0; e < 16; ++e) {
+    for (int e = 0; e < C::ACC; ++e) {
         int ml, nl;
-        acc_coord<MODE>(threadIdx.x, e, ml, nl);
+        acc_coord<MODE, C>(threadIdx.x, e, ml, nl);
         const int row = m0 + ml, col = n0 + nl;
         if (row < p.m && col < p.n) p.c[(int64_t)row * p.ldc + col] = acc[e] + (p.bias ? __ldg(p.bias + col) : 0.0f);
     }
@@ -64,7 +68,7 @@ __global__ void __launch_bounds__(NT) gemm_kernel(const __grid_constant__ GemmPa
 
 template <int MODE>
 int launch_gemm(const GemmParams& p, bool trans_a, bool trans_b, cudaStream_t s) {
-    const dim3 grid((unsigned)((p.m + BM - 1) / BM), (unsigned)((p.n + BN - 1) / BN));
+    const dim3 grid((unsigned)((p.m + C::BM - 1) / C::BM), (unsigned)((p.n + C::BN - 1) / C::BN));
     if (trans_a && !trans_b) GT_LAUNCH(GEMM_KERNEL(MODE, true, true), grid, NT, 0, s)(p);
     else if (trans_a) GT_LAUNCH(GEMM_KERNEL(MODE, true, false), grid, NT, 0, s)(p);
     else if (!trans_b) GT_LAUNCH(GEMM_KERNEL(MODE, false, true), grid, NT, 0, s)(p);
@@ -82,7 +86,7 @@ int genten_gemm(int trans_a, int trans_b, int m, int n, int k, const float* a, i
     GT_REQUIRE(a != nullptr && b != nullptr && c != nullptr && m > 0 && n > 0 && k > 0 && valid_math(math_mode));
     GT_REQUIRE((trans_a == 0 || trans_a == 1) && (trans_b == 0 || trans_b == 1));
     GT_REQUIRE(lda >= (trans_a ? m : k) && ldb >= (trans_b ? k : n) && ldc >= n);
-    GT_SUPPORTED((n + BN - 1) / BN <= 65535);
+    GT_SUPPORTED((n + C::BN - 1) / C::BN <= 65535);
     const GemmParams p{a, b, bias, c, m, n, k, lda, ldb, ldc};
     cudaStream_t s = as_stream(stream);
     switch (math_mode) {

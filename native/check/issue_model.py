@@ -3,7 +3,8 @@
 
 Compiles native/conv.cu (of the working tree, or of a git revision with --rev) with nvcc to PTX
 for sm_90a and with ptxas -v for the resource report, finds each tiled kernel's steady-state loop
-(the loop that holds the k-step barrier) and counts its instructions per warp and k-slice:
+(the loop that holds the k-step barriers; tile_gemm.cuh runs two k-steps per iteration, so the
+counts are divided by the barriers in it) and counts its instructions per warp and k-slice:
 mma.sync, FFMA, shared loads / stores, global loads, cvt.rna.tf32, and the rest (integer,
 address, predicates, branches, moves). Code only the first 16 threads run (the gather table,
 tile_gemm.cuh) is weighted 1/8: one warp of the block's eight runs it. Prints per kernel:
@@ -31,10 +32,10 @@ import tempfile
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODES = {0: "FP32", 1: "TF32", 2: "3xTF32"}
 KERNELS = {"conv_fwd_kernel": "fwd", "conv_bwd_data_kernel": "bwdd", "conv_bwd_filter_kernel": "bwdf"}
-BM = BN = 64
 BK = 16
 WARPS = 8
-SPLIT_TARGET = 528  # conv.cu genten_conv2d_backward_filter: tiles x splits ~ 132 SMs x 4 blocks
+LARGE_MIN_BLOCKS = 132  # conv.cu kLargeMinBlocks (the GPU build): large tiles where every SM gets one
+TAPS = 15               # conv.cu kMaxTaps: larger filters are not tiled
 
 
 def compile_sources(src_root, arch):
@@ -86,6 +87,8 @@ def entries(ptx):
 
 LABEL = re.compile(r"^(\$L__\w+):$")
 REG_MOVE = re.compile(r"^mov\.b?u?\d+\s+%\w+,\s*%(r|f|rd)\d+;")
+# a 64-bit register from / into its two 32-bit halves (ptx.cuh pack64): a register pair in SASS
+PAIR_MOVE = re.compile(r"^mov\.b64\s+(\{%r\d+,\s*%r\d+\},\s*%rd\d+|%rd\d+,\s*\{%r\d+,\s*%r\d+\});")
 BRANCH = re.compile(r"^(@!?%p\d+\s+)?bra(\.uni)?\s+(\$L__\w+);")
 
 
@@ -118,6 +121,7 @@ def tail_ranges(lines, s, e):
     loads' setp.ne.b32 (ptx.cuh ldg_if) when the other arm has none."""
     labels = {LABEL.match(l).group(1): i for i, l in enumerate(lines) if LABEL.match(l)}
     has = lambda a, b: any(opcode(x) == "setp.ne.b32" for x in lines[a:b])
+    ops = lambda a, b: sorted(opcode(x) for x in lines[a:b] if not LABEL.match(x) and not BRANCH.match(x))
     out = []
     for i in range(s, e):
         m = BRANCH.match(lines[i])
@@ -135,30 +139,28 @@ def tail_ranges(lines, s, e):
             out.append((i + 1, j))
         elif has(c + 1, i) and not has(i + 1, j):
             out.append((c + 1, i + 1))
+        elif not has(i + 1, j) and not has(c + 1, i) and ops(c + 1, i) == ops(i + 1, j):
+            out.append((i + 1, j))  # a loader whose tail is its steady state (ptxas duplicated it): once
     return out
 
 
 def warp0_ranges(lines, s, e):
-    """Line ranges inside the loop that only the table's 16 threads run: a forward conditional
-    branch that skips a region holding the int4 table store (st.shared.v4)."""
+    """Line ranges inside the loop that only the table's 16 threads run: the innermost forward
+    conditional branches that skip a region holding the table's divisions (mul.hi, FastDiv) and its
+    int4 store (st.shared.v4). Innermost: the loop body runs two k-steps, the second one under a
+    branch of its own (t + 1 < tiles) that holds the second table update."""
     labels = {LABEL.match(l).group(1): i for i, l in enumerate(lines) if LABEL.match(l)}
-    out = []
+    cand = []
     for i in range(s, e):
         m = BRANCH.match(lines[i])
         if not m or not m.group(1):
             continue
         t = labels.get(m.group(3), -1)
-        if i < t <= e and any(opcode(x).startswith("st.shared.v4") for x in lines[i + 1:t]):
-            out.append((i + 1, t))
-    # keep the outermost ranges only
-    out.sort()
-    merged = []
-    for a, b in out:
-        if merged and a < merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
-        else:
-            merged.append((a, b))
-    return merged
+        body = lines[i + 1:t]
+        if i < t <= e and any(opcode(x).startswith("st.shared.v4") for x in body) \
+                and any(opcode(x).startswith("mul.hi") for x in body):
+            cand.append((i + 1, t))
+    return sorted(r for r in cand if not any(o != r and r[0] <= o[0] and o[1] <= r[1] for o in cand))
 
 
 def count(lines, s, e):
@@ -173,7 +175,7 @@ def count(lines, s, e):
             continue
         weight = 1.0 / WARPS if any(a <= i < b for a, b in w0) else 1.0
         op = opcode(l)
-        if REG_MOVE.match(l):
+        if REG_MOVE.match(l) or PAIR_MOVE.match(l):
             continue  # a register rename: ptxas coalesces it, no SASS instruction
         if op.startswith("mma.sync"):
             k = "mma"
@@ -192,6 +194,10 @@ def count(lines, s, e):
         c[k] += weight
         if weight < 1:
             c["table"] += weight
+    # one barrier per k-step: the loop body may run several steps (tile_gemm.cuh runs two)
+    steps = sum(1 for i in range(s, e + 1) if lines[i].startswith("bar.sync")) or 1
+    for k in c:
+        c[k] /= steps
     c["total"] = sum(v for k, v in c.items() if k != "table")
     return c
 
@@ -208,30 +214,37 @@ def analyse(src_root, arch):
     out = {}
     for name, lines in entries(ptx).items():
         for kern, op in KERNELS.items():
-            m = re.search(kern + r"ILi(\d)EE", name)
+            m = re.search(kern + r"ILi(\d)ELi(\d+)ELi(\d+)EE", name)
             if not m:
-                continue
+                m = re.search(kern + r"ILi(\d)EE", name)  # before the tile sizes were parameters: 64 x 64
+                if not m:
+                    continue
+            tile = (int(m.group(2)), int(m.group(3))) if m.lastindex >= 3 else (64, 64)
             s, e = main_loop(lines)
             c = count(lines, s, e)
             regs, smem, spill = res.get(name, (0, 0, 0))
-            out[(op, int(m.group(1)))] = dict(c, regs=regs, smem=smem, spill=spill, blocks=blocks_per_sm(regs, smem))
+            out[(op, int(m.group(1)), tile)] = dict(c, regs=regs, smem=smem, spill=spill, blocks=blocks_per_sm(regs, smem))
     return out
 
 
 # ---- floors at the model shapes (the host's tile, phase and split-K plans, as conv.cu) ----------
 
-def block_slices(op, n, c, h, k, r, st, pad):
-    """Block-steps (block x 16-deep k-slice) of the tiled kernel, None where the narrow one runs."""
+def plan(op, n, c, h, k, r, st, pad):
+    """(tile, block-steps) of the tiled kernel as conv.cu's host code plans it (tile 128 or 64; a
+    block-step = one block's 16-deep k-slice); None where the narrow kernel runs."""
     oh = (h + 2 * pad - r) // st + 1
     cd = lambda a, b: -(-a // b)
+    large = lambda m, nn, blocks: m > 64 and nn > 64 and blocks >= LARGE_MIN_BLOCKS
     if op == "fwd":
         if k <= 8:
             return None
-        return cd(n * oh * oh, BM) * cd(k, BN) * cd(c * r * r, BK)
+        m = n * oh * oh
+        t = 128 if large(m, k, cd(m, 128) * cd(k, 128)) else 64
+        return t, cd(m, t) * cd(k, t) * cd(c * r * r, BK)
     if op == "bwdd":
         if c <= 8:
             return None
-        total = 0
+        phases = []
         for z in range(st * st):
             ph, pw = divmod(z, st)
             h0, w0 = (ph - pad) % st, (pw - pad) % st
@@ -239,16 +252,19 @@ def block_slices(op, n, c, h, k, r, st, pad):
             wq = cd(h - w0, st) if w0 < h else 0
             rh = cd(r - ph, st) if ph < r else 0
             rw = cd(r - pw, st) if pw < r else 0
-            total += cd(n * hq * wq, BM) * cd(c, BN) * cd(k * rh * rw, BK)
-        return total
+            phases.append((n * hq * wq, k * rh * rw))
+        max_m = max(m for m, _ in phases)
+        t = 128 if large(max_m, c, cd(max_m, 128) * cd(c, 128) * len(phases)) else 64
+        return t, sum(cd(m, t) * cd(c, t) * cd(kd, BK) for m, kd in phases)
     if k <= 8:
         return None
     kd, nn = n * oh * oh, c * r * r
-    tiles = cd(k, BM) * cd(nn, BN)
-    splits = min(cd(SPLIT_TARGET, tiles), cd(kd, 16 * BK), 1024)
+    t = 128 if large(k, nn, LARGE_MIN_BLOCKS) else 64
+    tiles = cd(k, t) * cd(nn, t)
+    splits = min(cd(264 if t == 128 else 528, tiles), cd(kd, 16 * BK), 1024)
     per = cd(cd(kd, splits), BK) * BK
     splits = cd(kd, per)
-    return tiles * splits * (per // BK)  # the last split's shorter tail counted in full: upper bound
+    return t, tiles * splits * (per // BK)  # the last split's shorter tail counted in full: upper bound
 
 
 def floor_us(slices, k, sms, ghz):
@@ -280,29 +296,48 @@ def main():
     else:
         res = analyse(a.src or ROOT, a.arch)
     print(f"# issue model of conv.cu ({a.rev or 'working tree'}, {a.arch}): per warp and 16-deep k-slice of the main loop")
-    print("| kernel | mode | instr | mma | FFMA | LDS | STS | LDG | cvt | other | of it table (1/8) "
+    print("| kernel | tile | mode | instr | mma | FFMA | LDS | STS | LDG | cvt | other | of it table (1/8) "
           "| other per MMA | FFMA share | regs | smem B | spill B | blocks/SM |")
-    print("| --- " * 17 + "|")
-    for (op, mode), k in sorted(res.items()):
+    print("| --- " * 18 + "|")
+    for (op, mode, tile), k in sorted(res.items()):
         per = f"{(k['total'] - k['mma']) / k['mma']:.1f}" if k["mma"] else "-"
         share = f"{100 * k['ffma'] / k['total']:.0f}%" if mode == 0 else "-"
-        print(f"| {op} | {MODES[mode]} | {k['total']:.0f} | {k['mma']:.0f} | {k['ffma']:.0f} | {k['lds']:.0f} | "
+        print(f"| {op} | {tile[0]}x{tile[1]} | {MODES[mode]} | {k['total']:.0f} | {k['mma']:.0f} | {k['ffma']:.0f} | {k['lds']:.0f} | "
               f"{k['sts']:.0f} | {k['ldg']:.0f} | {k['cvt']:.0f} | {k['other']:.0f} | {k['table']:.1f} | {per} | "
               f"{share} | {k['regs']} | {k['smem']} | {k['spill']} | {k['blocks']} |")
     if not a.floors:
         return
     shapes = load_shapes()
-    print(f"\n# floors (us) at the model shapes: {a.sms} SMs at {a.ghz} GHz, 4 issues + 1 TF32 MMA per SM-clock")
+    print(f"\n# floors (us) at the model shapes: {a.sms} SMs at {a.ghz} GHz, 4 issues + 1 TF32 MMA per SM-clock;"
+          " L = the large 128x128 tile, S = the small 64x64")
     print("| shape | fwd FP32 | fwd TF32 | bwdd FP32 | bwdd TF32 | bwdf FP32 | bwdf TF32 |")
     print("| --- " * 7 + "|")
     for shape in shapes.CONV_SHAPES:
         cc = shapes.conv_case(shape)
         row = []
         for op in ("fwd", "bwdd", "bwdf"):
-            sl = block_slices(op, cc["n"], cc["cin"], cc["h"], cc["cout"], cc["k"], cc["stride"], cc["pad"])
+            pl = plan(op, cc["n"], cc["cin"], cc["h"], cc["cout"], cc["k"], cc["stride"], cc["pad"])
             for mode in (0, 1):
-                row.append("narrow" if sl is None else f"{floor_us(sl, res[(op, mode)], a.sms, a.ghz):.1f}")
+                if pl is None:
+                    row.append("narrow")
+                    continue
+                tile, sl = pl
+                key = (op, mode, (tile, tile)) if (op, mode, (tile, tile)) in res else (op, mode, (64, 64))
+                if key[2][0] != tile:  # --rev before the large tile
+                    tile, sl = 64, plan_small(op, cc)
+                row.append(f"{floor_us(sl, res[key], a.sms, a.ghz):.1f} {'L' if tile == 128 else 'S'}")
         print(f"| {shape} | " + " | ".join(row) + " |")
+
+
+def plan_small(op, cc):
+    """Block-steps with the 64 x 64 tile only (the kernels before the large tile; the split-K plan
+    then targeted 528 slots as today's small tile does)."""
+    global LARGE_MIN_BLOCKS
+    keep, LARGE_MIN_BLOCKS = LARGE_MIN_BLOCKS, float("inf")
+    try:
+        return plan(op, cc["n"], cc["cin"], cc["h"], cc["cout"], cc["k"], cc["stride"], cc["pad"])[1]
+    finally:
+        LARGE_MIN_BLOCKS = keep
 
 
 if __name__ == "__main__":

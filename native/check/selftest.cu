@@ -317,6 +317,8 @@ int main() {
     conv_case(8, 20, 16, 16, 66, 3, 1, 1);   // backward-filter split-K (8 splits) over 2 x 3 tiles
     conv_case(3, 12, 10, 10, 70, 4, 2, 1);   // even filter, stride 2: phases with 2 taps each way
     conv_case(2, 10, 23, 21, 12, 6, 5, 2);   // stride 5: 25 phases, two backward-data launches
+    conv_case(2, 72, 12, 12, 24, 3, 1, 1);   // backward-data on the large tile (C > 64; forward, filter small)
+    conv_case(3, 80, 10, 10, 20, 4, 2, 1);   // the large backward-data tile over stride phases, partial k-slices
     gemm_case(67, 70, 129);                   // odd, partial tiles in every dimension
     gemm_case(5, 1, 300);                     // the discriminator's Linear(6272, 1) in miniature
     batchnorm_case(3, 5, 49);

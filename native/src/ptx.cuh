@@ -50,6 +50,19 @@ __device__ __forceinline__ int opaque(int x) {
 #endif
 }
 
+// The same for a pointer: a per-thread row pointer computed once before the loop stays in its
+// register pair instead of being rematerialized (min, multiply, adds) in every k-step.
+template <class T>
+__device__ __forceinline__ T* opaque(T* p) {
+#ifdef GENTEN_EMU
+    return p;
+#else
+    uint64_t y;
+    asm("mov.b64 %0, %1;" : "=l"(y) : "l"((uint64_t)p));
+    return reinterpret_cast<T*>(y);
+#endif
+}
+
 // ld.global.nc.f32 under a predicate, 0 where it is false (the load is not issued: p may then
 // point anywhere). One predicated load instead of a branch around it.
 __device__ __forceinline__ float ldg_if(const float* p, bool pred) {
@@ -76,6 +89,53 @@ __device__ __forceinline__ float ldg_in_window(const float* p, int y, int h, int
         : "=f"(v)
         : "l"(p), "r"(y), "r"(h), "r"(x), "r"(w));
     return v;
+#endif
+}
+
+}  // namespace genten
+
+namespace genten {
+
+// 3xTF32's split of raw FP32 words, in place: x -> big = tf32(x), small = tf32(x - big)
+// (cvt.rna.tf32.f32 twice and a subtraction per word).
+template <int N>
+__device__ __forceinline__ void split_tf32(uint32_t (&x)[N], uint32_t (&small)[N]) {
+#pragma unroll
+    for (int i = 0; i < N; ++i) {
+        const float v = __uint_as_float(x[i]);
+        x[i] = to_tf32(v);
+        small[i] = to_tf32(v - __uint_as_float(x[i]));
+    }
+}
+
+// ld.global.nc.f32 iff every bit of `bits` is set in `mask` (and + setp inside the PTX), else 0:
+// the conv gathers' window test, one bit per filter row and one per filter column (conv.cu).
+__device__ __forceinline__ float ldg_if_all(const float* p, uint32_t mask, uint32_t bits) {
+#ifdef GENTEN_EMU
+    return (mask & bits) == bits ? *p : 0.0f;
+#else
+    float v;
+    asm("{\n\t.reg .pred q;\n\t.reg .b32 t;\n\tand.b32 t, %2, %3;\n\tsetp.eq.b32 q, t, %3;\n\tmov.b32 %0, 0;\n\t"
+        "@q ld.global.nc.f32 %0, [%1];\n\t}"
+        : "=f"(v)
+        : "l"(p), "r"(mask), "r"(bits));
+    return v;
+#endif
+}
+
+}  // namespace genten
+
+namespace genten {
+
+// mov.b64 d, {lo, hi}: a 64-bit value from two 32-bit halves (a register pair: free in SASS), so a
+// gather table can hold 64-bit byte offsets in an int4 without shifts and ors in the loop.
+__device__ __forceinline__ int64_t pack64(int lo, int hi) {
+#ifdef GENTEN_EMU
+    return (int64_t)(((uint64_t)(uint32_t)hi << 32) | (uint32_t)lo);
+#else
+    int64_t d;
+    asm("mov.b64 %0, {%1, %2};" : "=l"(d) : "r"(lo), "r"(hi));
+    return d;
 #endif
 }
 

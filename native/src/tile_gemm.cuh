@@ -1,10 +1,18 @@
 // The tiled GEMM engine shared by conv.cu (implicit GEMMs) and gemm.cu (the linear layers): one
-// block computes a 64 x 64 tile of C = A * B with 16-deep k-slices, operands gathered by the
-// caller's loaders into shared memory (double buffered through registers), in three math modes:
-// FP32 = SIMT FMAs, each thread a 4x4 register micro-tile; TF32 = mma.sync m16n8k8 (each warp a
-// 32x16 sub-tile), operands rounded with cvt.rna.tf32; 3xTF32 = the same MMAs on big = tf32(x) and
-// small = tf32(x - big), acc += small*big + big*small + big*big.
+// block of 256 threads computes a BM x BN tile of C = A * B with 16-deep k-slices, operands gathered
+// by the caller's loaders into shared memory (double buffered; the next slice's A is in flight
+// while the first half of the current slice is multiplied, its B during the second half). Two tile sizes:
+//   128 x 128: the large tile, for grids that still fill the GPU (each gathered element feeds
+//              twice the math of the small tile's);
+//    64 x 64 : the small tile, for small M or N and small grids.
+// Three math modes: FP32 = SIMT FMAs, each thread a (BM/16) x (BN/16) register micro-tile (8x8 or
+// 4x4); TF32 = mma.sync m16n8k8 on the 2 x 4 warps' (BM/2) x (BN/4) sub-tiles (64x32: 4x4 MMAs per
+// k8 step per warp, or 32x16: 2x2), operands rounded with cvt.rna.tf32 as they are staged; 3xTF32 =
+// the same MMAs on big = tf32(x) and small = tf32(x - big), split from the raw FP32 words as the
+// fragments are read, acc += small*big + big*small + big*big.
 #pragma once
+
+#include <type_traits>
 
 #include "common.cuh"
 #include "ptx.cuh"
@@ -12,165 +20,225 @@
 namespace genten {
 namespace tile {
 
-constexpr int BM = 64;        // tile rows (M)
-constexpr int BN = 64;        // tile columns (N)
-constexpr int BK = 16;        // k-slice per step
-constexpr int LDS = BM + 4;   // FP32 slice row: 16-byte aligned, K-fast stores 2-way (not 4-way) conflicted
-constexpr int NT = 256;       // threads per block: 8 warps
-static_assert(BM == BN, "the loaders assume square tiles");
+constexpr int BK = 16;   // k-slice per step
+constexpr int NT = 256;  // threads per block: 8 warps
 
-// ---- operand staging: registers -> shared memory, rounded per math mode ---------------------
-
-// Thread -> element mapping of a 64 x 16 operand slice (4 elements per thread):
-// M-fast: 64 consecutive threads walk m (coalesced when m is contiguous in memory);
-// K-fast: 16 consecutive threads walk k (coalesced when k is contiguous in memory).
-template <bool MFAST>
+// ---- which elements of an R x 16 operand slice a thread gathers --------------------------------
+// Element j of the thread is row row0(tid) + drow(ri(j)), k k0(tid) + dk(ki(j)): NR distinct rows
+// and NK distinct k per thread, so a gather decomposes each row once per block and reads each k's
+// table entry once per slice. M-fast = rows contiguous in memory (warps walk rows), K-fast = k
+// contiguous (consecutive threads walk k).
+//   R = 128, M-fast: rows r, r+8 (r = 16 (p/8) + p%8, p = tid%64), k = tid/64 + {0, 4, 8, 12};
+//   R = 128, K-fast: rows r, r+8, r+64, r+72 (r = 16 (p/8) + p%8, p = tid/8), k = q%4 + 8 (q/4) + {0, 4}
+//                    (q = tid%8);
+//   R = 64,  M-fast: row tid%64, k = tid/64 + {0, 4, 8, 12};
+//   R = 64,  K-fast: rows tid/16 + {0, 16, 32, 48}, k = tid%16.
+// The 128-row maps give each thread (m, m+8) x (k, k+4) groups, which are 4 consecutive words of
+// the A fragment layout (one STS.128) and 2 pairs of the B layout (STS.64) below.
+template <int R, bool MFAST>
 struct Map {
-    __device__ static int k(int tid, int j) { return MFAST ? (tid >> 6) + 4 * j : (tid & 15); }
-    __device__ static int m(int tid, int j) { return MFAST ? (tid & 63) : (tid >> 4) + 16 * j; }
+    static_assert(R == 64 || R == 128, "tiles of 64 or 128 rows");
+    static constexpr int E = R * BK / NT;  // elements per thread: 8 or 4
+    static constexpr int NR = R == 128 ? (MFAST ? 2 : 4) : (MFAST ? 1 : 4);
+    static constexpr int NK = E / NR;
+    __device__ static int row0(int tid) {
+        if (R == 128) {
+            const int p = MFAST ? (tid & 63) : (tid >> 3);
+            return (p >> 3) * 16 + (p & 7);
+        }
+        return MFAST ? (tid & 63) : (tid >> 4);
+    }
+    __device__ static int k0(int tid) {
+        if (R == 128) return MFAST ? (tid >> 6) : (tid & 3) + (tid & 4) * 2;
+        return MFAST ? (tid >> 6) : (tid & 15);
+    }
+    __host__ __device__ static constexpr int ri(int j) {
+        return R == 128 ? (MFAST ? (j & 1) : (j & 1) + 2 * (j >> 2)) : (MFAST ? 0 : j);
+    }
+    __host__ __device__ static constexpr int ki(int j) { return R == 128 ? (MFAST ? (j >> 1) : (j >> 1) & 1) : (MFAST ? j : 0); }
+    __host__ __device__ static constexpr int j_of(int r, int k) {
+        return R == 128 ? (MFAST ? r + 2 * k : (r & 1) + 2 * k + 4 * (r >> 1)) : (MFAST ? k : r);
+    }
+    __host__ __device__ static constexpr int drow(int r) {
+        return R == 128 ? (MFAST ? 8 * r : 8 * (r & 1) + 64 * (r >> 1)) : (MFAST ? 0 : 16 * r);
+    }
+    __host__ __device__ static constexpr int dk(int k) { return 4 * k; }
 };
 
-// Shared-memory layouts of a 16 x 64 slice (SLICE words per buffer).
-// FP32: k-major rows of LDS words, [k][m]: the 4x4 micro-tile reads a float4 of A and of B per k.
+// ---- shared-memory layouts of a 16 x R slice ----------------------------------------------------
+// FP32: k-major rows of R + 4 words, [k][m]: the micro-tile reads float4s of A and of B per k.
 // Tensor cores: fragment order, so that a warp's MMA operands are one LDS.128 (A) or LDS.64 (B)
-// per lane and fragment instead of 4 (2) LDS.32 (PTX ISA m16n8k8 tf32 fragments):
+// per lane and fragment (PTX ISA m16n8k8 tf32 fragments):
 //   A (k, m): register q = (m >> 3 & 1) + 2 (k >> 2 & 1) of lane (m & 7) * 4 + (k & 3), in 16-byte
-//   chunk (k >> 3) * 128 + (m >> 4) * 32 + lane, the chunk index XOR its bits 3-4 (within its
+//   chunk ((k >> 3) * R/16 + (m >> 4)) * 32 + lane, the chunk index XOR its bits 3-4 (within its
 //   128-byte row): M-fast stores 2-way bank conflicted instead of 8-way, reads conflict-free.
 //   B (k, n): register k >> 2 & 1 of lane (n & 7) * 4 + (k & 3) of n8 tile n >> 3, at word
-//   528 (k >> 3) + 66 (n >> 3) + 2 lane + reg: the pads (16 words per k8 step, 2 per n8 tile) make
-//   K-fast stores conflict-free and M-fast ones (gemm.cu) 2-way; a read is 256 contiguous bytes.
-// Every thread's 4 stores are one base word plus compile-time offsets (stage_delta), and each
-// warp's fragment reads one base plus immediates: nothing in the loop recomputes an address.
-constexpr int SLICE = BK * LDS;
-static_assert(SLICE >= 1024 && SLICE >= 528 + 7 * 66 + 64, "a fragment-ordered slice fits a buffer");
-__device__ __forceinline__ int a_frag_word(int k, int m) {
-    const int chunk = ((k >> 3) * 4 + (m >> 4)) * 32 + (m & 7) * 4 + (k & 3);
-    return (chunk ^ (chunk >> 3 & 3)) * 4 + (m >> 3 & 1) + 2 * (k >> 2 & 1);
+//   (R/8 * 66) (k >> 3) + 66 (n >> 3) + 2 lane + reg: the pads (2 words per n8 tile) make K-fast
+//   stores conflict-free and M-fast ones (gemm.cu) 2-way; a read is 256 contiguous bytes.
+// Every field is linear in the Map offsets (drow in {8, 16, 32, 64}, dk in {4, 8, 12} never carry
+// into another field, and the swizzle's bits are (m >> 1) & 3 and k & 3, which they leave alone),
+// so a thread's element j sits at one base word plus a compile-time delta.
+template <int MODE, bool IS_A, int R>
+__host__ __device__ constexpr int slice_word(int k, int m) {
+    if (MODE == GENTEN_MATH_FP32) return k * (R + 4) + m;
+    if (IS_A) {
+        const int chunk = ((k >> 3) * (R / 16) + (m >> 4)) * 32 + (m & 7) * 4 + (k & 3);
+        return (chunk ^ (chunk >> 3 & 3)) * 4 + (m >> 3 & 1) + 2 * (k >> 2 & 1);
+    }
+    return (k >> 3) * (R / 8 * 66) + (m >> 3) * 66 + ((m & 7) * 4 + (k & 3)) * 2 + (k >> 2 & 1);
 }
-__device__ __forceinline__ int b_frag_word(int k, int n) {
-    return (k >> 3) * 528 + (n >> 3) * 66 + ((n & 7) * 4 + (k & 3)) * 2 + (k >> 2 & 1);
-}
-template <int MODE, bool IS_A>
-__device__ __forceinline__ int slice_word(int k, int m) {
-    return MODE == GENTEN_MATH_FP32 ? k * LDS + m : IS_A ? a_frag_word(k, m) : b_frag_word(k, m);
-}
-// Offset of a thread's element j from its element 0 (Map: M-fast k += 4j, K-fast m += 16j).
-template <int MODE, bool MFAST, bool IS_A>
-__device__ __forceinline__ constexpr int stage_delta(int j) {
-    return MODE == GENTEN_MATH_FP32 ? (MFAST ? 4 * j * LDS : 16 * j)
-           : IS_A                   ? (MFAST ? (j >> 1) * 512 + (j & 1) * 2 : 128 * j)
-                                    : (MFAST ? (j >> 1) * 528 + (j & 1) : 132 * j);
-}
-template <int MODE, bool MFAST, bool IS_A>
-__device__ __forceinline__ int stage_base(int tid) {
-    return opaque(slice_word<MODE, IS_A>(Map<MFAST>::k(tid, 0), Map<MFAST>::m(tid, 0)));
+template <int MODE, bool IS_A, int R>
+__host__ __device__ constexpr int slice_words() {
+    return MODE == GENTEN_MATH_FP32 ? BK * (R + 4) : IS_A ? BK * R : 2 * (R / 8 * 66);
 }
 
-template <int MODE, bool MFAST, bool IS_A>
-__device__ __forceinline__ void stage(uint32_t* hi, uint32_t* lo, const float (&v)[4], int base) {
+template <int BM_, int BN_>
+struct Cfg {
+    static constexpr int BM = BM_, BN = BN_;
+    static constexpr int WM = BM / 2, WN = BN / 4;  // warp tile: warps (wm, wn) = (warp % 2, warp / 2)
+    static constexpr int MI = WM / 16, NI = WN / 8;  // m16 / n8 tiles per warp
+    static constexpr int TM = BM / 16, TN = BN / 16;  // FP32 micro-tile of thread (tid % 16, tid / 16)
+    static constexpr int ACC = BM * BN / NT;          // accumulators per thread
+};
+// Resident blocks per SM the kernels promise (__launch_bounds__), as many as fit without spills
+// (ptxas -v; native/check/issue_model.py prints registers, spills and blocks per SM): the large
+// tile 2 in TF32 (128 registers) and 1 in FP32 and 3xTF32 (the 8x8 micro-tile with its operands,
+// the split fragments: over 128), the small tile 4 (64), 3 in 3xTF32 (85).
+template <int MODE, int BM, int BN>
+__host__ __device__ constexpr int min_blocks() {
+    return BM * BN > 64 * 64 ? (MODE == GENTEN_MATH_TF32 ? 2 : 1) : MODE == GENTEN_MATH_3XTF32 ? 3 : 4;
+}
+using Small = Cfg<64, 64>;
+
+template <int MODE, bool MFAST, bool IS_A, int R>
+__device__ __forceinline__ int stage_base(int tid) {
+    return opaque(slice_word<MODE, IS_A, R>(Map<R, MFAST>::k0(tid), Map<R, MFAST>::row0(tid)));
+}
+
+// Stores the thread's gathered elements: TF32 rounded here (once per element), FP32 and 3xTF32
+// raw (3xTF32 splits at the fragment read). 128-row tensor-core slices: STS.128 (A) / STS.64 (B).
+template <int MODE, bool MFAST, bool IS_A, int R>
+__device__ __forceinline__ void stage(uint32_t* s, const float (&v)[Map<R, MFAST>::E], int base) {
+    using M = Map<R, MFAST>;
+    constexpr int E = M::E;
+    uint32_t u[E];
 #pragma unroll
-    for (int j = 0; j < 4; ++j) {
-        const int at = base + stage_delta<MODE, MFAST, IS_A>(j);
-        if (MODE == GENTEN_MATH_FP32) {
-            hi[at] = __float_as_uint(v[j]);
-        } else if (MODE == GENTEN_MATH_TF32) {
-            hi[at] = to_tf32(v[j]);
-        } else {
-            const uint32_t big = to_tf32(v[j]);
-            hi[at] = big;
-            lo[at] = to_tf32(v[j] - __uint_as_float(big));
+    for (int j = 0; j < E; ++j) u[j] = MODE == GENTEN_MATH_TF32 ? to_tf32(v[j]) : __float_as_uint(v[j]);
+#define GT_DELTA(j) (slice_word<MODE, IS_A, R>(M::dk(M::ki(j)), M::drow(M::ri(j))) - slice_word<MODE, IS_A, R>(0, 0))
+    if constexpr (MODE != GENTEN_MATH_FP32 && R == 128 && IS_A) {
+#pragma unroll
+        for (int g = 0; g < E; g += 4) {
+            static_assert(GT_DELTA(1) == GT_DELTA(0) + 1 && GT_DELTA(2) == GT_DELTA(0) + 2 &&
+                              GT_DELTA(3) == GT_DELTA(0) + 3 && GT_DELTA(5) == GT_DELTA(4) + 1 &&
+                              GT_DELTA(6) == GT_DELTA(4) + 2 && GT_DELTA(7) == GT_DELTA(4) + 3,
+                          "A groups of 4 are consecutive words");
+            *reinterpret_cast<uint4*>(&s[base + GT_DELTA(g)]) = make_uint4(u[g], u[g + 1], u[g + 2], u[g + 3]);
         }
+    } else if constexpr (MODE != GENTEN_MATH_FP32 && R == 128) {
+        static_assert(GT_DELTA(2) == GT_DELTA(0) + 1 && GT_DELTA(3) == GT_DELTA(1) + 1 &&
+                          GT_DELTA(6) == GT_DELTA(4) + 1 && GT_DELTA(7) == GT_DELTA(5) + 1,
+                      "B pairs (j, j + 2) are consecutive words");
+#pragma unroll
+        for (int j = 0; j < E; j += (j & 1) ? 3 : 1)  // j = 0, 1, 4, 5
+            *reinterpret_cast<uint2*>(&s[base + GT_DELTA(j)]) = make_uint2(u[j], u[j + 2]);
+    } else {
+#pragma unroll
+        for (int j = 0; j < E; ++j) s[base + GT_DELTA(j)] = u[j];
     }
+#undef GT_DELTA
 }
 
 // ---- the inner products --------------------------------------------------------------------
 
-// SIMT: thread (tm, tn) = (tid % 16, tid / 16) owns rows tm*4.. and columns tn*4..;
-// acc[i*4 + j] is (m = tm*4 + i, n = tn*4 + j).
-__device__ __forceinline__ void compute_fp32(const uint32_t* a, const uint32_t* b, float (&acc)[16], int tid) {
+// SIMT: thread (tm, tn) = (tid % 16, tid / 16) owns rows tm*4 + 64 i4 + (0..3) and columns
+// tn*4 + 64 j4 + (0..3); acc[i * TN + j] is (m = 64 (i / 4) + tm*4 + i % 4, n likewise).
+template <class C, int HALF>
+__device__ __forceinline__ void compute_fp32(const uint32_t* a, const uint32_t* b, float (&acc)[C::ACC], int tid) {
     const int tm = tid & 15, tn = tid >> 4;
 #pragma unroll
-    for (int kk = 0; kk < BK; ++kk) {
-        const float4 av = *reinterpret_cast<const float4*>(&a[kk * LDS + tm * 4]);
-        const float4 bv = *reinterpret_cast<const float4*>(&b[kk * LDS + tn * 4]);
-        const float ar[4] = {av.x, av.y, av.z, av.w};
-        const float br[4] = {bv.x, bv.y, bv.z, bv.w};
+    for (int kk = HALF * BK / 2; kk < (HALF + 1) * BK / 2; ++kk) {
+        float ar[C::TM], br[C::TN];
 #pragma unroll
-        for (int i = 0; i < 4; ++i)
+        for (int i4 = 0; i4 < C::TM / 4; ++i4) {
+            const float4 v = *reinterpret_cast<const float4*>(&a[kk * (C::BM + 4) + i4 * 64 + tm * 4]);
+            ar[i4 * 4] = v.x, ar[i4 * 4 + 1] = v.y, ar[i4 * 4 + 2] = v.z, ar[i4 * 4 + 3] = v.w;
+        }
 #pragma unroll
-            for (int j = 0; j < 4; ++j) acc[i * 4 + j] = fmaf(ar[i], br[j], acc[i * 4 + j]);
+        for (int j4 = 0; j4 < C::TN / 4; ++j4) {
+            const float4 v = *reinterpret_cast<const float4*>(&b[kk * (C::BN + 4) + j4 * 64 + tn * 4]);
+            br[j4 * 4] = v.x, br[j4 * 4 + 1] = v.y, br[j4 * 4 + 2] = v.z, br[j4 * 4 + 3] = v.w;
+        }
+#pragma unroll
+        for (int i = 0; i < C::TM; ++i)
+#pragma unroll
+            for (int j = 0; j < C::TN; ++j) acc[i * C::TN + j] = fmaf(ar[i], br[j], acc[i * C::TN + j]);
     }
 }
 
-// Tensor cores: warp (wm, wn) = (warp % 2, warp / 2) owns rows wm*32.. (two m16 tiles) and
-// columns wn*16.. (two n8 tiles); acc[(mi*2 + ni)*4 + q] is the m16n8 accumulator fragment q.
-// Operands in fragment order (a_frag_word / b_frag_word): one LDS.128 per A fragment, one LDS.64
-// per B fragment, at a_rd / b_rd (mma_a_base / mma_b_base) plus immediates.
-template <int MODE>
-__device__ __forceinline__ void compute_mma(const uint32_t* a, const uint32_t* b, const uint32_t* al,
-                                            const uint32_t* bl, float (&acc)[16], int a_rd, int b_rd) {
+// Both compute one half of the 16-deep slice (HALF = 0: k 0..7, 1: k 8..15), so the main loop can
+// stage a half of the next slice between them.
+
+// Tensor cores: warp (wm, wn) owns rows wm*WM + 16 mi.. and columns wn*WN + 8 ni..;
+// acc[(mi * NI + ni) * 4 + q] is the m16n8 accumulator fragment q. Operands in fragment order:
+// one LDS.128 per A fragment, one LDS.64 per B fragment, at a_rd / b_rd plus immediates. 3xTF32:
+// B's fragments are split once per k8 step, A's one m16 tile at a time (fewer live registers).
+template <int MODE, class C, int HALF>
+__device__ __forceinline__ void compute_mma(const uint32_t* a, const uint32_t* b, float (&acc)[C::ACC], int a_rd, int b_rd) {
+    constexpr int BSTEP = C::BN / 8 * 66;
+    {
+        constexpr int ks = HALF;  // k8 step HALF of the slice
+        uint32_t fb[C::NI][2], fbl[C::NI][2];
 #pragma unroll
-    for (int ks = 0; ks < 2; ++ks) {
-        uint32_t fa[2][4], fb[2][2], fal[2][4], fbl[2][2];
-#pragma unroll
-        for (int mi = 0; mi < 2; ++mi) {
-            const int at = a_rd + (ks * 4 + mi) * 128;
-            const uint4 v = *reinterpret_cast<const uint4*>(&a[at]);
-            fa[mi][0] = v.x, fa[mi][1] = v.y, fa[mi][2] = v.z, fa[mi][3] = v.w;
-            if (MODE == GENTEN_MATH_3XTF32) {
-                const uint4 u = *reinterpret_cast<const uint4*>(&al[at]);
-                fal[mi][0] = u.x, fal[mi][1] = u.y, fal[mi][2] = u.z, fal[mi][3] = u.w;
-            }
-        }
-#pragma unroll
-        for (int ni = 0; ni < 2; ++ni) {
-            const int at = b_rd + ks * 528 + ni * 66;
-            const uint2 v = *reinterpret_cast<const uint2*>(&b[at]);
+        for (int ni = 0; ni < C::NI; ++ni) {
+            const uint2 v = *reinterpret_cast<const uint2*>(&b[b_rd + ks * BSTEP + ni * 66]);
             fb[ni][0] = v.x, fb[ni][1] = v.y;
-            if (MODE == GENTEN_MATH_3XTF32) {
-                const uint2 u = *reinterpret_cast<const uint2*>(&bl[at]);
-                fbl[ni][0] = u.x, fbl[ni][1] = u.y;
-            }
+            if (MODE == GENTEN_MATH_3XTF32) split_tf32(fb[ni], fbl[ni]);
         }
 #pragma unroll
-        for (int mi = 0; mi < 2; ++mi)
+        for (int mi = 0; mi < C::MI; ++mi) {
+            const uint4 v = *reinterpret_cast<const uint4*>(&a[a_rd + (ks * (C::BM / 16) + mi) * 128]);
+            uint32_t fa[4] = {v.x, v.y, v.z, v.w}, fal[4];
+            if (MODE == GENTEN_MATH_3XTF32) split_tf32(fa, fal);
 #pragma unroll
-            for (int ni = 0; ni < 2; ++ni) {
-                const int o = (mi * 2 + ni) * 4;
+            for (int ni = 0; ni < C::NI; ++ni) {
+                const int o = (mi * C::NI + ni) * 4;
                 float c[4] = {acc[o], acc[o + 1], acc[o + 2], acc[o + 3]};
                 if (MODE == GENTEN_MATH_3XTF32) {
-                    mma_tf32(c, fal[mi], fb[ni]);  // small terms first: less rounding of them
-                    mma_tf32(c, fa[mi], fbl[ni]);
+                    mma_tf32(c, fal, fb[ni]);  // small terms first: less rounding of them
+                    mma_tf32(c, fa, fbl[ni]);
                 }
-                mma_tf32(c, fa[mi], fb[ni]);
+                mma_tf32(c, fa, fb[ni]);
 #pragma unroll
                 for (int q = 0; q < 4; ++q) acc[o + q] = c[q];
             }
+        }
     }
 }
 
-// Read bases of compute_mma: warp (wm, wn) = (warp % 2, warp / 2); A: m16 tile wm*2 + mi of k8
-// step ks is chunk (ks*4 + wm*2 + mi)*32 + lane, swizzled; B: n8 tile wn*2 + ni.
+// Read bases of compute_mma: A: m16 tile wm*MI + mi of k8 step ks is chunk (ks*BM/16 + wm*MI + mi)*32
+// + lane, swizzled; B: n8 tile wn*NI + ni.
+template <class C>
 __device__ __forceinline__ int mma_a_base(int tid) {
     const int lane = tid & 31, wm = (tid >> 5) & 1;
-    return opaque((wm * 64 + (lane ^ (lane >> 3 & 3))) * 4);
+    return opaque((wm * C::MI * 32 + (lane ^ (lane >> 3 & 3))) * 4);
 }
+template <class C>
 __device__ __forceinline__ int mma_b_base(int tid) {
-    return opaque((tid >> 6) * 2 * 66 + (tid & 31) * 2);
+    return opaque((tid >> 6) * C::NI * 66 + (tid & 31) * 2);
 }
 
 // Tile-local coordinates of accumulator element e (see compute_fp32 / compute_mma).
-template <int MODE>
+template <int MODE, class C>
 __device__ __forceinline__ void acc_coord(int tid, int e, int& ml, int& nl) {
     if (MODE == GENTEN_MATH_FP32) {
-        ml = (tid & 15) * 4 + (e >> 2);
-        nl = (tid >> 4) * 4 + (e & 3);
+        const int i = e / C::TN, j = e % C::TN;
+        ml = (i >> 2) * 64 + (tid & 15) * 4 + (i & 3);
+        nl = (j >> 2) * 64 + (tid >> 4) * 4 + (j & 3);
     } else {
         const int warp = tid >> 5, lane = tid & 31;
-        const int frag = e >> 2, q = e & 3, mi = frag >> 1, ni = frag & 1;
-        ml = (warp & 1) * 32 + mi * 16 + (lane >> 2) + ((q & 2) ? 8 : 0);
-        nl = (warp >> 1) * 16 + ni * 8 + (lane & 3) * 2 + (q & 1);
+        const int frag = e >> 2, q = e & 3, mi = frag / C::NI, ni = frag % C::NI;
+        ml = (warp & 1) * C::WM + mi * 16 + (lane >> 2) + ((q & 2) ? 8 : 0);
+        nl = (warp >> 1) * C::WN + ni * 8 + (lane & 3) * 2 + (q & 1);
     }
 }
 
@@ -180,73 +248,96 @@ __device__ __forceinline__ void acc_coord(int tid, int e, int& ml, int& nl) {
 // for each 16-deep slice the first 16 threads compute one int4 entry per k (TAB::entry(kd, kend),
 // with the host's FastDivs) into a double-buffered shared table, two slices ahead, published by the
 // step's one barrier; the loaders read their k's entry (a broadcast for M-fast operands, where a
-// warp shares its k) and only add offsets and compare bounds. TAB::kUsed = false (gemm.cu): no
-// table, no work.
+// warp shares its k) and only add offsets and test bits. TAB::kUsed = false (gemm.cu): no table.
 struct NoTable {
     static constexpr bool kUsed = false;
     __device__ int4 entry(int, int) const { return make_int4(0, 0, 0, 0); }
 };
 
-// LA / LB: load<TAIL>(tab, k0, kend, v) fills this thread's 4 elements of the A (resp. B) slice
-// starting at k0 (zero where k >= kend or the gather falls outside the tensor); tab[i] is the entry
-// of k0 + i. TAIL = false promises k0 + 16 <= kend (every slice but a partial last one), so the
-// loaders need not check k. Rows past M (columns past N) may hold anything finite or not: they
-// only reach accumulators that are never stored.
-template <int MODE, bool A_MFAST, bool B_MFAST, class TAB, class LA, class LB>
+// LA / LB: load<TAIL>(tab, k0, kend, v) fills this thread's elements (Map<BM or BN, MFAST>) of the
+// A (resp. B) slice starting at k0 (zero where k >= kend or the gather falls outside the tensor);
+// tab[i] is the entry of k0 + i. TAIL = false promises k0 + 16 <= kend (every slice but a partial
+// last one), so the loaders need not check k. Rows past M (columns past N) may hold anything finite:
+// they only reach accumulators that are never stored.
+// A loader with `static constexpr bool kTailFree = true` loads the tail like the steady state
+// (its gather tests reject k >= kend by themselves): one code path, no branch on the slice.
+template <class L, class = void>
+struct TailFree : std::false_type {};
+template <class L>
+struct TailFree<L, std::void_t<decltype(L::kTailFree)>> : std::integral_constant<bool, L::kTailFree> {};
+
+template <class L, int E>
+__device__ __forceinline__ void load_slice(const L& l, const int4* tab, int k0, int kend, bool full, float (&v)[E]) {
+    if (TailFree<L>::value || full)
+        l.template load<false>(tab, k0, kend, v);
+    else
+        l.template load<true>(tab, k0, kend, v);
+}
+
+template <int MODE, class C, bool A_MFAST, bool B_MFAST, class TAB, class LA, class LB>
 __device__ __forceinline__ void mainloop(const TAB& table, const LA& la, const LB& lb, int kbeg, int kend,
-                                         float (&acc)[16]) {
-    constexpr int LO = MODE == GENTEN_MATH_3XTF32 ? 2 : 1;
+                                         float (&acc)[C::ACC]) {
+    using MA = Map<C::BM, A_MFAST>;
+    using MB = Map<C::BN, B_MFAST>;
     constexpr int TB = TAB::kUsed ? 2 : 1;
-    __shared__ __align__(16) uint32_t sa[2][SLICE];
-    __shared__ __align__(16) uint32_t sb[2][SLICE];
-    __shared__ __align__(16) uint32_t sal[LO][SLICE];
-    __shared__ __align__(16) uint32_t sbl[LO][SLICE];
+    __shared__ __align__(16) uint32_t sa[2][slice_words<MODE, true, C::BM>()];
+    __shared__ __align__(16) uint32_t sb[2][slice_words<MODE, false, C::BN>()];
     __shared__ __align__(16) int4 stab[TB][BK];
     const int tid = threadIdx.x;
 #pragma unroll
-    for (int i = 0; i < 16; ++i) acc[i] = 0.0f;
+    for (int i = 0; i < C::ACC; ++i) acc[i] = 0.0f;
     const int tiles = kend > kbeg ? (kend - kbeg + BK - 1) / BK : 0;
     if (tiles == 0) return;  // uniform over the block
-    const int a_st = stage_base<MODE, A_MFAST, true>(tid), b_st = stage_base<MODE, B_MFAST, false>(tid);
-    const int a_rd = MODE == GENTEN_MATH_FP32 ? 0 : mma_a_base(tid), b_rd = MODE == GENTEN_MATH_FP32 ? 0 : mma_b_base(tid);
+    const int a_st = stage_base<MODE, A_MFAST, true, C::BM>(tid), b_st = stage_base<MODE, B_MFAST, false, C::BN>(tid);
+    const int a_rd = MODE == GENTEN_MATH_FP32 ? 0 : mma_a_base<C>(tid);
+    const int b_rd = MODE == GENTEN_MATH_FP32 ? 0 : mma_b_base<C>(tid);
     if (TAB::kUsed) {
         if (tid < BK) stab[0][tid] = table.entry(kbeg + tid, kend);
         __syncthreads();
     }
-    float ra[4], rb[4];
-    la.template load<true>(stab[0], kbeg, kend, ra);
-    lb.template load<true>(stab[0], kbeg, kend, rb);
-    if (TAB::kUsed && tid < BK && tiles > 1) stab[TB - 1][tid] = table.entry(kbeg + BK + tid, kend);
-    stage<MODE, A_MFAST, true>(sa[0], sal[0], ra, a_st);
-    stage<MODE, B_MFAST, false>(sb[0], sbl[0], rb, b_st);
+    {
+        float ra[MA::E], rb[MB::E];
+        la.template load<true>(stab[0], kbeg, kend, ra);
+        lb.template load<true>(stab[0], kbeg, kend, rb);
+        if (TAB::kUsed && tid < BK && tiles > 1) stab[TB - 1][tid] = table.entry(kbeg + BK + tid, kend);
+        stage<MODE, A_MFAST, true, C::BM>(sa[0], ra, a_st);
+        stage<MODE, B_MFAST, false, C::BN>(sb[0], rb, b_st);
+    }
     __syncthreads();
-    for (int t = 0; t < tiles; ++t) {
-        const int cur = t & 1, nxt = cur ^ 1;
+    // One step: slice t from buffer CUR (compile-time: the loop runs two steps per iteration, so no
+    // buffer index is computed at run time). Slice t + 1's A is loaded, then stored while the first
+    // half of slice t is multiplied, its B likewise over the second half: buffer nxt was last read
+    // in step t - 1, before the previous barrier, and only half a slice of loads is in registers.
+    auto step = [&](auto cur_c, int t) {
+        constexpr int cur = decltype(cur_c)::value, nxt = cur ^ 1;
         const bool more = t + 1 < tiles;
+        const int k0 = kbeg + (t + 1) * BK;
+        const bool full = k0 + BK <= kend;  // uniform: the steady state, no k bound to check
+        const int4* tab = stab[TB - 1 - (cur & (TB - 1))];
+        float ra[MA::E], rb[MB::E];
+        if (more) load_slice(la, tab, k0, kend, full, ra);
+        if (MODE == GENTEN_MATH_FP32)
+            compute_fp32<C, 0>(sa[cur], sb[cur], acc, tid);
+        else
+            compute_mma<MODE, C, 0>(sa[cur], sb[cur], acc, a_rd, b_rd);
         if (more) {
-            const int k0 = kbeg + (t + 1) * BK;
-            const int4* tab = stab[TB - 1 - (t & (TB - 1))];
-            if (k0 + BK <= kend) {  // uniform: the steady state, no k bound to check
-                la.template load<false>(tab, k0, kend, ra);
-                lb.template load<false>(tab, k0, kend, rb);
-            } else {
-                la.template load<true>(tab, k0, kend, ra);
-                lb.template load<true>(tab, k0, kend, rb);
-            }
+            stage<MODE, A_MFAST, true, C::BM>(sa[nxt], ra, a_st);
+            load_slice(lb, tab, k0, kend, full, rb);
         }
         if (MODE == GENTEN_MATH_FP32)
-            compute_fp32(sa[cur], sb[cur], acc, tid);
+            compute_fp32<C, 1>(sa[cur], sb[cur], acc, tid);
         else
-            compute_mma<MODE>(sa[cur], sb[cur], sal[LO == 2 ? cur : 0], sbl[LO == 2 ? cur : 0], acc, a_rd, b_rd);
-        if (more) {
-            stage<MODE, A_MFAST, true>(sa[nxt], sal[LO == 2 ? nxt : 0], ra, a_st);
-            stage<MODE, B_MFAST, false>(sb[nxt], sbl[LO == 2 ? nxt : 0], rb, b_st);
-        }
+            compute_mma<MODE, C, 1>(sa[cur], sb[cur], acc, a_rd, b_rd);
+        if (more) stage<MODE, B_MFAST, false, C::BN>(sb[nxt], rb, b_st);
         // the entries of slice t + 2 go to the table slice t + 1's loads (above) did not read:
-        // table[t & 1] was last read in step t - 1, before the previous barrier
-        if (TAB::kUsed && tid < BK && t + 2 < tiles) stab[t & 1][tid] = table.entry(kbeg + (t + 2) * BK + tid, kend);
+        // table[cur] was last read in step t - 1, before the previous barrier
+        if (TAB::kUsed && tid < BK && t + 2 < tiles) stab[cur & (TB - 1)][tid] = table.entry(kbeg + (t + 2) * BK + tid, kend);
         // one barrier per step: buffer nxt was last read in step t-1, before the previous barrier
         __syncthreads();
+    };
+    for (int t = 0; t < tiles; t += 2) {
+        step(std::integral_constant<int, 0>{}, t);
+        if (t + 1 < tiles) step(std::integral_constant<int, 1>{}, t + 1);
     }
 }
 
