@@ -561,14 +561,17 @@ int check_shape(const ConvShape& s, int math_mode) {
 
 unsigned cdiv(int64_t a, int64_t b) { return (unsigned)((a + b - 1) / b); }
 
-// Tile choice: the large 128 x 128 tile where both GEMM sides exceed 64 and its grid still gives
-// every SM a block (kLargeMinBlocks; backward-filter's split-K fills the grid by itself), else the
-// small 64 x 64 one. A function of the shape only. The emulator build takes the large tile whenever
-// both sides exceed 64, so that its tests, which run small shapes, exercise both tiles.
+// Tile choice: the large 128 x 128 tile where both GEMM sides exceed 64 and its grid holds at least
+// kLargeMinBlocks blocks (backward-filter's split-K fills the grid by itself), else the small 64 x 64
+// one. By the issue model (benchmarks/NOTES.md) an SM retires a large block's outputs ~2.3x faster
+// than it retires them from a full load of small blocks, so the large tile wins from about 132 / 2.3
+// = 57 blocks on a 132-SM H100/H200 even with SMs left idle: 66 (half the SMs) is the threshold. A
+// function of the shape only. The emulator build takes the large tile whenever both sides exceed
+// 64, so that its tests, which run small shapes, exercise both tiles.
 #ifdef GENTEN_EMU
 constexpr int64_t kLargeMinBlocks = 1;
 #else
-constexpr int64_t kLargeMinBlocks = 132;
+constexpr int64_t kLargeMinBlocks = 66;
 #endif
 bool use_large(int64_t m, int64_t n, int64_t blocks_large) {
     return m > 64 && n > 64 && blocks_large >= kLargeMinBlocks;

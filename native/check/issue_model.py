@@ -34,7 +34,7 @@ MODES = {0: "FP32", 1: "TF32", 2: "3xTF32"}
 KERNELS = {"conv_fwd_kernel": "fwd", "conv_bwd_data_kernel": "bwdd", "conv_bwd_filter_kernel": "bwdf"}
 BK = 16
 WARPS = 8
-LARGE_MIN_BLOCKS = 132  # conv.cu kLargeMinBlocks (the GPU build): large tiles where every SM gets one
+LARGE_MIN_BLOCKS = 66   # conv.cu kLargeMinBlocks (the GPU build)
 TAPS = 15               # conv.cu kMaxTaps: larger filters are not tiled
 
 
@@ -229,12 +229,12 @@ def analyse(src_root, arch):
 
 # ---- floors at the model shapes (the host's tile, phase and split-K plans, as conv.cu) ----------
 
-def plan(op, n, c, h, k, r, st, pad):
+def plan(op, n, c, h, k, r, st, pad, allow_large=True):
     """(tile, block-steps) of the tiled kernel as conv.cu's host code plans it (tile 128 or 64; a
     block-step = one block's 16-deep k-slice); None where the narrow kernel runs."""
     oh = (h + 2 * pad - r) // st + 1
     cd = lambda a, b: -(-a // b)
-    large = lambda m, nn, blocks: m > 64 and nn > 64 and blocks >= LARGE_MIN_BLOCKS
+    large = lambda m, nn, blocks: allow_large and m > 64 and nn > 64 and blocks >= LARGE_MIN_BLOCKS
     if op == "fwd":
         if k <= 8:
             return None
@@ -332,12 +332,7 @@ def main():
 def plan_small(op, cc):
     """Block-steps with the 64 x 64 tile only (the kernels before the large tile; the split-K plan
     then targeted 528 slots as today's small tile does)."""
-    global LARGE_MIN_BLOCKS
-    keep, LARGE_MIN_BLOCKS = LARGE_MIN_BLOCKS, float("inf")
-    try:
-        return plan(op, cc["n"], cc["cin"], cc["h"], cc["cout"], cc["k"], cc["stride"], cc["pad"])[1]
-    finally:
-        LARGE_MIN_BLOCKS = keep
+    return plan(op, cc["n"], cc["cin"], cc["h"], cc["cout"], cc["k"], cc["stride"], cc["pad"], allow_large=False)[1]
 
 
 if __name__ == "__main__":
