@@ -77,13 +77,13 @@ struct WindowGather {
     const float* p[M::NR];
     uint32_t mask[M::NR];  // 0 for rows m >= M
     int kl = opaque(M::k0(threadIdx.x));  // the thread's first k lane, once (not from tid per step)
-    template <bool TAIL>  // the tail needs no check of its own: its entries carry kNever
-    __device__ __forceinline__ void load(const int4* tab, int, int, float (&v)[M::E]) const {
+    template <bool TAIL, class S>  // the tail needs no check of its own: its entries carry kNever
+    __device__ __forceinline__ void load(const int4* tab, int, int, S& sink) const {
 #pragma unroll
         for (int ki = 0; ki < M::NK; ++ki) {
             const int4 e = tab[kl + M::dk(ki)];  // warp-uniform: a broadcast
 #pragma unroll
-            for (int ri = 0; ri < M::NR; ++ri) v[M::j_of(ri, ki)] = ldg_if_all(at(p[ri], e), mask[ri], (uint32_t)e.z);
+            for (int ri = 0; ri < M::NR; ++ri) sink.put_if_all(M::j_of(ri, ki), at(p[ri], e), mask[ri], (uint32_t)e.z);
         }
     }
 };
@@ -149,19 +149,19 @@ template <int R>
 struct FwdB {
     using M = Map<R, false>;
     const float* w[M::NR];  // the thread's rows at its k lane
-    int kl = opaque(M::k0(threadIdx.x));
     __device__ FwdB(const FwdParams& p, int n0) {
         row_pointers<R>(w, p.w + M::k0(threadIdx.x), n0, p.s.k, p.Kd);
     }
-    template <bool TAIL>
-    __device__ __forceinline__ void load(const int4*, int k0, int kend, float (&v)[M::E]) const {
+    template <bool TAIL, class S>
+    __device__ __forceinline__ void load(const int4*, int k0, int kend, S& sink) const {
 #pragma unroll
         for (int ri = 0; ri < M::NR; ++ri) {
             const float* q = w[ri] + k0;  // one 64-bit add per row, the k lanes are immediates
 #pragma unroll
             for (int ki = 0; ki < M::NK; ++ki) {
-                const bool kvalid = k0 + kl + M::dk(ki) < kend;
-                v[M::j_of(ri, ki)] = TAIL ? ldg_if(q + M::dk(ki), kvalid) : __ldg(q + M::dk(ki));
+                const bool kvalid = k0 + M::k0(threadIdx.x) + M::dk(ki) < kend;  // the tail only
+                if (TAIL) sink.put_if(M::j_of(ri, ki), q + M::dk(ki), kvalid);
+                else sink.put(M::j_of(ri, ki), q + M::dk(ki));
             }
         }
     }
@@ -263,8 +263,8 @@ struct BdB {
     const float* w[M::NR];
     int kl = opaque(M::k0(threadIdx.x));
     __device__ BdB(const BwdDataParams& p, int n0) { row_pointers<R>(w, p.w, n0, p.s.c, p.s.r * p.s.r); }
-    template <bool TAIL>
-    __device__ __forceinline__ void load(const int4* tab, int k0, int kend, float (&v)[M::E]) const {
+    template <bool TAIL, class S>
+    __device__ __forceinline__ void load(const int4* tab, int k0, int kend, S& sink) const {
 #pragma unroll
         for (int ki = 0; ki < M::NK; ++ki) {
             const int kk = kl + M::dk(ki);
@@ -272,7 +272,8 @@ struct BdB {
             const int off = tab[kk].w;  // 0 past kend: a valid address
 #pragma unroll
             for (int ri = 0; ri < M::NR; ++ri)
-                v[M::j_of(ri, ki)] = TAIL ? ldg_if(w[ri] + off, kvalid) : __ldg(w[ri] + off);
+                if (TAIL) sink.put_if(M::j_of(ri, ki), w[ri] + off, kvalid);
+                else sink.put(M::j_of(ri, ki), w[ri] + off);
         }
     }
 };
@@ -339,8 +340,8 @@ struct BfA {
     const float* dy[M::NR];
     int kl = opaque(M::k0(threadIdx.x));
     __device__ BfA(const BwdFilterParams& p, int m0) { row_pointers<R>(dy, p.dy, m0, p.s.k, p.s.oh * p.s.ow); }
-    template <bool TAIL>
-    __device__ __forceinline__ void load(const int4* tab, int k0, int kend, float (&v)[M::E]) const {
+    template <bool TAIL, class S>
+    __device__ __forceinline__ void load(const int4* tab, int k0, int kend, S& sink) const {
 #pragma unroll
         for (int ki = 0; ki < M::NK; ++ki) {
             const int kk = kl + M::dk(ki);
@@ -348,7 +349,8 @@ struct BfA {
             const int off = tab[kk].w;  // 0 past kend: a valid address
 #pragma unroll
             for (int ri = 0; ri < M::NR; ++ri)
-                v[M::j_of(ri, ki)] = TAIL ? ldg_if(dy[ri] + off, kvalid) : __ldg(dy[ri] + off);
+                if (TAIL) sink.put_if(M::j_of(ri, ki), dy[ri] + off, kvalid);
+                else sink.put(M::j_of(ri, ki), dy[ri] + off);
         }
     }
 };
@@ -374,22 +376,28 @@ struct BfB {
             bits[ri] = (1u << r) | (1u << (16 + s));
         }
     }
-    template <bool TAIL>  // the tail needs no check of its own: its entries' masks are 0
-    __device__ __forceinline__ void load(const int4* tab, int, int, float (&v)[M::E]) const {
+    template <bool TAIL, class S>  // the tail needs no check of its own: its entries' masks are 0
+    __device__ __forceinline__ void load(const int4* tab, int, int, S& sink) const {
 #pragma unroll
         for (int ki = 0; ki < M::NK; ++ki) {
             const int4 e = tab[kl + M::dk(ki)];
 #pragma unroll
-            for (int ri = 0; ri < M::NR; ++ri) v[M::j_of(ri, ki)] = ldg_if_all(at(x[ri], e), (uint32_t)e.z, bits[ri]);
+            for (int ri = 0; ri < M::NR; ++ri) sink.put_if_all(M::j_of(ri, ki), at(x[ri], e), (uint32_t)e.z, bits[ri]);
         }
     }
 };
 
 // Resident blocks: tile_gemm.cuh's min_blocks, except the small TF32 tile, whose two K-fast gathers'
-// row pointers and tap bits need a few registers over 64 (3 blocks, no spills).
+// row pointers and tap bits need a few registers over 64 (3 blocks, no spills), and on sm_80 the
+// large TF32 tile, which sm_80's ptxas fits in 128 registers only with 64 bytes of spills (1 block).
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+constexpr bool kBelowSm90 = true;
+#else
+constexpr bool kBelowSm90 = false;
+#endif
 template <int MODE, int BM, int BN>
 constexpr int bwdf_min_blocks() {
-    return BM == 64 && MODE == GENTEN_MATH_TF32 ? 3 : min_blocks<MODE, BM, BN>();
+    return MODE != GENTEN_MATH_TF32 ? min_blocks<MODE, BM, BN>() : BM == 64 ? 3 : kBelowSm90 ? 1 : 2;
 }
 
 template <int MODE, int BM, int BN>

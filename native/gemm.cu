@@ -27,15 +27,14 @@ struct Operand {
     using M = Map<64, MFAST>;
     const float* p;
     int ld, rows, row0;
-    template <bool TAIL>
-    __device__ __forceinline__ void load(const int4*, int k0, int kend, float (&v)[M::E]) const {
+    template <bool TAIL, class S>
+    __device__ __forceinline__ void load(const int4*, int k0, int kend, S& sink) const {
 #pragma unroll
         for (int j = 0; j < M::E; ++j) {
             const int kk = k0 + M::k0(threadIdx.x) + M::dk(M::ki(j));
             const int row = row0 + M::row0(threadIdx.x) + M::drow(M::ri(j));
-            v[j] = (kk < kend && row < rows)
-                       ? __ldg(MFAST ? p + (int64_t)kk * ld + row : p + (int64_t)row * ld + kk)
-                       : 0.0f;
+            // the address is formed for every element, read only where it is inside
+            sink.put_if(j, MFAST ? p + ((int64_t)kk * ld + row) : p + ((int64_t)row * ld + kk), kk < kend && row < rows);
         }
     }
 };
@@ -50,7 +49,7 @@ struct GemmParams {
 
 // A_MFAST: A is stored transposed (k x m); B_MFAST: B is stored as given (k x n).
 template <int MODE, bool A_MFAST, bool B_MFAST>
-__global__ void __launch_bounds__(NT) gemm_kernel(const __grid_constant__ GemmParams p) {
+__global__ void __launch_bounds__(NT, (min_blocks<MODE, 64, 64>())) gemm_kernel(const __grid_constant__ GemmParams p) {
     const int m0 = blockIdx.x * C::BM, n0 = blockIdx.y * C::BN;
     float acc[C::ACC];
     mainloop<MODE, C, A_MFAST, B_MFAST>(NoTable{}, Operand<A_MFAST>{p.a, p.lda, p.m, m0}, Operand<B_MFAST>{p.b, p.ldb, p.n, n0}, 0,

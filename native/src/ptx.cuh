@@ -140,3 +140,55 @@ __device__ __forceinline__ int64_t pack64(int lo, int hi) {
 }
 
 }  // namespace genten
+
+namespace genten {
+
+// cp.async.ca.shared.global, 4 bytes, global -> shared without registers (sm_80+); the variants
+// with an ignore-src predicate write zeros instead of reading (PTX ISA: cp.async's ignore-src
+// operand), the predicate computed inside the PTX as in ldg_if / ldg_if_all. Completion:
+// cp.async.commit_group closes the thread's group of copies, cp.async.wait_group 0 waits for all of
+// them; the block then sees them after a barrier. The emulator copies synchronously, which is one
+// of the orders the PTX ISA allows (a copy may complete any time before its wait).
+__device__ __forceinline__ void cp_async4(uint32_t* dst, const float* src) {
+#ifdef GENTEN_EMU
+    memcpy(dst, src, 4);
+#else
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"((uint32_t)__cvta_generic_to_shared(dst)), "l"(src)
+                 : "memory");
+#endif
+}
+// (ok is 0 or 1: ignore-src = ok != 1, the setp.ne that issue_model.py knows the tail by, as ldg_if's)
+__device__ __forceinline__ void cp_async4_if(uint32_t* dst, const float* src, bool ok) {
+#ifdef GENTEN_EMU
+    if (ok) memcpy(dst, src, 4);
+    else *dst = 0u;
+#else
+    asm volatile("{\n\t.reg .pred q;\n\tsetp.ne.b32 q, %2, 1;\n\tcp.async.ca.shared.global [%0], [%1], 4, q;\n\t}\n" ::"r"(
+                     (uint32_t)__cvta_generic_to_shared(dst)),
+                 "l"(src), "r"((int)ok)
+                 : "memory");
+#endif
+}
+__device__ __forceinline__ void cp_async4_if_all(uint32_t* dst, const float* src, uint32_t mask, uint32_t bits) {
+#ifdef GENTEN_EMU
+    if ((mask & bits) == bits) memcpy(dst, src, 4);
+    else *dst = 0u;
+#else
+    asm volatile("{\n\t.reg .pred q;\n\t.reg .b32 t;\n\tand.b32 t, %2, %3;\n\tsetp.ne.b32 q, t, %3;\n\t"
+                 "cp.async.ca.shared.global [%0], [%1], 4, q;\n\t}\n" ::"r"((uint32_t)__cvta_generic_to_shared(dst)),
+                 "l"(src), "r"(mask), "r"(bits)
+                 : "memory");
+#endif
+}
+__device__ __forceinline__ void cp_async_commit() {
+#ifndef GENTEN_EMU
+    asm volatile("cp.async.commit_group;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void cp_async_wait_all() {
+#ifndef GENTEN_EMU
+    asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+#endif
+}
+
+}  // namespace genten

@@ -110,6 +110,38 @@ __host__ __device__ constexpr int min_blocks() {
 }
 using Small = Cfg<64, 64>;
 
+// Offset of a thread's element j from its element 0 in the slice layout (see slice_word).
+template <int MODE, bool MFAST, bool IS_A, int R>
+__host__ __device__ constexpr int elem_delta(int j) {
+    using M = Map<R, MFAST>;
+    return slice_word<MODE, IS_A, R>(M::dk(M::ki(j)), M::drow(M::ri(j))) - slice_word<MODE, IS_A, R>(0, 0);
+}
+
+// Where a loader puts element j of its slice (the loaders call put / put_if / put_if_all with
+// compile-time j and the element's address; a predicate that fails means zero and no read):
+// RegSink: into registers, staged into shared memory later (TF32: rounded there);
+// AsyncSink: straight into the shared slice with cp.async (FP32 and 3xTF32, which keep raw words).
+template <int E>
+struct RegSink {
+    float (&v)[E];  // the caller's registers
+    __device__ __forceinline__ void put(int j, const float* p) { v[j] = __ldg(p); }
+    __device__ __forceinline__ void put_if(int j, const float* p, bool ok) { v[j] = ldg_if(p, ok); }
+    __device__ __forceinline__ void put_if_all(int j, const float* p, uint32_t mask, uint32_t bits) {
+        v[j] = ldg_if_all(p, mask, bits);
+    }
+};
+template <int MODE, bool MFAST, bool IS_A, int R>
+struct AsyncSink {
+    uint32_t* s;  // the thread's element 0 in the buffer
+    __device__ __forceinline__ void put(int j, const float* p) { cp_async4(s + elem_delta<MODE, MFAST, IS_A, R>(j), p); }
+    __device__ __forceinline__ void put_if(int j, const float* p, bool ok) {
+        cp_async4_if(s + elem_delta<MODE, MFAST, IS_A, R>(j), p, ok);
+    }
+    __device__ __forceinline__ void put_if_all(int j, const float* p, uint32_t mask, uint32_t bits) {
+        cp_async4_if_all(s + elem_delta<MODE, MFAST, IS_A, R>(j), p, mask, bits);
+    }
+};
+
 template <int MODE, bool MFAST, bool IS_A, int R>
 __device__ __forceinline__ int stage_base(int tid) {
     return opaque(slice_word<MODE, IS_A, R>(Map<R, MFAST>::k0(tid), Map<R, MFAST>::row0(tid)));
@@ -124,7 +156,7 @@ __device__ __forceinline__ void stage(uint32_t* s, const float (&v)[Map<R, MFAST
     uint32_t u[E];
 #pragma unroll
     for (int j = 0; j < E; ++j) u[j] = MODE == GENTEN_MATH_TF32 ? to_tf32(v[j]) : __float_as_uint(v[j]);
-#define GT_DELTA(j) (slice_word<MODE, IS_A, R>(M::dk(M::ki(j)), M::drow(M::ri(j))) - slice_word<MODE, IS_A, R>(0, 0))
+#define GT_DELTA(j) (elem_delta<MODE, MFAST, IS_A, R>(j))
     if constexpr (MODE != GENTEN_MATH_FP32 && R == 128 && IS_A) {
 #pragma unroll
         for (int g = 0; g < E; g += 4) {
@@ -254,8 +286,9 @@ struct NoTable {
     __device__ int4 entry(int, int) const { return make_int4(0, 0, 0, 0); }
 };
 
-// LA / LB: load<TAIL>(tab, k0, kend, v) fills this thread's elements (Map<BM or BN, MFAST>) of the
-// A (resp. B) slice starting at k0 (zero where k >= kend or the gather falls outside the tensor);
+// LA / LB: load<TAIL>(tab, k0, kend, sink) puts this thread's elements (Map<BM or BN, MFAST>) of the
+// A (resp. B) slice starting at k0 into the sink (zero where k >= kend or the gather falls outside
+// the tensor);
 // tab[i] is the entry of k0 + i. TAIL = false promises k0 + 16 <= kend (every slice but a partial
 // last one), so the loaders need not check k. Rows past M (columns past N) may hold anything finite:
 // they only reach accumulators that are never stored.
@@ -266,12 +299,12 @@ struct TailFree : std::false_type {};
 template <class L>
 struct TailFree<L, std::void_t<decltype(L::kTailFree)>> : std::integral_constant<bool, L::kTailFree> {};
 
-template <class L, int E>
-__device__ __forceinline__ void load_slice(const L& l, const int4* tab, int k0, int kend, bool full, float (&v)[E]) {
+template <class L, class S>
+__device__ __forceinline__ void load_slice(const L& l, const int4* tab, int k0, int kend, bool full, S& sink) {
     if (TailFree<L>::value || full)
-        l.template load<false>(tab, k0, kend, v);
+        l.template load<false>(tab, k0, kend, sink);
     else
-        l.template load<true>(tab, k0, kend, v);
+        l.template load<true>(tab, k0, kend, sink);
 }
 
 template <int MODE, class C, bool A_MFAST, bool B_MFAST, class TAB, class LA, class LB>
@@ -295,43 +328,75 @@ __device__ __forceinline__ void mainloop(const TAB& table, const LA& la, const L
         if (tid < BK) stab[0][tid] = table.entry(kbeg + tid, kend);
         __syncthreads();
     }
-    {
+    // FP32 and 3xTF32 keep the raw words: cp.async straight into shared memory, no registers, no
+    // stores (AsyncSink). TF32 rounds each word once as it is staged: through registers (RegSink).
+    constexpr bool ASYNC = MODE != GENTEN_MATH_TF32;
+    using SA = AsyncSink<MODE, A_MFAST, true, C::BM>;
+    using SB = AsyncSink<MODE, B_MFAST, false, C::BN>;
+    if constexpr (ASYNC) {
+        SA as{sa[0] + a_st};
+        SB bs{sb[0] + b_st};
+        la.template load<true>(stab[0], kbeg, kend, as);
+        lb.template load<true>(stab[0], kbeg, kend, bs);
+        cp_async_commit();
+        if (TAB::kUsed && tid < BK && tiles > 1) stab[TB - 1][tid] = table.entry(kbeg + BK + tid, kend);
+        cp_async_wait_all();
+    } else {
         float ra[MA::E], rb[MB::E];
-        la.template load<true>(stab[0], kbeg, kend, ra);
-        lb.template load<true>(stab[0], kbeg, kend, rb);
+        RegSink<MA::E> sra{ra};
+        RegSink<MB::E> srb{rb};
+        la.template load<true>(stab[0], kbeg, kend, sra);
+        lb.template load<true>(stab[0], kbeg, kend, srb);
         if (TAB::kUsed && tid < BK && tiles > 1) stab[TB - 1][tid] = table.entry(kbeg + BK + tid, kend);
         stage<MODE, A_MFAST, true, C::BM>(sa[0], ra, a_st);
         stage<MODE, B_MFAST, false, C::BN>(sb[0], rb, b_st);
     }
     __syncthreads();
-    // One step: slice t from buffer CUR (compile-time: the loop runs two steps per iteration, so no
-    // buffer index is computed at run time). Slice t + 1's A is loaded, then stored while the first
-    // half of slice t is multiplied, its B likewise over the second half: buffer nxt was last read
-    // in step t - 1, before the previous barrier, and only half a slice of loads is in registers.
+    // One step: slice t from buffer cur (compile-time: the loop runs two steps per iteration, so no
+    // buffer index is computed at run time), slice t + 1 into buffer nxt, which was last read in
+    // step t - 1, before the previous barrier.
+    //   ASYNC: slice t + 1's copies are issued, slice t is multiplied, the copies are waited for
+    //   (this thread's; the barrier then publishes everyone's).
+    //   TF32: slice t + 1's A is loaded into registers and stored while the first half of slice t is
+    //   multiplied, its B likewise over the second half (half a slice of loads in registers).
     auto step = [&](auto cur_c, int t) {
         constexpr int cur = decltype(cur_c)::value, nxt = cur ^ 1;
         const bool more = t + 1 < tiles;
         const int k0 = kbeg + (t + 1) * BK;
         const bool full = k0 + BK <= kend;  // uniform: the steady state, no k bound to check
         const int4* tab = stab[TB - 1 - (cur & (TB - 1))];
-        float ra[MA::E], rb[MB::E];
-        if (more) load_slice(la, tab, k0, kend, full, ra);
-        if (MODE == GENTEN_MATH_FP32)
-            compute_fp32<C, 0>(sa[cur], sb[cur], acc, tid);
-        else
+        if constexpr (ASYNC) {
+            if (more) {
+                SA as{sa[nxt] + a_st};
+                SB bs{sb[nxt] + b_st};
+                load_slice(la, tab, k0, kend, full, as);
+                load_slice(lb, tab, k0, kend, full, bs);
+                cp_async_commit();
+            }
+            if (MODE == GENTEN_MATH_FP32) {
+                compute_fp32<C, 0>(sa[cur], sb[cur], acc, tid);
+                compute_fp32<C, 1>(sa[cur], sb[cur], acc, tid);
+            } else {
+                compute_mma<MODE, C, 0>(sa[cur], sb[cur], acc, a_rd, b_rd);
+                compute_mma<MODE, C, 1>(sa[cur], sb[cur], acc, a_rd, b_rd);
+            }
+        } else {
+            float ra[MA::E], rb[MB::E];
+            RegSink<MA::E> sra{ra};
+            RegSink<MB::E> srb{rb};
+            if (more) load_slice(la, tab, k0, kend, full, sra);
             compute_mma<MODE, C, 0>(sa[cur], sb[cur], acc, a_rd, b_rd);
-        if (more) {
-            stage<MODE, A_MFAST, true, C::BM>(sa[nxt], ra, a_st);
-            load_slice(lb, tab, k0, kend, full, rb);
-        }
-        if (MODE == GENTEN_MATH_FP32)
-            compute_fp32<C, 1>(sa[cur], sb[cur], acc, tid);
-        else
+            if (more) {
+                stage<MODE, A_MFAST, true, C::BM>(sa[nxt], ra, a_st);
+                load_slice(lb, tab, k0, kend, full, srb);
+            }
             compute_mma<MODE, C, 1>(sa[cur], sb[cur], acc, a_rd, b_rd);
-        if (more) stage<MODE, B_MFAST, false, C::BN>(sb[nxt], rb, b_st);
+            if (more) stage<MODE, B_MFAST, false, C::BN>(sb[nxt], rb, b_st);
+        }
         // the entries of slice t + 2 go to the table slice t + 1's loads (above) did not read:
         // table[cur] was last read in step t - 1, before the previous barrier
         if (TAB::kUsed && tid < BK && t + 2 < tiles) stab[cur & (TB - 1)][tid] = table.entry(kbeg + (t + 2) * BK + tid, kend);
+        if constexpr (ASYNC) cp_async_wait_all();
         // one barrier per step: buffer nxt was last read in step t-1, before the previous barrier
         __syncthreads();
     };
