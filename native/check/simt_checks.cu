@@ -200,6 +200,43 @@ static void check_mma() {
            right, wrong);
 }
 
+// ---- cp.async: a copy lands at its wait ----------------------------------------------------------
+
+// Thread i copies src[i] (zero where i is odd: ignore-src) into shared memory in two committed groups
+// and records what its slot holds before any wait, after waiting for all but the newest group, and
+// after waiting for all (the emulator: NaN until the copy's group is waited for).
+__global__ void cp_async_kernel(const float* src, float* before, float* mid, float* after) {
+    __shared__ __align__(16) uint32_t s[64];
+    const int i = threadIdx.x;
+    cp_async4_if(&s[i], src + i, (i & 1) == 0);
+    cp_async_commit();
+    cp_async4(&s[32 + i], src + 32 + i);
+    cp_async_commit();
+    before[i] = __uint_as_float(s[i]);
+    simt::cp_async_wait_group(1);  // the first group only (the kernels use wait_group 0)
+    mid[i] = __uint_as_float(s[i]) + __uint_as_float(s[32 + i]);
+    cp_async_wait_all();
+    after[i] = __uint_as_float(s[i]) + __uint_as_float(s[32 + i]);
+}
+
+static void check_cp_async() {
+    std::vector<float> src(64);
+    for (int i = 0; i < 64; ++i) src[i] = 1.0f + i;
+    float *d = device<float>(64), *b = device<float>(32), *m = device<float>(32), *a = device<float>(32);
+    OK(cudaMemcpy(d, src.data(), 256, cudaMemcpyHostToDevice));
+    GT_LAUNCH(cp_async_kernel, 1, 32, 0, nullptr)(d, b, m, a);
+    OK(cudaGetLastError());
+    auto hb = host(b, 32), hm = host(m, 32), ha = host(a, 32);
+    int bad = 0;
+    for (int i = 0; i < 32; ++i) {
+        const float first = (i & 1) ? 0.0f : src[i];
+        bad += !isnan(hb[i]) || !isnan(hm[i]) || ha[i] != first + src[32 + i];
+    }
+    CHECK(bad == 0, "cp.async: %d lanes saw a copy before its wait, or a wrong value after it", bad);
+    for (float* p : {d, b, m, a}) OK(cudaFree(p));
+    printf("ok   cp.async lands at its wait_group (NaN before), ignore-src writes zeros\n");
+}
+
 // ---- atomics, graphs, events ------------------------------------------------------------------
 
 __global__ void count_kernel(unsigned* counter, float* fsum) {
@@ -296,6 +333,7 @@ int main(int argc, char** argv) {
     check_barriers_and_schedules();
     check_warp_ops();
     check_mma();
+    check_cp_async();
     check_atomics_and_graphs();
     printf(failures ? "%d FAILED\n" : "all passed\n", failures);
     return failures ? 1 : 0;

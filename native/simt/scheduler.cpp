@@ -228,6 +228,8 @@ void run_block(Block& b, const KernelTask& task, uint3 block_idx, int schedule, 
         th.grid_dim = task.grid;
         th.block = &b;
         th.linear = i;
+        th.async_count = 0;
+        th.async_groups = 0;
 #ifdef SIMT_ASAN
         __asan_unpoison_memory_region(w.stacks[i]->stack, w.stacks[i]->size);
 #endif

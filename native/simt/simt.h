@@ -41,6 +41,18 @@ namespace simt {
 struct Block;
 
 // What one emulated GPU thread sees; the scheduler points `current` at the running fiber's.
+// cp.async (PTX ISA: asynchronous copies, global -> shared), per thread: a copy's source is read when
+// it is issued and its destination holds a NaN pattern until a cp.async.wait_group completes the
+// copy's committed group (the ISA leaves it undefined until then), so a kernel that reads a slice
+// before its wait (or before the barrier after everyone's wait) reads NaN on the emulator too.
+struct AsyncCopy {
+    uint32_t* dst;
+    uint32_t value;
+    unsigned group;  // kUncommitted until cp.async.commit_group
+};
+constexpr unsigned kAsyncCopies = 64;  // pending per thread; more is reported as a fault
+constexpr unsigned kUncommitted = ~0u;
+
 struct Thread {
     uint3 thread_idx;
     uint3 block_idx;
@@ -48,6 +60,9 @@ struct Thread {
     dim3 grid_dim;
     Block* block;
     unsigned linear;  // x + y * bx + z * bx * by
+    unsigned async_count;   // pending copies in async[0 .. async_count)
+    unsigned async_groups;  // groups committed so far
+    AsyncCopy async[kAsyncCopies];
 };
 
 // The running fiber's Thread: stored at the base of its stack, which is aligned to
@@ -140,6 +155,37 @@ inline uint32_t cvt_rna_tf32(float x) {
     memcpy(&u, &x, 4);
     if ((u & 0x7f800000u) == 0x7f800000u) return u;
     return (u + 0x1000u) & 0xffffe000u;
+}
+
+// ---- cp.async ---------------------------------------------------------------------------------
+// cp.async.ca.shared.global [dst], [src], 4 {, ignore-src}: the 4 bytes (zeros when ignore_src) are
+// read now and land at the copy's wait.
+inline void cp_async4(uint32_t* dst, const void* src, bool ignore_src) {
+    Thread* t = current();
+    if (t->async_count == kAsyncCopies) trap("cp.async: more than 64 copies pending in one thread");
+    uint32_t v = 0;
+    if (!ignore_src) memcpy(&v, src, 4);
+    t->async[t->async_count++] = AsyncCopy{dst, v, kUncommitted};
+    *dst = 0xffffffffu;  // undefined until the wait: a NaN
+}
+// cp.async.commit_group: the thread's uncommitted copies become its newest group.
+inline void cp_async_commit() {
+    Thread* t = current();
+    for (unsigned i = 0; i < t->async_count; ++i)
+        if (t->async[i].group == kUncommitted) t->async[i].group = t->async_groups;
+    t->async_groups++;
+}
+// cp.async.wait_group n: completes every committed group but the n newest.
+inline void cp_async_wait_group(unsigned n) {
+    Thread* t = current();
+    const unsigned limit = t->async_groups >= n ? t->async_groups - n : 0;
+    unsigned kept = 0;
+    for (unsigned i = 0; i < t->async_count; ++i) {
+        const AsyncCopy& c = t->async[i];
+        if (c.group != kUncommitted && c.group < limit) *c.dst = c.value;
+        else t->async[kept++] = c;
+    }
+    t->async_count = kept;
 }
 
 // ---- launches ----------------------------------------------------------------------------------

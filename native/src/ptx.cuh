@@ -147,11 +147,12 @@ namespace genten {
 // with an ignore-src predicate write zeros instead of reading (PTX ISA: cp.async's ignore-src
 // operand), the predicate computed inside the PTX as in ldg_if / ldg_if_all. Completion:
 // cp.async.commit_group closes the thread's group of copies, cp.async.wait_group 0 waits for all of
-// them; the block then sees them after a barrier. The emulator copies synchronously, which is one
-// of the orders the PTX ISA allows (a copy may complete any time before its wait).
+// them; the block then sees them after a barrier. The emulator (simt.h) reads the source at the
+// copy and writes the destination at the wait, a NaN pattern in between, so a read of a slice
+// before its wait shows on the CPU as on the GPU.
 __device__ __forceinline__ void cp_async4(uint32_t* dst, const float* src) {
 #ifdef GENTEN_EMU
-    memcpy(dst, src, 4);
+    simt::cp_async4(dst, src, false);
 #else
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"((uint32_t)__cvta_generic_to_shared(dst)), "l"(src)
                  : "memory");
@@ -160,8 +161,7 @@ __device__ __forceinline__ void cp_async4(uint32_t* dst, const float* src) {
 // (ok is 0 or 1: ignore-src = ok != 1, the setp.ne that issue_model.py knows the tail by, as ldg_if's)
 __device__ __forceinline__ void cp_async4_if(uint32_t* dst, const float* src, bool ok) {
 #ifdef GENTEN_EMU
-    if (ok) memcpy(dst, src, 4);
-    else *dst = 0u;
+    simt::cp_async4(dst, src, !ok);
 #else
     asm volatile("{\n\t.reg .pred q;\n\tsetp.ne.b32 q, %2, 1;\n\tcp.async.ca.shared.global [%0], [%1], 4, q;\n\t}\n" ::"r"(
                      (uint32_t)__cvta_generic_to_shared(dst)),
@@ -171,8 +171,7 @@ __device__ __forceinline__ void cp_async4_if(uint32_t* dst, const float* src, bo
 }
 __device__ __forceinline__ void cp_async4_if_all(uint32_t* dst, const float* src, uint32_t mask, uint32_t bits) {
 #ifdef GENTEN_EMU
-    if ((mask & bits) == bits) memcpy(dst, src, 4);
-    else *dst = 0u;
+    simt::cp_async4(dst, src, (mask & bits) != bits);
 #else
     asm volatile("{\n\t.reg .pred q;\n\t.reg .b32 t;\n\tand.b32 t, %2, %3;\n\tsetp.ne.b32 q, t, %3;\n\t"
                  "cp.async.ca.shared.global [%0], [%1], 4, q;\n\t}\n" ::"r"((uint32_t)__cvta_generic_to_shared(dst)),
@@ -181,12 +180,16 @@ __device__ __forceinline__ void cp_async4_if_all(uint32_t* dst, const float* src
 #endif
 }
 __device__ __forceinline__ void cp_async_commit() {
-#ifndef GENTEN_EMU
+#ifdef GENTEN_EMU
+    simt::cp_async_commit();
+#else
     asm volatile("cp.async.commit_group;\n" ::: "memory");
 #endif
 }
 __device__ __forceinline__ void cp_async_wait_all() {
-#ifndef GENTEN_EMU
+#ifdef GENTEN_EMU
+    simt::cp_async_wait_group(0);
+#else
     asm volatile("cp.async.wait_group 0;\n" ::: "memory");
 #endif
 }
