@@ -67,6 +67,8 @@ public final class ConditionalDcgan implements PairGan {
     private final Spec spec;
     private final Sequential generator, discriminator;
     private int[] lastDiscriminatorLabels;
+    /** Held by a trainer for each whole step, so a second thread training it at the same time fails fast (see {@link InUse}). */
+    final InUse trainingUse = new InUse("ConditionalDcgan");
 
     /**
      * The model with the {@link Spec#standard} widths.
@@ -181,7 +183,9 @@ public final class ConditionalDcgan implements PairGan {
     }
 
     /**
-     * One image per label from z = randn (n, latent) at (seed, offset 0), generator in eval mode.
+     * One image per label from z = randn (n, latent) at (seed, offset 0), through the generator's
+     * eval-mode path ({@link Module#infer}: nothing cached, the training mode untouched), so threads
+     * may sample at once; not while another thread trains the model.
      *
      * @param labels the digit of each image, at least one
      * @param seed   the seed of the noise
@@ -189,13 +193,12 @@ public final class ConditionalDcgan implements PairGan {
      */
     public Tensor sample(int[] labels, long seed) {
         if (labels == null || labels.length < 1) throw new IllegalArgumentException("ConditionalDcgan.sample: no labels");
-        boolean wasTraining = generator.isTraining();
-        generator.eval();
-        try (var scope = TensorScope.open()) {
-            var z = backend.randn(Shape.of(labels.length, spec.latent()), seed, 0);
-            return scope.keep(generate(z, labels));
-        } finally {
-            if (wasTraining) generator.train();
-        }
+        trainingUse.checkNotTrainedElsewhere("ConditionalDcgan.sample");
+        return Exclusive.call(backend, () -> {
+            try (var scope = TensorScope.open()) {
+                var z = backend.randn(Shape.of(labels.length, spec.latent()), seed, 0);
+                return scope.keep(generator.infer(backend.concat(List.of(z, Labels.oneHot(backend, labels, Labels.DIGITS)))));
+            }
+        });
     }
 }

@@ -73,18 +73,33 @@ public final class DenseVaeTrainer implements Resumable, AutoCloseable {
     @Override public long noiseOffset() { return vae.noiseOffset(); }
 
     /**
-     * One step on images (N, 1, 28, 28) in [0, 1]; per-image losses (synchronizes).
+     * One step on images (N, 1, 28, 28) in [0, 1]; per-image losses (synchronizes). A non-finite loss
+     * (and, every 64 steps, a non-finite parameter) throws {@link DivergedException} naming the step:
+     * the weights are then spoiled, so save nothing of them ({@link TrainingState#commit} refuses to).
+     * A second thread stepping the same model meanwhile gets an {@link IllegalStateException}.
      *
      * @param images the batch (N, 1, 28, 28) in [0, 1]
      * @return the step's losses per image
      */
     public Losses step(Tensor images) {
-        try (var scope = TensorScope.open()) {
-            var l = computeGradients(images, null);
-            adam.step();
+        checkImages(images);
+        try (var use = vae.trainingUse.enter()) { // entered first: a refused thread must not reach the finally below
+            Losses l;
+            try (var scope = TensorScope.open()) {
+                l = computeGradients(images, null);
+                adam.step();
+            } finally {
+                vae.zeroGrad();
+            }
+            Finite.checkLosses(stepCount(), new String[] {"reconstruction", "kl"}, l.reconstruction(), l.kl());
+            Finite.checkParametersNowAndThen(stepCount(), vae.stateDict());
             return l;
-        } finally {
-            vae.zeroGrad();
+        }
+    }
+
+    private static void checkImages(Tensor images) {
+        if (images.rank() != 4 || images.dim(1) != 1 || images.dim(2) != 28 || images.dim(3) != 28) {
+            throw new IllegalArgumentException("DenseVaeTrainer.step: images " + images.shape() + " must be (N, 1, 28, 28)");
         }
     }
 
@@ -96,9 +111,13 @@ public final class DenseVaeTrainer implements Resumable, AutoCloseable {
      * @return the losses per image
      */
     public Losses computeGradients(Tensor images, Tensor eps) {
-        if (images.rank() != 4 || images.dim(1) != 1 || images.dim(2) != 28 || images.dim(3) != 28) {
-            throw new IllegalArgumentException("DenseVaeTrainer.step: images " + images.shape() + " must be (N, 1, 28, 28)");
+        checkImages(images);
+        try (var use = vae.trainingUse.enter()) {
+            return forwardBackward(images, eps);
         }
+    }
+
+    private Losses forwardBackward(Tensor images, Tensor eps) {
         int n = images.dim(0);
         float scale = 1f / n;
         vae.train();

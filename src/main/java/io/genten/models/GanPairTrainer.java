@@ -93,6 +93,9 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
 
     /**
      * One D step and one G step on real images (N, 1, 28, 28) in the model's pixel range; labels (N) for a conditional model. Synchronizes.
+     * A non-finite loss (and, every 64 steps, a non-finite parameter) throws {@link DivergedException}
+     * naming the step: the weights are then spoiled, so save nothing of them ({@link TrainingState#commit}
+     * refuses to). A second thread stepping the same model meanwhile gets an {@link IllegalStateException}.
      *
      * @param realImages the batch of real images (N, 1, 28, 28)
      * @param labels     the digit of each image for a conditional model, else ignored (may be null)
@@ -106,6 +109,23 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
         if (gan.conditional() && (labels == null || labels.length != n)) {
             throw new IllegalArgumentException("GanPairTrainer.step: a conditional GAN needs " + n + " labels, got " + (labels == null ? "none" : labels.length));
         }
+        try (var use = trainingUse(gan).enter()) { // entered first: a refused thread must not reach the finally of the step
+            var l = guardedStep(realImages, labels, n);
+            Finite.checkLosses(step, new String[] {"d_loss", "g_loss"}, l.discriminator(), l.generator());
+            Finite.checkParametersNowAndThen(step, gan.stateDict());
+            return l;
+        }
+    }
+
+    /** The model's training guard: one per model, so two trainers of the same model are refused too. */
+    static InUse trainingUse(PairGan gan) {
+        return switch (gan) {
+            case MlpGan m -> m.trainingUse;
+            case ConditionalDcgan c -> c.trainingUse;
+        };
+    }
+
+    private Losses guardedStep(Tensor realImages, int[] labels, int n) {
         Module g = gan.generator(), d = gan.discriminator();
         g.train();
         d.train();
