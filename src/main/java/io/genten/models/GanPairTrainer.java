@@ -43,7 +43,9 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
     private final List<Dropout> dropouts = new ArrayList<>();
     private final float realLabel;
     private final long noiseSeed;
+    private final Tensor lossD, lossG; // the last step's losses, on the device: a graphed step writes them too
     private long step;
+    private boolean stepped;
 
     /**
      * A trainer of both networks of the model, each with its own Adam.
@@ -63,6 +65,8 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
         collectDropouts(gan.discriminator(), dropouts);
         adamG = new TrainerAdam(backend, gan.generator().namedParameters(), adam);
         adamD = new TrainerAdam(backend, gan.discriminator().namedParameters(), adam);
+        lossD = backend.zeros(Shape.scalar());
+        lossG = backend.zeros(Shape.scalar());
     }
 
     private static void collectDropouts(Module m, List<Dropout> out) {
@@ -102,18 +106,52 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
      * @return the step's discriminator and generator losses
      */
     public Losses step(Tensor realImages, int[] labels) {
-        if (realImages.rank() != 4 || realImages.dim(1) != 1 || realImages.dim(2) != 28 || realImages.dim(3) != 28) {
-            throw new IllegalArgumentException("GanPairTrainer.step: images " + realImages.shape() + " must be (N, 1, 28, 28)");
+        checkInputs(realImages, labels);
+        try (var use = trainingUse(gan).enter()) {
+            stepOnDevice(realImages, labels);
+            var l = losses();
+            Finite.checkLosses(step, new String[] {"d_loss", "g_loss"}, l.discriminator(), l.generator());
+            Finite.checkParametersNowAndThen(step, gan.stateDict());
+            return l;
         }
+    }
+
+    /**
+     * One step, only queued: nothing is read back (the losses go to the trainer's device scalars), so
+     * that {@link GraphedStep} can capture it (unconditional models: a conditional one's labels are host data).
+     *
+     * @param realImages the batch of real images (N, 1, 28, 28)
+     * @param labels     the digit of each image for a conditional model, else ignored (may be null)
+     */
+    public void stepOnDevice(Tensor realImages, int[] labels) {
+        checkInputs(realImages, labels);
+        try (var use = trainingUse(gan).enter()) { // entered first: a refused thread must not reach the finally of the step
+            guardedStep(realImages, labels, realImages.dim(0));
+        }
+    }
+
+    /**
+     * The losses of the last step (synchronizes).
+     *
+     * @return the losses
+     * @throws IllegalStateException before any step
+     */
+    public Losses losses() {
+        if (!stepped) throw new IllegalStateException("GanPairTrainer.losses: no step yet");
+        return new Losses(lossD.item(), lossG.item());
+    }
+
+    private void checkInputs(Tensor realImages, int[] labels) {
+        checkImages(realImages);
         int n = realImages.dim(0);
         if (gan.conditional() && (labels == null || labels.length != n)) {
             throw new IllegalArgumentException("GanPairTrainer.step: a conditional GAN needs " + n + " labels, got " + (labels == null ? "none" : labels.length));
         }
-        try (var use = trainingUse(gan).enter()) { // entered first: a refused thread must not reach the finally of the step
-            var l = guardedStep(realImages, labels, n);
-            Finite.checkLosses(step, new String[] {"d_loss", "g_loss"}, l.discriminator(), l.generator());
-            Finite.checkParametersNowAndThen(step, gan.stateDict());
-            return l;
+    }
+
+    private static void checkImages(Tensor realImages) {
+        if (realImages.rank() != 4 || realImages.dim(1) != 1 || realImages.dim(2) != 28 || realImages.dim(3) != 28) {
+            throw new IllegalArgumentException("GanPairTrainer.step: images " + realImages.shape() + " must be (N, 1, 28, 28)");
         }
     }
 
@@ -125,7 +163,7 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
         };
     }
 
-    private Losses guardedStep(Tensor realImages, int[] labels, int n) {
+    private void guardedStep(Tensor realImages, int[] labels, int n) {
         Module g = gan.generator(), d = gan.discriminator();
         g.train();
         d.train();
@@ -134,7 +172,10 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
             var z = backend.randn(Shape.of(n, gan.latent()), noiseSeed, base);
             var fake = gan.generate(z, labels);
 
-            if (gan.discriminatorNormalizesBatches()) return jointStep(realImages, fake, labels, n, base);
+            if (gan.discriminatorNormalizesBatches()) {
+                jointStep(realImages, fake, labels, n, base);
+                return;
+            }
 
             d.zeroGrad();
             d.requiresGrad(true);
@@ -154,8 +195,10 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
             d.requiresGrad(true);
             gan.generatorBackward(dFake);
             adamG.step();
+            backend.copyInto(backend.add(real[0], fakeLoss[0]), lossD);
+            backend.copyInto(gl[0], lossG);
             step++;
-            return new Losses(real[0].item() + fakeLoss[0].item(), gl[0].item());
+            stepped = true;
         } finally {
             d.requiresGrad(true);
             g.zeroGrad();
@@ -168,13 +211,11 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
      * {@link PairGan#discriminatorNormalizesBatches}): the same losses, each half's mean, and the
      * G step's gradient taken on the fake half of D's output, through the shared statistics.
      */
-    private Losses jointStep(Tensor realImages, Tensor fake, int[] labels, int n, long base) {
+    private void jointStep(Tensor realImages, Tensor fake, int[] labels, int n, long base) {
         Module g = gan.generator(), d = gan.discriminator();
         int[] both = labels == null ? null : concat(labels, labels);
         var x = stack(realImages, fake);
-        var targets = new float[2 * n];
-        java.util.Arrays.fill(targets, 0, n, realLabel);
-        var t = backend.copyOf(Tensor.wrap(targets, Shape.of(2 * n, 1)));
+        var t = stack(backend.full(Shape.of(n, 1), realLabel), backend.zeros(Shape.of(n, 1))); // device ops only: capturable
 
         d.zeroGrad();
         d.requiresGrad(true);
@@ -201,8 +242,10 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
         d.requiresGrad(true);
         gan.generatorBackward(secondHalf(dx, n));
         adamG.step();
+        backend.copyInto(dl, lossD);
+        backend.copyInto(gl[0], lossG);
         step++;
-        return new Losses(dl.item(), gl[0].item());
+        stepped = true;
     }
 
     private static int[] concat(int[] a, int[] b) {
@@ -246,8 +289,31 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
         step = steps;
     }
 
+    StepTarget graphTarget() {
+        if (gan.conditional()) {
+            throw new IllegalArgumentException("GraphedStep.capture: " + gan.kind() + " is conditional: its labels are host data each step, which a graph"
+                    + " cannot read; train it eagerly");
+        }
+        return new StepTarget(backend, GanPairTrainer::checkImages, x -> stepOnDevice(x, null), () -> step,
+                () -> new long[] {step, adamG.stepCount(), adamD.stepCount(), stepped ? 1 : 0},
+                c -> {
+                    step = c[0];
+                    adamG.setStepCount(c[1]);
+                    adamD.setStepCount(c[2]);
+                    stepped = c[3] != 0;
+                },
+                delta -> {
+                    step += delta;
+                    adamG.setStepCount(adamG.stepCount() + delta);
+                    adamD.setStepCount(adamD.stepCount() + delta);
+                }, RANDOM_STRIDE);
+    }
+
+    /** Frees the optimizers' state and the loss scalars (the model stays). */
     @Override public void close() {
         adamG.close();
         adamD.close();
+        lossD.close();
+        lossG.close();
     }
 }

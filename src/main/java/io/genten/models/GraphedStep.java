@@ -65,6 +65,29 @@ public final class GraphedStep<L> implements AutoCloseable {
         return capture(trainer.graphTarget(), staticInput, trainer::losses);
     }
 
+    /**
+     * Warms up with one eager step on {@code staticInput} on the trainer's CUDA device, then captures the next.
+     *
+     * @param trainer     the trainer of the 2-D VAE, on a {@link io.genten.backend.cuda.CudaBackend}
+     * @param staticInput the batch buffer (N, 1, 28, 28) the graph reads
+     * @return the captured step
+     */
+    public static GraphedStep<DenseVaeTrainer.Losses> capture(DenseVaeTrainer trainer, Tensor staticInput) {
+        return capture(trainer.graphTarget(), staticInput, trainer::losses);
+    }
+
+    /**
+     * Warms up with one eager step on {@code staticInput} on the trainer's CUDA device, then captures the next.
+     *
+     * @param trainer     the trainer of an unconditional model (mlpgan, lsgan), on a {@link io.genten.backend.cuda.CudaBackend}
+     * @param staticInput the batch buffer (N, 1, 28, 28) the graph reads
+     * @return the captured step
+     * @throws IllegalArgumentException for a conditional model (cgan): its labels are host data that a graph cannot read
+     */
+    public static GraphedStep<GanPairTrainer.Losses> capture(GanPairTrainer trainer, Tensor staticInput) {
+        return capture(trainer.graphTarget(), staticInput, trainer::losses);
+    }
+
     private static <L> GraphedStep<L> capture(StepTarget target, Tensor input, Supplier<L> losses) {
         if (!(target.backend() instanceof CudaBackend cuda)) {
             throw new IllegalArgumentException("GraphedStep.capture: CUDA graphs need the CUDA backend, but the trainer runs on "
