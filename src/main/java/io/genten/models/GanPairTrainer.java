@@ -118,7 +118,7 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
 
     /**
      * One step, only queued: nothing is read back (the losses go to the trainer's device scalars), so
-     * that {@link GraphedStep} can capture it (unconditional models: a conditional one's labels are host data).
+     * that {@link GraphedStep} can capture it.
      *
      * @param realImages the batch of real images (N, 1, 28, 28)
      * @param labels     the digit of each image for a conditional model, else ignored (may be null)
@@ -126,8 +126,27 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
     public void stepOnDevice(Tensor realImages, int[] labels) {
         checkInputs(realImages, labels);
         try (var use = trainingUse(gan).enter()) { // entered first: a refused thread must not reach the finally of the step
-            guardedStep(realImages, labels, realImages.dim(0));
+            guardedStep(realImages, labels, null);
         }
+    }
+
+    /** The step on labels already on the device (a captured graph's static label buffers). */
+    private void stepOnDevice(Tensor realImages, ConditionalDcgan.DeviceLabels labels) {
+        checkImages(realImages);
+        if (labels.size() != realImages.dim(0)) {
+            throw new IllegalArgumentException("GanPairTrainer.step: " + labels.size() + " labels for images " + realImages.shape());
+        }
+        try (var use = trainingUse(gan).enter()) {
+            guardedStep(realImages, null, labels);
+        }
+    }
+
+    private Tensor generate(Tensor z, ConditionalDcgan.DeviceLabels labels) {
+        return labels == null ? gan.generate(z, null) : ((ConditionalDcgan) gan).generate(z, labels.oneHot());
+    }
+
+    private Tensor discriminate(Tensor images, ConditionalDcgan.DeviceLabels labels) {
+        return labels == null ? gan.discriminate(images, null) : ((ConditionalDcgan) gan).discriminate(images, labels.planes());
     }
 
     /**
@@ -163,14 +182,17 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
         };
     }
 
-    private void guardedStep(Tensor realImages, int[] labels, int n) {
+    /** The step; a conditional model's labels come from the host ({@code hostLabels}, put on the device once here) or the device. */
+    private void guardedStep(Tensor realImages, int[] hostLabels, ConditionalDcgan.DeviceLabels deviceLabels) {
+        int n = realImages.dim(0);
         Module g = gan.generator(), d = gan.discriminator();
         g.train();
         d.train();
         long base = RANDOM_STRIDE * step;
         try (var scope = TensorScope.open()) {
+            var labels = deviceLabels != null || !gan.conditional() ? deviceLabels : ConditionalDcgan.DeviceLabels.of(backend, hostLabels);
             var z = backend.randn(Shape.of(n, gan.latent()), noiseSeed, base);
-            var fake = gan.generate(z, labels);
+            var fake = generate(z, labels);
 
             if (gan.discriminatorNormalizesBatches()) {
                 jointStep(realImages, fake, labels, n, base);
@@ -180,17 +202,17 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
             d.zeroGrad();
             d.requiresGrad(true);
             dropoutPass(base, 0);
-            var real = loss(gan.discriminate(realImages, labels), realLabel);
+            var real = loss(discriminate(realImages, labels), realLabel);
             gan.discriminatorBackward(real[1]);
             dropoutPass(base, 1);
-            var fakeLoss = loss(gan.discriminate(fake, labels), 0f);
+            var fakeLoss = loss(discriminate(fake, labels), 0f);
             gan.discriminatorBackward(fakeLoss[1]);
             adamD.step();
 
             g.zeroGrad();
             d.requiresGrad(false);
             dropoutPass(base, 2);
-            var gl = loss(gan.discriminate(fake, labels), 1f);
+            var gl = loss(discriminate(fake, labels), 1f);
             var dFake = gan.discriminatorBackward(gl[1]);
             d.requiresGrad(true);
             gan.generatorBackward(dFake);
@@ -211,16 +233,16 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
      * {@link PairGan#discriminatorNormalizesBatches}): the same losses, each half's mean, and the
      * G step's gradient taken on the fake half of D's output, through the shared statistics.
      */
-    private void jointStep(Tensor realImages, Tensor fake, int[] labels, int n, long base) {
+    private void jointStep(Tensor realImages, Tensor fake, ConditionalDcgan.DeviceLabels labels, int n, long base) {
         Module g = gan.generator(), d = gan.discriminator();
-        int[] both = labels == null ? null : concat(labels, labels);
+        var both = labels == null ? null : new ConditionalDcgan.DeviceLabels(stack(labels.oneHot(), labels.oneHot()), stack(labels.planes(), labels.planes()));
         var x = stack(realImages, fake);
         var t = stack(backend.full(Shape.of(n, 1), realLabel), backend.zeros(Shape.of(n, 1))); // device ops only: capturable
 
         d.zeroGrad();
         d.requiresGrad(true);
         dropoutPass(base, 0);
-        var out = gan.discriminate(x, both);
+        var out = discriminate(x, both);
         float half = 1f / n;
         Tensor dl, dGrad;
         if (gan.loss() == GanLoss.BCE) {
@@ -236,7 +258,7 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
         g.zeroGrad();
         d.requiresGrad(false);
         dropoutPass(base, 2);
-        var out2 = gan.discriminate(x, both);
+        var out2 = discriminate(x, both);
         var gl = loss(secondHalf(out2, n), 1f);
         var dx = gan.discriminatorBackward(stack(backend.zeros(Shape.of(n, 1)), gl[1]));
         d.requiresGrad(true);
@@ -246,12 +268,6 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
         backend.copyInto(gl[0], lossG);
         step++;
         stepped = true;
-    }
-
-    private static int[] concat(int[] a, int[] b) {
-        var out = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
     }
 
     /** a over b along dimension 0: the backend's concat on (1, N * sample) views. */
@@ -289,12 +305,38 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
         step = steps;
     }
 
-    StepTarget graphTarget() {
+    /**
+     * The step as {@link GraphedStep} captures it, for batches of {@code n}. A conditional model's
+     * labels live in static device buffers made here, which the graph reads and each replay's labels
+     * overwrite from the host first; {@code initialLabels} fill them for the warm-up and the capture.
+     */
+    StepTarget graphTarget(int n, int[] initialLabels) {
+        ConditionalDcgan.DeviceLabels fixed = null;
         if (gan.conditional()) {
-            throw new IllegalArgumentException("GraphedStep.capture: " + gan.kind() + " is conditional: its labels are host data each step, which a graph"
-                    + " cannot read; train it eagerly");
+            if (initialLabels == null || initialLabels.length != n) {
+                throw new IllegalArgumentException("GraphedStep.capture: " + gan.kind() + " is conditional and needs " + n + " labels for its first step, got "
+                        + (initialLabels == null ? "none" : initialLabels.length));
+            }
+            fixed = ConditionalDcgan.DeviceLabels.of(backend, initialLabels);
         }
-        return new StepTarget(backend, GanPairTrainer::checkImages, x -> stepOnDevice(x, null), () -> step,
+        var labels = fixed;
+        java.util.function.Consumer<int[]> setLabels = labels == null ? null : l -> {
+            if (l == null || l.length != n) {
+                throw new IllegalArgumentException("GraphedStep.replay: " + n + " labels needed, got " + (l == null ? "none" : l.length));
+            }
+            try (var oneHot = Labels.oneHot(backend, l, Labels.DIGITS); var planes = Labels.planes(backend, l, Labels.DIGITS, 28, 28)) {
+                backend.copyInto(oneHot, labels.oneHot());
+                backend.copyInto(planes, labels.planes());
+            }
+        };
+        Runnable release = labels == null ? () -> {} : () -> {
+            labels.oneHot().close();
+            labels.planes().close();
+        };
+        return new StepTarget(backend, GanPairTrainer::checkImages, x -> {
+                    if (labels == null) stepOnDevice(x, (int[]) null);
+                    else stepOnDevice(x, labels);
+                }, () -> step,
                 () -> new long[] {step, adamG.stepCount(), adamD.stepCount(), stepped ? 1 : 0},
                 c -> {
                     step = c[0];
@@ -306,7 +348,7 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
                     step += delta;
                     adamG.setStepCount(adamG.stepCount() + delta);
                     adamD.setStepCount(adamD.stepCount() + delta);
-                }, RANDOM_STRIDE);
+                }, RANDOM_STRIDE, setLabels, release);
     }
 
     /** Frees the optimizers' state and the loss scalars (the model stays). */

@@ -28,9 +28,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The extra models' training steps captured as CUDA graphs (GraphedStep) against the same steps run
  * eagerly on the same device: the 2-D VAE (with its noise advanced on the device), the MLP GAN, and
- * the LSGAN with a batch-normalized discriminator (its real and fake halves stacked on the device).
- * Our kernels are deterministic, so graph and eager agree to 1e-6. The conditional GAN is refused:
- * its labels are host data each step.
+ * the LSGAN with a batch-normalized discriminator (its real and fake halves stacked on the device),
+ * and the conditional GAN (each replay's labels written into the graph's label buffers, its dropout
+ * masks advanced on the device). Our kernels are deterministic, so graph and eager agree to 1e-6.
  */
 @Tag("gpu")
 class CudaExtraGraphTest {
@@ -143,13 +143,47 @@ class CudaExtraGraphTest {
         graphedGan("lsgan", new MlpGan.Spec("lsgan", 16, new int[] {16, 32}, new int[] {32, 16}, true, true, GanLoss.LEAST_SQUARES, 0.2f, true));
     }
 
-    @Test void aConditionalGanIsRefusedWithTheReason() {
+    /** cgan: the labels of each replay go into the graph's static label buffers; dropout masks advance on the device. */
+    @Test void graphedConditionalGanStepsEqualEagerSteps() {
         var gpu = GpuTestSupport.backend(FP32);
-        try (var gan = new ConditionalDcgan(gpu, new ConditionalDcgan.Spec(8, 4, 4, 4, 4, 4, 0.3f), 1);
-             var trainer = new GanPairTrainer(gan, 1, 0.9f, AdamConfig.of(2e-4f, 0.5f, 0.999f)); var input = gpu.copyOf(batches(true).get(0))) {
-            var e = assertThrows(IllegalArgumentException.class, () -> GraphedStep.capture(trainer, input));
+        gpu.resetRandomOffset();
+        var data = batches(true);
+        int[][] labels = {{0, 1, 2, 3}, {9, 9, 4, 7}, {5, 6, 5, 6}, {8, 0, 3, 1}};
+        var spec = new ConditionalDcgan.Spec(8, 4, 4, 4, 4, 4, 0.3f);
+        var adam = AdamConfig.of(2e-4f, 0.5f, 0.999f);
+        try (var eagerGan = new ConditionalDcgan(gpu, spec, 23); var graphGan = new ConditionalDcgan(gpu, spec, 23);
+             var eager = new GanPairTrainer(eagerGan, 6, 0.9f, adam); var graphed = new GanPairTrainer(graphGan, 6, 0.9f, adam);
+             var input = gpu.copyOf(data.get(0))) {
+            var eagerLosses = new ArrayList<GanPairTrainer.Losses>();
+            for (int s = 0; s < STEPS; s++) {
+                try (var x = gpu.copyOf(data.get(s))) {
+                    eagerLosses.add(eager.step(x, labels[s]));
+                }
+            }
+            var e = assertThrows(IllegalArgumentException.class, () -> GraphedStep.capture(graphed, input), "a conditional model needs labels");
             assertTrue(e.getMessage().contains("conditional"), e.getMessage());
-            assertEquals(0, trainer.stepCount(), "refused before the warm-up step");
+            assertEquals(0, graphed.stepCount(), "refused before the warm-up step");
+            try (var step = GraphedStep.capture(graphed, input, labels[0])) {
+                for (int s = 0; s < STEPS; s++) {
+                    if (s > 0) step.replay(data.get(s), labels[s]);
+                    var g = step.losses();
+                    close("cgan step " + s + " D", g.discriminator(), eagerLosses.get(s).discriminator());
+                    close("cgan step " + s + " G", g.generator(), eagerLosses.get(s).generator());
+                }
+                assertThrows(IllegalArgumentException.class, () -> step.replay(data.get(1), new int[] {1, 2}), "as many labels as images");
+            }
+            assertEquals(STEPS, graphed.stepCount());
+            paramsClose("cgan after " + STEPS + " steps", graphGan.stateDict(), eagerGan.stateDict());
+        }
+    }
+
+    @Test void anUnconditionalModelTakesNoLabelsInAReplay() {
+        var gpu = GpuTestSupport.backend(FP32);
+        gpu.resetRandomOffset();
+        var spec = new MlpGan.Spec("mlpgan", 16, new int[] {32}, new int[] {32}, false, false, GanLoss.BCE, 0f, false);
+        try (var gan = new MlpGan(gpu, spec, 1); var trainer = new GanPairTrainer(gan, 1, 0.9f, AdamConfig.of(2e-4f, 0.5f, 0.999f));
+             var input = gpu.copyOf(batches(false).get(0)); var step = GraphedStep.capture(trainer, input)) {
+            assertThrows(IllegalArgumentException.class, () -> step.replay(input, new int[] {1, 2, 3, 4}));
         }
     }
 }
