@@ -52,4 +52,24 @@ class InitSeedsTest {
             for (int k = 1; k <= 3; k++) assertEquals(e[k], init.derivedSeed(), "derived seed " + k + " of " + e[0]);
         }
     }
+
+    /**
+     * Each uniform() draws from the next Philox offset, 0, 1, 2, ...: the values of seed 42 with bound
+     * 0.5, (2u - 1) / 2 of Philox uniforms computed in Python (benchmarks/reference/philox.py's words).
+     * A model's initial weights depend on this order.
+     */
+    @Test void uniformDrawsFromSuccessiveOffsetsWithKnownValues() {
+        var init = new Init(42);
+        var cpu = io.genten.backend.cpu.CpuBackend.get();
+        float[][] expected = {
+            {0.1129598617553711f, -0.031413495540618896f, -0.42676830291748047f},
+            {-0.48994117975234985f, -0.37375015020370483f, -0.26793384552001953f},
+            {-0.10158634185791016f, 0.020238399505615234f, -0.07838267087936401f},
+        };
+        for (int k = 0; k < expected.length; k++) {
+            try (var t = init.uniform(cpu, io.genten.tensor.Shape.of(3), 0.5)) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(expected[k], t.toArray(), "offset " + k);
+            }
+        }
+    }
 }
