@@ -40,6 +40,20 @@ class IdxDeclaredSizeTest {
         }
     }
 
+    /**
+     * A gzip file much smaller than what it holds (all-zero images compress ~400 times): its compressed
+     * length must not be taken for the raw size the header is checked against.
+     */
+    @Test void aGzipFileSmallerThanItsContentReadsFromAPath() throws IOException {
+        byte[] images = IdxBytes.images(IdxReader.IMAGES_MAGIC, 50, 28, 28, new byte[50 * 28 * 28]);
+        var gz = Files.write(dir.resolve("zeros-images-idx3-ubyte.gz"), IdxBytes.gzip(images));
+        assertTrue(Files.size(gz) < 16 + 50 * 28 * 28 / 10, "compressed to " + Files.size(gz) + " bytes");
+        assertEquals(50, IdxReader.readImages(gz).count());
+        byte[] labels = IdxBytes.labels(IdxReader.LABELS_MAGIC, 5000, new byte[5000]);
+        var gzLabels = Files.write(dir.resolve("zeros-labels-idx1-ubyte.gz"), IdxBytes.gzip(labels));
+        assertEquals(5000, IdxReader.readLabels(gzLabels).length);
+    }
+
     /** A raw file one byte short is refused by the declared-size check, before reading, with its own message. */
     @Test void aShortRawFileIsRefusedByTheDeclaredSizeCheck() throws IOException {
         byte[] images = IdxBytes.images(3, 4, 5, 1);
