@@ -1,7 +1,8 @@
 """The extra models of issue 12 in PyTorch, with Genten's state_dict names, so that a checkpoint
 of `genten train mlpgan|lsgan|vae2d|cgan` loads with load_state_dict (check_interop.py). Written
-from io.genten.models.MlpGan, DenseVae and ConditionalDcgan; not run here (no torch on the
-machine it was written on)."""
+from io.genten.models.MlpGan, DenseVae and ConditionalDcgan. Run with PyTorch 1.13.1 (Debian's
+python3-torch, CPU) on 2026-12-01: check_interop.py loaded a checkpoint of each model, and
+extra_golden.py wrote the golden files of ExtraGoldenTest from these modules."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

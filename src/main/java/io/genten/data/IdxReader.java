@@ -20,6 +20,8 @@ public final class IdxReader {
     public static final int LABELS_MAGIC = 0x00000801;
     /** Largest accepted rows or cols: IDX images beyond this are not images this project can train on. */
     public static final int MAX_SIDE = 4096;
+    /** Trailing bytes after the records are counted exactly up to this many (64 MiB). */
+    static final long TRAILING_COUNT_CAP = 64L << 20;
 
     private IdxReader() {}
 
@@ -178,20 +180,21 @@ public final class IdxReader {
 
     /**
      * Trailing bytes mean the header's count does not describe the file: better an error than a
-     * silent partial read. At most 64 MiB of them are counted (a gzip bomb could hold far more).
+     * silent partial read. Up to 64 MiB of them are counted exactly; beyond that the message says
+     * "more than" (a gzip bomb could hold far more, and reading stops a chunk past the cap).
      */
     private static void checkEnd(InputStream s, long expectedSize, String source) throws IOException {
-        final long cap = 64L << 20;
+        final long cap = TRAILING_COUNT_CAP;
         long more = 0;
         try {
             if (s.read() < 0) return;
             more = 1;
             var skip = new byte[8192];
-            for (int r; more < cap && (r = s.read(skip)) > 0; ) more += r;
+            for (int r; more <= cap && (r = s.read(skip)) > 0; ) more += r;
         } catch (java.io.EOFException | ZipException e) {
             throw new DataFormatException(source + ": corrupt data after the last record: " + e.getMessage());
         }
-        throw new DataFormatException(source + ": " + (more >= cap ? "more than " + cap : Long.toString(more)) + " bytes after the "
+        throw new DataFormatException(source + ": " + (more > cap ? "more than " + cap : Long.toString(more)) + " bytes after the "
                 + expectedSize + " bytes that the header announces");
     }
 

@@ -66,7 +66,9 @@ public final class ConditionalDcgan implements PairGan {
     private final Backend backend;
     private final Spec spec;
     private final Sequential generator, discriminator;
-    private int[] lastDiscriminatorLabels;
+    private boolean discriminated;
+    /** Held by a trainer for each whole step, so a second thread training it at the same time fails fast (see {@link InUse}). */
+    final InUse trainingUse = new InUse("ConditionalDcgan");
 
     /**
      * The model with the {@link Spec#standard} widths.
@@ -146,9 +148,30 @@ public final class ConditionalDcgan implements PairGan {
         }
     }
 
+    /**
+     * A batch's labels as the networks take them, on the device: one-hot rows (N, 10) for G and
+     * label planes (N, 10, 28, 28) for D. Built once per training step (or held by a captured
+     * graph, which refreshes them from the host before each replay).
+     *
+     * @param oneHot the one-hot rows (N, 10)
+     * @param planes the label planes (N, 10, 28, 28)
+     */
+    record DeviceLabels(Tensor oneHot, Tensor planes) {
+        static DeviceLabels of(Backend backend, int[] labels) {
+            return new DeviceLabels(Labels.oneHot(backend, labels, Labels.DIGITS), Labels.planes(backend, labels, Labels.DIGITS, 28, 28));
+        }
+
+        int size() { return oneHot.dim(0); }
+    }
+
     @Override public Tensor generate(Tensor z, int[] labels) {
         checkLabels("generate", z, labels);
-        return generator.forward(backend.concat(List.of(z, Labels.oneHot(backend, labels, Labels.DIGITS))));
+        return generate(z, Labels.oneHot(backend, labels, Labels.DIGITS));
+    }
+
+    /** G on concat(z, oneHot): the training path, labels already on the device. */
+    Tensor generate(Tensor z, Tensor oneHot) {
+        return generator.forward(backend.concat(List.of(z, oneHot)));
     }
 
     /** The gradient of z: the first {@code latent} columns of the concatenated input's gradient. */
@@ -158,14 +181,21 @@ public final class ConditionalDcgan implements PairGan {
 
     @Override public Tensor discriminate(Tensor images, int[] labels) {
         checkLabels("discriminate", images, labels);
-        lastDiscriminatorLabels = labels;
-        var planes = Labels.planes(backend, labels, Labels.DIGITS, images.dim(2), images.dim(3));
+        return discriminate(images, Labels.planes(backend, labels, Labels.DIGITS, images.dim(2), images.dim(3)));
+    }
+
+    /** D on the image with its label planes appended as channels: the training path, planes already on the device. */
+    Tensor discriminate(Tensor images, Tensor planes) {
+        if (planes.dim(0) != images.dim(0)) {
+            throw new IllegalArgumentException("ConditionalDcgan.discriminate: label planes " + planes.shape() + " for images " + images.shape());
+        }
+        discriminated = true;
         return discriminator.forward(backend.concat(List.of(images, planes)));
     }
 
     /** The gradient of the image: channel 0 of the input's gradient. */
     @Override public Tensor discriminatorBackward(Tensor dOut) {
-        if (lastDiscriminatorLabels == null) throw new IllegalStateException("ConditionalDcgan.discriminatorBackward without a forward");
+        if (!discriminated) throw new IllegalStateException("ConditionalDcgan.discriminatorBackward without a forward");
         return backend.slice(discriminator.backward(dOut), 0, 1);
     }
 
@@ -181,7 +211,9 @@ public final class ConditionalDcgan implements PairGan {
     }
 
     /**
-     * One image per label from z = randn (n, latent) at (seed, offset 0), generator in eval mode.
+     * One image per label from z = randn (n, latent) at (seed, offset 0), through the generator's
+     * eval-mode path ({@link Module#infer}: nothing cached, the training mode untouched), so threads
+     * may sample at once; not while another thread trains the model.
      *
      * @param labels the digit of each image, at least one
      * @param seed   the seed of the noise
@@ -189,13 +221,12 @@ public final class ConditionalDcgan implements PairGan {
      */
     public Tensor sample(int[] labels, long seed) {
         if (labels == null || labels.length < 1) throw new IllegalArgumentException("ConditionalDcgan.sample: no labels");
-        boolean wasTraining = generator.isTraining();
-        generator.eval();
-        try (var scope = TensorScope.open()) {
-            var z = backend.randn(Shape.of(labels.length, spec.latent()), seed, 0);
-            return scope.keep(generate(z, labels));
-        } finally {
-            if (wasTraining) generator.train();
-        }
+        trainingUse.checkNotTrainedElsewhere("ConditionalDcgan.sample");
+        return Exclusive.call(backend, () -> {
+            try (var scope = TensorScope.open()) {
+                var z = backend.randn(Shape.of(labels.length, spec.latent()), seed, 0);
+                return scope.keep(generator.infer(backend.concat(List.of(z, Labels.oneHot(backend, labels, Labels.DIGITS)))));
+            }
+        });
     }
 }

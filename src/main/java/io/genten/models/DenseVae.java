@@ -42,6 +42,8 @@ public final class DenseVae extends Module implements GenerativeModel {
     private final long noiseSeed;
     private long noiseOffset;
     private Output last;
+    /** Held by a trainer for each whole step, so a second thread training it at the same time fails fast (see {@link InUse}). */
+    final InUse trainingUse = new InUse("DenseVae");
 
     /**
      * The VAE of the seed documents: hidden 16, latent 2.
@@ -142,7 +144,7 @@ public final class DenseVae extends Module implements GenerativeModel {
      * @return the latent means (N, latent)
      */
     public Tensor encodeMean(Tensor x) {
-        return inEval(() -> muLayer.forward(encoder.forward(x)));
+        return inEval("DenseVae.encodeMean", () -> muLayer.infer(encoder.infer(x)));
     }
 
     /**
@@ -152,7 +154,7 @@ public final class DenseVae extends Module implements GenerativeModel {
      * @return the images (N, 1, 28, 28) in [0, 1]
      */
     public Tensor decode(Tensor z) {
-        return inEval(() -> backend.activationForward(Activation.SIGMOID, decoder.forward(z)));
+        return inEval("DenseVae.decode", () -> backend.activationForward(Activation.SIGMOID, decoder.infer(z)));
     }
 
     /**
@@ -162,22 +164,25 @@ public final class DenseVae extends Module implements GenerativeModel {
      * @return the reconstructions (N, 1, 28, 28) in [0, 1]
      */
     public Tensor reconstruct(Tensor x) {
-        return inEval(() -> backend.activationForward(Activation.SIGMOID, decoder.forward(muLayer.forward(encoder.forward(x)))));
+        return inEval("DenseVae.reconstruct", () -> backend.activationForward(Activation.SIGMOID, decoder.infer(muLayer.infer(encoder.infer(x)))));
     }
 
     @Override public Tensor sample(int n, long seed) {
         if (n < 1) throw new IllegalArgumentException("DenseVae.sample: n " + n + " must be positive");
-        return inEval(() -> backend.activationForward(Activation.SIGMOID, decoder.forward(backend.randn(Shape.of(n, latent), seed, 0))));
+        return inEval("DenseVae.sample", () -> backend.activationForward(Activation.SIGMOID, decoder.infer(backend.randn(Shape.of(n, latent), seed, 0))));
     }
 
-    private Tensor inEval(java.util.function.Supplier<Tensor> body) {
-        boolean wasTraining = isTraining();
-        eval();
-        try (var scope = TensorScope.open()) {
-            return scope.keep(body.get());
-        } finally {
-            if (wasTraining) train();
-        }
+    /**
+     * An inference call: the layers' eval-mode paths ({@link Module#infer}: nothing cached, the
+     * training mode untouched), so threads may infer at once; not while another thread trains.
+     */
+    private Tensor inEval(String op, java.util.function.Supplier<Tensor> body) {
+        trainingUse.checkNotTrainedElsewhere(op);
+        return Exclusive.call(backend, () -> {
+            try (var scope = TensorScope.open()) {
+                return scope.keep(body.get());
+            }
+        });
     }
 
     /**

@@ -4,6 +4,7 @@ import io.genten.backend.Activation;
 import io.genten.backend.AdamConfig;
 import io.genten.backend.Backend;
 import io.genten.backend.Reduction;
+import io.genten.tensor.Shape;
 import io.genten.tensor.Tensor;
 import io.genten.tensor.TensorScope;
 import java.util.Map;
@@ -33,10 +34,15 @@ public final class DenseVaeTrainer implements Resumable, AutoCloseable {
      */
     public record Losses(float reconstruction, float kl, float total) {}
 
+    /** Philox offsets one step takes from the model's noise stream. */
+    static final long RANDOM_STRIDE = 1;
+
     private final DenseVae vae;
     private final Backend backend;
     private final Reconstruction reconstruction;
     private final TrainerAdam adam;
+    private final Tensor recSum, klSum; // the last step's summed losses, on the device: a graphed step writes them too
+    private int lastBatch;
 
     /**
      * A trainer of the model's parameters with Adam.
@@ -50,6 +56,8 @@ public final class DenseVaeTrainer implements Resumable, AutoCloseable {
         this.backend = vae.backend();
         this.reconstruction = reconstruction;
         this.adam = new TrainerAdam(backend, vae.namedParameters(), adam);
+        this.recSum = backend.zeros(Shape.scalar());
+        this.klSum = backend.zeros(Shape.scalar());
     }
 
     /**
@@ -73,18 +81,58 @@ public final class DenseVaeTrainer implements Resumable, AutoCloseable {
     @Override public long noiseOffset() { return vae.noiseOffset(); }
 
     /**
-     * One step on images (N, 1, 28, 28) in [0, 1]; per-image losses (synchronizes).
+     * One step on images (N, 1, 28, 28) in [0, 1]; per-image losses (synchronizes). A non-finite loss
+     * (and, every 64 steps, a non-finite parameter) throws {@link DivergedException} naming the step:
+     * the weights are then spoiled, so save nothing of them ({@link TrainingState#commit} refuses to).
+     * A second thread stepping the same model meanwhile gets an {@link IllegalStateException}.
      *
      * @param images the batch (N, 1, 28, 28) in [0, 1]
      * @return the step's losses per image
      */
     public Losses step(Tensor images) {
-        try (var scope = TensorScope.open()) {
-            var l = computeGradients(images, null);
-            adam.step();
+        checkImages(images);
+        try (var use = vae.trainingUse.enter()) {
+            stepOnDevice(images);
+            var l = losses();
+            Finite.checkLosses(stepCount(), new String[] {"reconstruction", "kl"}, l.reconstruction(), l.kl());
+            Finite.checkParametersNowAndThen(stepCount(), vae.stateDict());
             return l;
-        } finally {
-            vae.zeroGrad();
+        }
+    }
+
+    /**
+     * One step, only queued: forward, backward and Adam, the losses written to the trainer's device
+     * scalars and nothing read back, so that {@link GraphedStep} can capture it.
+     *
+     * @param images the batch (N, 1, 28, 28) in [0, 1]
+     */
+    public void stepOnDevice(Tensor images) {
+        checkImages(images);
+        try (var use = vae.trainingUse.enter()) { // entered first: a refused thread must not reach the finally below
+            try (var scope = TensorScope.open()) {
+                forwardBackward(images, null);
+                adam.step();
+            } finally {
+                vae.zeroGrad();
+            }
+        }
+    }
+
+    /**
+     * The per-image losses of the last step (or gradient computation); synchronizes.
+     *
+     * @return the losses
+     * @throws IllegalStateException before any step
+     */
+    public Losses losses() {
+        if (lastBatch == 0) throw new IllegalStateException("DenseVaeTrainer.losses: no step yet");
+        float r = recSum.item() / lastBatch, k = klSum.item() / lastBatch;
+        return new Losses(r, k, r + k);
+    }
+
+    private static void checkImages(Tensor images) {
+        if (images.rank() != 4 || images.dim(1) != 1 || images.dim(2) != 28 || images.dim(3) != 28) {
+            throw new IllegalArgumentException("DenseVaeTrainer.step: images " + images.shape() + " must be (N, 1, 28, 28)");
         }
     }
 
@@ -96,9 +144,14 @@ public final class DenseVaeTrainer implements Resumable, AutoCloseable {
      * @return the losses per image
      */
     public Losses computeGradients(Tensor images, Tensor eps) {
-        if (images.rank() != 4 || images.dim(1) != 1 || images.dim(2) != 28 || images.dim(3) != 28) {
-            throw new IllegalArgumentException("DenseVaeTrainer.step: images " + images.shape() + " must be (N, 1, 28, 28)");
+        checkImages(images);
+        try (var use = vae.trainingUse.enter()) {
+            forwardBackward(images, eps);
+            return losses();
         }
+    }
+
+    private void forwardBackward(Tensor images, Tensor eps) {
         int n = images.dim(0);
         float scale = 1f / n;
         vae.train();
@@ -115,8 +168,23 @@ public final class DenseVaeTrainer implements Resumable, AutoCloseable {
         }
         var kl = backend.klDivergence(out.mu(), out.logvar());
         vae.backwardVae(dlogits, scale);
-        float r = rec.item() / n, k = kl.item() / n;
-        return new Losses(r, k, r + k);
+        backend.copyInto(rec, recSum);
+        backend.copyInto(kl, klSum);
+        lastBatch = n;
+    }
+
+    StepTarget graphTarget() {
+        return new StepTarget(backend, DenseVaeTrainer::checkImages, this::stepOnDevice, adam::stepCount,
+                () -> new long[] {vae.noiseOffset(), adam.stepCount(), lastBatch},
+                c -> {
+                    vae.setNoiseOffset(c[0]);
+                    adam.setStepCount(c[1]);
+                    lastBatch = (int) c[2];
+                },
+                delta -> {
+                    vae.setNoiseOffset(vae.noiseOffset() + delta * RANDOM_STRIDE);
+                    adam.setStepCount(adam.stepCount() + delta);
+                }, RANDOM_STRIDE);
     }
 
     /**
@@ -151,5 +219,9 @@ public final class DenseVaeTrainer implements Resumable, AutoCloseable {
         vae.setNoiseOffset(noiseOffset);
     }
 
-    @Override public void close() { adam.close(); }
+    @Override public void close() {
+        adam.close();
+        recSum.close();
+        klSum.close();
+    }
 }

@@ -43,7 +43,9 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
     private final List<Dropout> dropouts = new ArrayList<>();
     private final float realLabel;
     private final long noiseSeed;
+    private final Tensor lossD, lossG; // the last step's losses, on the device: a graphed step writes them too
     private long step;
+    private boolean stepped;
 
     /**
      * A trainer of both networks of the model, each with its own Adam.
@@ -63,6 +65,8 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
         collectDropouts(gan.discriminator(), dropouts);
         adamG = new TrainerAdam(backend, gan.generator().namedParameters(), adam);
         adamD = new TrainerAdam(backend, gan.discriminator().namedParameters(), adam);
+        lossD = backend.zeros(Shape.scalar());
+        lossG = backend.zeros(Shape.scalar());
     }
 
     private static void collectDropouts(Module m, List<Dropout> out) {
@@ -93,49 +97,130 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
 
     /**
      * One D step and one G step on real images (N, 1, 28, 28) in the model's pixel range; labels (N) for a conditional model. Synchronizes.
+     * A non-finite loss (and, every 64 steps, a non-finite parameter) throws {@link DivergedException}
+     * naming the step: the weights are then spoiled, so save nothing of them ({@link TrainingState#commit}
+     * refuses to). A second thread stepping the same model meanwhile gets an {@link IllegalStateException}.
      *
      * @param realImages the batch of real images (N, 1, 28, 28)
      * @param labels     the digit of each image for a conditional model, else ignored (may be null)
      * @return the step's discriminator and generator losses
      */
     public Losses step(Tensor realImages, int[] labels) {
-        if (realImages.rank() != 4 || realImages.dim(1) != 1 || realImages.dim(2) != 28 || realImages.dim(3) != 28) {
-            throw new IllegalArgumentException("GanPairTrainer.step: images " + realImages.shape() + " must be (N, 1, 28, 28)");
+        checkInputs(realImages, labels);
+        try (var use = trainingUse(gan).enter()) {
+            stepOnDevice(realImages, labels);
+            var l = losses();
+            Finite.checkLosses(step, new String[] {"d_loss", "g_loss"}, l.discriminator(), l.generator());
+            Finite.checkParametersNowAndThen(step, gan.stateDict());
+            return l;
         }
+    }
+
+    /**
+     * One step, only queued: nothing is read back (the losses go to the trainer's device scalars), so
+     * that {@link GraphedStep} can capture it.
+     *
+     * @param realImages the batch of real images (N, 1, 28, 28)
+     * @param labels     the digit of each image for a conditional model, else ignored (may be null)
+     */
+    public void stepOnDevice(Tensor realImages, int[] labels) {
+        checkInputs(realImages, labels);
+        try (var use = trainingUse(gan).enter()) { // entered first: a refused thread must not reach the finally of the step
+            guardedStep(realImages, labels, null);
+        }
+    }
+
+    /** The step on labels already on the device (a captured graph's static label buffers). */
+    private void stepOnDevice(Tensor realImages, ConditionalDcgan.DeviceLabels labels) {
+        checkImages(realImages);
+        if (labels.size() != realImages.dim(0)) {
+            throw new IllegalArgumentException("GanPairTrainer.step: " + labels.size() + " labels for images " + realImages.shape());
+        }
+        try (var use = trainingUse(gan).enter()) {
+            guardedStep(realImages, null, labels);
+        }
+    }
+
+    private Tensor generate(Tensor z, ConditionalDcgan.DeviceLabels labels) {
+        return labels == null ? gan.generate(z, null) : ((ConditionalDcgan) gan).generate(z, labels.oneHot());
+    }
+
+    private Tensor discriminate(Tensor images, ConditionalDcgan.DeviceLabels labels) {
+        return labels == null ? gan.discriminate(images, null) : ((ConditionalDcgan) gan).discriminate(images, labels.planes());
+    }
+
+    /**
+     * The losses of the last step (synchronizes).
+     *
+     * @return the losses
+     * @throws IllegalStateException before any step
+     */
+    public Losses losses() {
+        if (!stepped) throw new IllegalStateException("GanPairTrainer.losses: no step yet");
+        return new Losses(lossD.item(), lossG.item());
+    }
+
+    private void checkInputs(Tensor realImages, int[] labels) {
+        checkImages(realImages);
         int n = realImages.dim(0);
         if (gan.conditional() && (labels == null || labels.length != n)) {
             throw new IllegalArgumentException("GanPairTrainer.step: a conditional GAN needs " + n + " labels, got " + (labels == null ? "none" : labels.length));
         }
+    }
+
+    private static void checkImages(Tensor realImages) {
+        if (realImages.rank() != 4 || realImages.dim(1) != 1 || realImages.dim(2) != 28 || realImages.dim(3) != 28) {
+            throw new IllegalArgumentException("GanPairTrainer.step: images " + realImages.shape() + " must be (N, 1, 28, 28)");
+        }
+    }
+
+    /** The model's training guard: one per model, so two trainers of the same model are refused too. */
+    static InUse trainingUse(PairGan gan) {
+        return switch (gan) {
+            case MlpGan m -> m.trainingUse;
+            case ConditionalDcgan c -> c.trainingUse;
+        };
+    }
+
+    /** The step; a conditional model's labels come from the host ({@code hostLabels}, put on the device once here) or the device. */
+    private void guardedStep(Tensor realImages, int[] hostLabels, ConditionalDcgan.DeviceLabels deviceLabels) {
+        int n = realImages.dim(0);
         Module g = gan.generator(), d = gan.discriminator();
         g.train();
         d.train();
         long base = RANDOM_STRIDE * step;
         try (var scope = TensorScope.open()) {
+            var labels = deviceLabels != null || !gan.conditional() ? deviceLabels : ConditionalDcgan.DeviceLabels.of(backend, hostLabels);
             var z = backend.randn(Shape.of(n, gan.latent()), noiseSeed, base);
-            var fake = gan.generate(z, labels);
+            var fake = generate(z, labels);
 
-            if (gan.discriminatorNormalizesBatches()) return jointStep(realImages, fake, labels, n, base);
+            if (gan.discriminatorNormalizesBatches()) {
+                jointStep(realImages, fake, labels, n, base);
+                return;
+            }
 
             d.zeroGrad();
             d.requiresGrad(true);
             dropoutPass(base, 0);
-            var real = loss(gan.discriminate(realImages, labels), realLabel);
+            var real = loss(discriminate(realImages, labels), realLabel);
             gan.discriminatorBackward(real[1]);
             dropoutPass(base, 1);
-            var fakeLoss = loss(gan.discriminate(fake, labels), 0f);
+            var fakeLoss = loss(discriminate(fake, labels), 0f);
             gan.discriminatorBackward(fakeLoss[1]);
             adamD.step();
 
             g.zeroGrad();
             d.requiresGrad(false);
             dropoutPass(base, 2);
-            var gl = loss(gan.discriminate(fake, labels), 1f);
+            var gl = loss(discriminate(fake, labels), 1f);
             var dFake = gan.discriminatorBackward(gl[1]);
             d.requiresGrad(true);
             gan.generatorBackward(dFake);
             adamG.step();
+            backend.copyInto(backend.add(real[0], fakeLoss[0]), lossD);
+            backend.copyInto(gl[0], lossG);
             step++;
-            return new Losses(real[0].item() + fakeLoss[0].item(), gl[0].item());
+            stepped = true;
         } finally {
             d.requiresGrad(true);
             g.zeroGrad();
@@ -148,18 +233,16 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
      * {@link PairGan#discriminatorNormalizesBatches}): the same losses, each half's mean, and the
      * G step's gradient taken on the fake half of D's output, through the shared statistics.
      */
-    private Losses jointStep(Tensor realImages, Tensor fake, int[] labels, int n, long base) {
+    private void jointStep(Tensor realImages, Tensor fake, ConditionalDcgan.DeviceLabels labels, int n, long base) {
         Module g = gan.generator(), d = gan.discriminator();
-        int[] both = labels == null ? null : concat(labels, labels);
+        var both = labels == null ? null : new ConditionalDcgan.DeviceLabels(stack(labels.oneHot(), labels.oneHot()), stack(labels.planes(), labels.planes()));
         var x = stack(realImages, fake);
-        var targets = new float[2 * n];
-        java.util.Arrays.fill(targets, 0, n, realLabel);
-        var t = backend.copyOf(Tensor.wrap(targets, Shape.of(2 * n, 1)));
+        var t = stack(backend.full(Shape.of(n, 1), realLabel), backend.zeros(Shape.of(n, 1))); // device ops only: capturable
 
         d.zeroGrad();
         d.requiresGrad(true);
         dropoutPass(base, 0);
-        var out = gan.discriminate(x, both);
+        var out = discriminate(x, both);
         float half = 1f / n;
         Tensor dl, dGrad;
         if (gan.loss() == GanLoss.BCE) {
@@ -175,20 +258,16 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
         g.zeroGrad();
         d.requiresGrad(false);
         dropoutPass(base, 2);
-        var out2 = gan.discriminate(x, both);
+        var out2 = discriminate(x, both);
         var gl = loss(secondHalf(out2, n), 1f);
         var dx = gan.discriminatorBackward(stack(backend.zeros(Shape.of(n, 1)), gl[1]));
         d.requiresGrad(true);
         gan.generatorBackward(secondHalf(dx, n));
         adamG.step();
+        backend.copyInto(dl, lossD);
+        backend.copyInto(gl[0], lossG);
         step++;
-        return new Losses(dl.item(), gl[0].item());
-    }
-
-    private static int[] concat(int[] a, int[] b) {
-        var out = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
+        stepped = true;
     }
 
     /** a over b along dimension 0: the backend's concat on (1, N * sample) views. */
@@ -226,8 +305,57 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
         step = steps;
     }
 
+    /**
+     * The step as {@link GraphedStep} captures it, for batches of {@code n}. A conditional model's
+     * labels live in static device buffers made here, which the graph reads and each replay's labels
+     * overwrite from the host first; {@code initialLabels} fill them for the warm-up and the capture.
+     */
+    StepTarget graphTarget(int n, int[] initialLabels) {
+        ConditionalDcgan.DeviceLabels fixed = null;
+        if (gan.conditional()) {
+            if (initialLabels == null || initialLabels.length != n) {
+                throw new IllegalArgumentException("GraphedStep.capture: " + gan.kind() + " is conditional and needs " + n + " labels for its first step, got "
+                        + (initialLabels == null ? "none" : initialLabels.length));
+            }
+            fixed = ConditionalDcgan.DeviceLabels.of(backend, initialLabels);
+        }
+        var labels = fixed;
+        java.util.function.Consumer<int[]> setLabels = labels == null ? null : l -> {
+            if (l == null || l.length != n) {
+                throw new IllegalArgumentException("GraphedStep.replay: " + n + " labels needed, got " + (l == null ? "none" : l.length));
+            }
+            try (var oneHot = Labels.oneHot(backend, l, Labels.DIGITS); var planes = Labels.planes(backend, l, Labels.DIGITS, 28, 28)) {
+                backend.copyInto(oneHot, labels.oneHot());
+                backend.copyInto(planes, labels.planes());
+            }
+        };
+        Runnable release = labels == null ? () -> {} : () -> {
+            labels.oneHot().close();
+            labels.planes().close();
+        };
+        return new StepTarget(backend, GanPairTrainer::checkImages, x -> {
+                    if (labels == null) stepOnDevice(x, (int[]) null);
+                    else stepOnDevice(x, labels);
+                }, () -> step,
+                () -> new long[] {step, adamG.stepCount(), adamD.stepCount(), stepped ? 1 : 0},
+                c -> {
+                    step = c[0];
+                    adamG.setStepCount(c[1]);
+                    adamD.setStepCount(c[2]);
+                    stepped = c[3] != 0;
+                },
+                delta -> {
+                    step += delta;
+                    adamG.setStepCount(adamG.stepCount() + delta);
+                    adamD.setStepCount(adamD.stepCount() + delta);
+                }, RANDOM_STRIDE, setLabels, release);
+    }
+
+    /** Frees the optimizers' state and the loss scalars (the model stays). */
     @Override public void close() {
         adamG.close();
         adamD.close();
+        lossD.close();
+        lossG.close();
     }
 }

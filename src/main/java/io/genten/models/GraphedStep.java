@@ -65,7 +65,53 @@ public final class GraphedStep<L> implements AutoCloseable {
         return capture(trainer.graphTarget(), staticInput, trainer::losses);
     }
 
+    /**
+     * Warms up with one eager step on {@code staticInput} on the trainer's CUDA device, then captures the next.
+     *
+     * @param trainer     the trainer of the 2-D VAE, on a {@link io.genten.backend.cuda.CudaBackend}
+     * @param staticInput the batch buffer (N, 1, 28, 28) the graph reads
+     * @return the captured step
+     */
+    public static GraphedStep<DenseVaeTrainer.Losses> capture(DenseVaeTrainer trainer, Tensor staticInput) {
+        return capture(trainer.graphTarget(), staticInput, trainer::losses);
+    }
+
+    /**
+     * Warms up with one eager step on {@code staticInput} on the trainer's CUDA device, then captures the next.
+     *
+     * @param trainer     the trainer of an unconditional model (mlpgan, lsgan), on a {@link io.genten.backend.cuda.CudaBackend}
+     * @param staticInput the batch buffer (N, 1, 28, 28) the graph reads
+     * @return the captured step
+     * @throws IllegalArgumentException for a conditional model (cgan), which needs {@link #capture(GanPairTrainer, Tensor, int[])}
+     */
+    public static GraphedStep<GanPairTrainer.Losses> capture(GanPairTrainer trainer, Tensor staticInput) {
+        return capture(trainer, staticInput, null);
+    }
+
+    /**
+     * Warms up with one eager step on {@code staticInput} and {@code labels} on the trainer's CUDA device,
+     * then captures the next. A conditional model's labels go into static device buffers that the graph
+     * reads; {@link #replay(Tensor, int[])} overwrites them with each batch's labels.
+     *
+     * @param trainer     the trainer, on a {@link io.genten.backend.cuda.CudaBackend}
+     * @param staticInput the batch buffer (N, 1, 28, 28) the graph reads
+     * @param labels      the N labels of the warm-up batch for a conditional model (cgan), else null
+     * @return the captured step
+     */
+    public static GraphedStep<GanPairTrainer.Losses> capture(GanPairTrainer trainer, Tensor staticInput, int[] labels) {
+        return capture(trainer.graphTarget(staticInput.rank() > 0 ? staticInput.dim(0) : 0, labels), staticInput, trainer::losses);
+    }
+
     private static <L> GraphedStep<L> capture(StepTarget target, Tensor input, Supplier<L> losses) {
+        try {
+            return captureOrThrow(target, input, losses);
+        } catch (RuntimeException e) {
+            target.release().run(); // the label buffers made for a graph that never came to be
+            throw e;
+        }
+    }
+
+    private static <L> GraphedStep<L> captureOrThrow(StepTarget target, Tensor input, Supplier<L> losses) {
         if (!(target.backend() instanceof CudaBackend cuda)) {
             throw new IllegalArgumentException("GraphedStep.capture: CUDA graphs need the CUDA backend, but the trainer runs on "
                     + target.backend().name());
@@ -121,7 +167,24 @@ public final class GraphedStep<L> implements AutoCloseable {
         replay();
     }
 
-    /** Replays one training step on the static input as it is (queued: returns before the step ran). */
+    /**
+     * For a conditional model: writes {@code labels} into the graph's label buffers, {@code batch} into the
+     * static input, and replays one step.
+     *
+     * @param batch  the next batch
+     * @param labels its N labels
+     */
+    public void replay(Tensor batch, int[] labels) {
+        checkOpen();
+        if (target.setLabels() == null) throw new IllegalArgumentException("GraphedStep.replay: this model is not conditional: replay(batch) without labels");
+        if (!batch.shape().equals(input.shape())) {
+            throw new IllegalArgumentException("GraphedStep.replay: batch " + batch.shape() + " but the graph was captured for " + input.shape());
+        }
+        target.setLabels().accept(labels);
+        replay(batch);
+    }
+
+    /** Replays one training step on the static input (and, for a conditional model, the labels) as it is (queued: returns before the step ran). */
     public void replay() {
         checkOpen();
         long now = target.stepCount().getAsLong();
@@ -157,7 +220,11 @@ public final class GraphedStep<L> implements AutoCloseable {
         try {
             graph.close();
         } finally {
-            cuda.resetRandomOffset();
+            try {
+                cuda.resetRandomOffset();
+            } finally {
+                target.release().run();
+            }
         }
     }
 }

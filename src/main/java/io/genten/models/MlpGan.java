@@ -14,7 +14,6 @@ import io.genten.nn.Sigmoid;
 import io.genten.nn.Tanh;
 import io.genten.tensor.Shape;
 import io.genten.tensor.Tensor;
-import io.genten.tensor.TensorScope;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -94,6 +93,8 @@ public final class MlpGan implements PairGan {
     private final Backend backend;
     private final Spec spec;
     private final Sequential generator, discriminator;
+    /** Held by a trainer for each whole step, so a second thread training it at the same time fails fast (see {@link InUse}). */
+    final InUse trainingUse = new InUse("MlpGan");
 
     /**
      * The model of the given architecture.
@@ -170,15 +171,18 @@ public final class MlpGan implements PairGan {
 
     @Override public void loadStateDict(Map<String, Tensor> state) { GanState.load("MlpGan(" + kind() + ")", generator, discriminator, state); }
 
-    /** z = randn (n, latent) from (seed, offset 0) through the generator in eval mode. */
+    /**
+     * z = randn (n, latent) from (seed, offset 0) through the generator's eval-mode path
+     * ({@link Module#infer}: running statistics, nothing cached, the training mode untouched), so
+     * threads may sample at once; not while another thread trains the model.
+     */
     @Override public Tensor sample(int n, long seed) {
         if (n < 1) throw new IllegalArgumentException("MlpGan.sample: n " + n + " must be positive");
-        boolean wasTraining = generator.isTraining();
-        generator.eval();
-        try (var scope = TensorScope.open()) {
-            return scope.keep(generator.forward(backend.randn(Shape.of(n, spec.latent()), seed, 0)));
-        } finally {
-            if (wasTraining) generator.train();
-        }
+        trainingUse.checkNotTrainedElsewhere("MlpGan.sample");
+        return Exclusive.call(backend, () -> {
+            try (var z = backend.randn(Shape.of(n, spec.latent()), seed, 0)) {
+                return generator.infer(z);
+            }
+        });
     }
 }

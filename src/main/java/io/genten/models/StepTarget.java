@@ -15,7 +15,16 @@ import java.util.function.Supplier;
  *
  * @param randomStride the Philox offsets one step takes on every noise stream: each replay adds it
  *                     to the backend's device offset counter
+ * @param setLabels    for a conditional model, writes a batch's labels into the static device buffers
+ *                     the captured step reads (outside the graph, before a replay); else null
+ * @param release      frees what the target allocated for the graph (the label buffers), at the graph's close
  */
 record StepTarget(Backend backend, Consumer<Tensor> checkInput, Consumer<Tensor> stepOnDevice, LongSupplier stepCount,
                   Supplier<long[]> saveCounters, Consumer<long[]> restoreCounters, LongConsumer shiftHostSteps,
-                  long randomStride) {}
+                  long randomStride, Consumer<int[]> setLabels, Runnable release) {
+    /** A target without labels and with nothing to release. */
+    StepTarget(Backend backend, Consumer<Tensor> checkInput, Consumer<Tensor> stepOnDevice, LongSupplier stepCount,
+               Supplier<long[]> saveCounters, Consumer<long[]> restoreCounters, LongConsumer shiftHostSteps, long randomStride) {
+        this(backend, checkInput, stepOnDevice, stepCount, saveCounters, restoreCounters, shiftHostSteps, randomStride, null, () -> {});
+    }
+}

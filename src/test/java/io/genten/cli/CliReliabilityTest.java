@@ -63,6 +63,26 @@ class CliReliabilityTest {
                 "--out", dir.resolve("s.png").toString()).code());
     }
 
+    /** The same stop for the extra models (mlpgan, lsgan, vae2d, cgan): their trainers check every step too. */
+    @Test void theExtraModelsStopTheSameWayAndKeepTheirState() throws Exception {
+        for (var model : List.of("mlpgan", "lsgan", "vae2d", "cgan")) {
+            var out = dir.resolve("extra-" + model);
+            var base = List.of("train", model, "--limit", "64", "--batch", "32", "--device", "cpu", "--no-progress", "--out", out.toString());
+            var first = new ArrayList<>(base);
+            first.addAll(List.of("--epochs", "1"));
+            assertEquals(0, run(first.toArray(String[]::new)).code(), model);
+            byte[] state = Files.readAllBytes(out.resolve(model + ".train.safetensors"));
+            byte[] ckpt = Files.readAllBytes(out.resolve(model + ".safetensors"));
+            var again = new ArrayList<>(base);
+            again.addAll(List.of("--epochs", "4", "--resume", "--force-resume", "--lr", "1e30"));
+            var r = run(again.toArray(String[]::new));
+            assertEquals(1, r.code(), model + ": " + r.err());
+            assertTrue(r.err().contains("training diverged at step") && r.err().contains("kept"), model + ": " + r.err());
+            assertArrayEquals(state, Files.readAllBytes(out.resolve(model + ".train.safetensors")), model + ": the training state is untouched");
+            assertArrayEquals(ckpt, Files.readAllBytes(out.resolve(model + ".safetensors")), model + ": the checkpoint is untouched");
+        }
+    }
+
     @Test void nonFiniteOrOutOfRangeHyperparametersAreUsageErrors() {
         for (var bad : List.of(List.of("--lr", "Infinity"), List.of("--lr", "NaN"), List.of("--lr", "-1"), List.of("--beta1", "NaN"), List.of("--beta1", "1"))) {
             var r = train(dir.resolve("hp"), bad.toArray(String[]::new));

@@ -2,6 +2,7 @@ package io.genten.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.genten.tensor.Shape;
 import io.genten.tensor.Tensor;
@@ -41,6 +42,31 @@ class DurableWriteTest {
         try (var files = Files.list(dir)) {
             assertEquals(List.of("model.safetensors"), files.map(p -> p.getFileName().toString()).toList(), "no temp file left");
         }
+    }
+
+    /** After each rename the folder itself is forced, so that the new name survives a power loss too. */
+    @Test void safeTensorsWriteSyncsTheFolderAfterEachRename() throws IOException {
+        var fs = new RecordingFileSystem();
+        var folder = fs.wrap(dir);
+        var file = folder.resolve("model.safetensors");
+        try (var t = Tensor.wrap(new float[] {1f, 2f}, Shape.of(2))) {
+            SafeTensors.write(file, Map.of("w", t), Map.of());
+            SafeTensors.write(file, Map.of("w", t), Map.of());
+        }
+        var events = fs.events();
+        String folderName = dir.getFileName().toString();
+        int moves = 0;
+        for (int i = 0; i < events.size(); i++) {
+            if (!events.get(i).kind().equals("move")) continue;
+            moves++;
+            boolean synced = false;
+            for (int j = i + 1; j < events.size() && !events.get(j).kind().equals("move"); j++) {
+                var e = events.get(j);
+                if (e.kind().equals("force") && e.file().equals(folderName)) synced = true;
+            }
+            assertTrue(synced, "no force of the folder " + folderName + " after rename " + moves + ": " + events);
+        }
+        assertEquals(2, moves, events.toString());
     }
 
     private static int indexOfFirstMove(List<RecordingFileSystem.Event> events) {
