@@ -46,6 +46,30 @@ class PixelUnfoldTest {
         }
     }
 
+    /**
+     * One instance folds, then unfolds: the fold leaves sums in the stage's padding cells, which the
+     * unfold must overwrite with zeros (a conv's backward-data and the next forward may share one).
+     */
+    @Test void unfoldAfterFoldStillPadsWithZeros() {
+        for (int[] s : SHAPES) {
+            int cin = s[0], h = s[1], w = s[2], k = s[3], stride = s[4], pad = s[5];
+            int oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1, p = oh * ow, ckk = cin * k * k;
+            var unfold = new PixelUnfold(cin, h, w, k, stride, pad, oh, ow);
+            unfold.foldAdd(Tensor.randn(21, 0, ckk * p).hostArray(), 0, new float[cin * h * w], 0);
+            float[] x = Tensor.randn(22, 0, cin, h, w).hostArray();
+            float[] rows = new float[ckk * p], col = new float[ckk * p];
+            unfold.unfold(x, 0, rows, 0);
+            Im2col.im2col(x, 0, cin, h, w, k, stride, pad, oh, ow, col, 0, p);
+            for (int ci = 0; ci < cin; ci++)
+                for (int ki = 0; ki < k; ki++)
+                    for (int kj = 0; kj < k; kj++)
+                        for (int q = 0; q < p; q++) {
+                            int r = (ci * k + ki) * k + kj;
+                            assertEquals(col[r * p + q], rows[q * ckk + unfold.column(ci, ki, kj)], Arrays.toString(s) + " row " + r + " pixel " + q);
+                        }
+        }
+    }
+
     @Test void packWeightAndUnpackWeightAreInverse() {
         var unfold = new PixelUnfold(5, 8, 8, 3, 2, 1, 4, 4);
         float[] w = Tensor.randn(3, 0, 7, 5, 3, 3).hostArray();
