@@ -42,18 +42,25 @@ public final class CpuBackend implements Backend {
     private final ForkJoinPool pool;   // null: the common pool (shared) or the caller's thread (serial)
     private final boolean serial;
     private final boolean ownsPool;
+    /** withThreads: ops run on the caller, with the pool's threads as helpers (no hand-off per op). */
+    private final boolean callerWorks;
     private final String threading;
     /** The GEMM under conv and linear: OpenBLAS or the Java path; fixed per instance. */
     private final Gemm gemm;
 
     private CpuBackend(ForkJoinPool pool, boolean owns, String threading) {
-        this(pool, owns, threading, Gemm.DEFAULT);
+        this(pool, owns, false, threading, Gemm.DEFAULT);
     }
 
-    private CpuBackend(ForkJoinPool pool, boolean owns, String threading, Gemm gemm) {
+    private CpuBackend(ForkJoinPool pool, boolean owns, boolean callerWorks, String threading) {
+        this(pool, owns, callerWorks, threading, Gemm.DEFAULT);
+    }
+
+    private CpuBackend(ForkJoinPool pool, boolean owns, boolean callerWorks, String threading, Gemm gemm) {
         this.pool = pool;
         this.serial = false;
         this.ownsPool = owns;
+        this.callerWorks = callerWorks;
         this.threading = threading;
         this.gemm = gemm;
     }
@@ -62,6 +69,7 @@ public final class CpuBackend implements Backend {
         this.pool = null;
         this.serial = serial;
         this.ownsPool = false;
+        this.callerWorks = false;
         this.threading = "the calling thread only";
         this.gemm = Gemm.DEFAULT;
     }
@@ -70,7 +78,7 @@ public final class CpuBackend implements Backend {
      * A backend whose conv and linear layers run the plain-Java GEMM, as on a machine without
      * OpenBLAS: lets the tests cover that path beside the OpenBLAS one in the same JVM.
      */
-    static CpuBackend withJavaGemm() { return new CpuBackend(null, false, "the common fork-join pool", Gemm.JAVA); }
+    static CpuBackend withJavaGemm() { return new CpuBackend(null, false, false, "the common fork-join pool", Gemm.JAVA); }
 
     /**
      * The shared CPU backend: ops split their work over the common fork-join pool.
@@ -82,7 +90,9 @@ public final class CpuBackend implements Backend {
     /**
      * A CPU backend whose ops use {@code threads} threads: 1 runs every op on the calling thread
      * (no hand-off, the best choice when the application already runs many inferences in parallel);
-     * more gives the backend a fork-join pool of its own, shut down by {@link #close()}.
+     * more runs each op on the calling thread too, joined in its parallel parts by {@code threads - 1}
+     * helper threads of a fork-join pool of the backend's own (shut down by {@link #close()}), so
+     * that an op costs no hand-off to another thread and back.
      *
      * @param threads at least 1
      * @return a new backend; modules built on it run with that many threads
@@ -91,7 +101,8 @@ public final class CpuBackend implements Backend {
     public static CpuBackend withThreads(int threads) {
         if (threads < 1) throw new IllegalArgumentException("CpuBackend.withThreads: " + threads + " threads; need at least 1");
         if (threads == 1) return new CpuBackend(true);
-        return new CpuBackend(new ForkJoinPool(threads), true, "its own pool of " + threads + " threads");
+        // the calling thread works too (Parallel.HELPERS): threads - 1 helpers make threads in all
+        return new CpuBackend(new ForkJoinPool(threads - 1), true, true, "the calling thread and " + (threads - 1) + " helper thread" + (threads > 2 ? "s" : ""));
     }
 
     /**
@@ -113,7 +124,7 @@ public final class CpuBackend implements Backend {
      */
     public int threads() {
         if (serial) return 1;
-        if (pool != null) return pool.getParallelism();
+        if (pool != null) return pool.getParallelism() + (callerWorks ? 1 : 0);
         return ForkJoinPool.getCommonPoolParallelism() + 1;
     }
 
@@ -134,6 +145,7 @@ public final class CpuBackend implements Backend {
     private <T> T on(Supplier<T> op) {
         if (serial) return ScopedValue.where(Parallel.SERIAL, Boolean.TRUE).call(op::get);
         if (pool == null || ForkJoinTask.getPool() == pool) return op.get();
+        if (callerWorks) return ScopedValue.where(Parallel.HELPERS, pool).call(op::get);
         try {
             return pool.submit(op::get).get();
         } catch (ExecutionException e) {

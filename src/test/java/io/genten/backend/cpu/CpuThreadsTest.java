@@ -40,6 +40,56 @@ class CpuThreadsTest {
         }
     }
 
+    /** withThreads: the calling thread takes items itself, helpers take the rest, every item once; a helper's exception reaches the caller. */
+    @Test void theCallerWorksBesideItsHelpers() {
+        var helpers = new ForkJoinPool(2);
+        try {
+            int n = 64;
+            var ran = new java.util.concurrent.atomic.AtomicIntegerArray(n);
+            var threads = java.util.concurrent.ConcurrentHashMap.<Thread>newKeySet();
+            var caller = Thread.currentThread();
+            var helperStarted = new java.util.concurrent.CountDownLatch(1);
+            // the caller waits (up to 10 s) for a helper to take an item, so that both surely work
+            java.util.function.IntConsumer meet = i -> {
+                if (Thread.currentThread() != caller) {
+                    helperStarted.countDown();
+                    long t = System.nanoTime();
+                    while (System.nanoTime() - t < 1_000_000) Thread.onSpinWait(); // leave items to the caller
+                    return;
+                }
+                try {
+                    helperStarted.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException ex) {
+                    throw new IllegalStateException(ex);
+                }
+            };
+            ScopedValue.where(Parallel.HELPERS, helpers).run(() -> {
+                assertEquals(3, Parallel.threads());
+                Parallel.forEach(n, 1_000_000, i -> {
+                    ran.incrementAndGet(i);
+                    threads.add(Thread.currentThread());
+                    meet.accept(i);
+                });
+            });
+            for (int i = 0; i < n; i++) assertEquals(1, ran.get(i), "item " + i);
+            assertTrue(threads.contains(caller), "the caller ran items itself");
+            assertTrue(threads.size() >= 2, "helpers ran items too: " + threads);
+            var e = assertThrows(IllegalStateException.class, () -> ScopedValue.where(Parallel.HELPERS, helpers).run(() ->
+                    Parallel.forEach(n, 1_000_000, i -> {
+                        if (Thread.currentThread() != caller) throw new IllegalStateException("item " + i + " failed on a helper");
+                        meet.accept(i);
+                    })));
+            assertTrue(e.getMessage().contains("on a helper"), e.getMessage());
+        } finally {
+            helpers.shutdown();
+        }
+        try (var two = CpuBackend.withThreads(2)) {
+            assertEquals(2, two.threads());
+            assertTrue(two.describe().contains("the calling thread and 1 helper thread"), two.describe());
+            assertArrayEquals(convAndLinear(CpuBackend.get()), convAndLinear(two));
+        }
+    }
+
     @Test void aGivenPoolRunsTheOps() {
         var made = new AtomicInteger();
         var pool = new ForkJoinPool(2, p -> {
