@@ -20,6 +20,7 @@ import io.genten.tensor.Tensor;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.function.Supplier;
@@ -145,7 +146,11 @@ public final class CpuBackend implements Backend {
     private <T> T on(Supplier<T> op) {
         if (serial) return ScopedValue.where(Parallel.SERIAL, Boolean.TRUE).call(op::get);
         if (pool == null || ForkJoinTask.getPool() == pool) return op.get();
-        if (callerWorks) return ScopedValue.where(Parallel.HELPERS, pool).call(op::get);
+        if (callerWorks) {
+            // the caller runs the op, so a small op would never touch the closed pool: refuse it here
+            if (pool.isShutdown()) throw new RejectedExecutionException("CpuBackend: used after close() (" + threading + ")");
+            return ScopedValue.where(Parallel.HELPERS, pool).call(op::get);
+        }
         try {
             return pool.submit(op::get).get();
         } catch (ExecutionException e) {

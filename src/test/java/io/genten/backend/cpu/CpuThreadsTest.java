@@ -74,10 +74,19 @@ class CpuThreadsTest {
             for (int i = 0; i < n; i++) assertEquals(1, ran.get(i), "item " + i);
             assertTrue(threads.contains(caller), "the caller ran items itself");
             assertTrue(threads.size() >= 2, "helpers ran items too: " + threads);
+            // a fresh meeting: the caller's items wait (up to 10 s) until a helper has taken one and failed
+            var helperFailed = new java.util.concurrent.CountDownLatch(1);
             var e = assertThrows(IllegalStateException.class, () -> ScopedValue.where(Parallel.HELPERS, helpers).run(() ->
                     Parallel.forEach(n, 1_000_000, i -> {
-                        if (Thread.currentThread() != caller) throw new IllegalStateException("item " + i + " failed on a helper");
-                        meet.accept(i);
+                        if (Thread.currentThread() != caller) {
+                            helperFailed.countDown();
+                            throw new IllegalStateException("item " + i + " failed on a helper");
+                        }
+                        try {
+                            helperFailed.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                        } catch (InterruptedException ex) {
+                            throw new IllegalStateException(ex);
+                        }
                     })));
             assertTrue(e.getMessage().contains("on a helper"), e.getMessage());
         } finally {
