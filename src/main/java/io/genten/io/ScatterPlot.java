@@ -83,25 +83,29 @@ public final class ScatterPlot {
                 g.setColor(color(k));
                 g.fillRect(lx, MARGIN + 10 + 22 * k, 14, 14);
             }
-            text(g, title, x.length, lo, hi, scale, classes, lx);
+            float step = niceStep((hi - lo) / 6);
+            g.setColor(Color.BLACK);
+            for (double t = Math.ceil(lo / step) * step; t <= hi; t += step) {
+                int p = Math.round((float) (t - lo) * scale);
+                g.drawLine(MARGIN + p, MARGIN + PLOT, MARGIN + p, MARGIN + PLOT + 5);
+                g.drawLine(MARGIN - 5, MARGIN + PLOT - p, MARGIN, MARGIN + PLOT - p);
+            }
+            text(g, title, x.length, lo, hi, step, scale, classes, lx);
         } finally {
             g.dispose();
         }
         return img;
     }
 
-    /** Title, tick labels and legend text; skipped where the JRE has no usable font. */
-    private static void text(Graphics2D g, String title, int n, float lo, float hi, float scale, int classes, int lx) {
+    /** Title, tick labels and legend text; skipped where the JRE has no usable font (the tick marks are drawn without it). */
+    private static void text(Graphics2D g, String title, int n, float lo, float hi, float step, float scale, int classes, int lx) {
         try {
             g.setColor(Color.BLACK);
             g.drawString(title + " (" + n + " points)", MARGIN, MARGIN - 15);
-            float step = niceStep((hi - lo) / 6);
             for (double t = Math.ceil(lo / step) * step; t <= hi; t += step) {
                 int p = Math.round((float) (t - lo) * scale);
                 String s = String.format(Locale.ROOT, step < 1 ? "%.1f" : "%.0f", t);
-                g.drawLine(MARGIN + p, MARGIN + PLOT, MARGIN + p, MARGIN + PLOT + 5);
                 g.drawString(s, MARGIN + p - 8, MARGIN + PLOT + 20);
-                g.drawLine(MARGIN - 5, MARGIN + PLOT - p, MARGIN, MARGIN + PLOT - p);
                 g.drawString(s, MARGIN - 35, MARGIN + PLOT - p + 5);
             }
             g.drawString("z1", MARGIN + PLOT / 2, MARGIN + PLOT + 40);
