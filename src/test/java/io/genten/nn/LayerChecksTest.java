@@ -66,6 +66,8 @@ class LayerChecksTest {
         refused(() -> new ConvTranspose2d(cpu, 0, 2, 4, 2, 1, 0, true, new Init(1)), "ConvTranspose2d", "in=0");
         refused(() -> new ConvTranspose2d(cpu, 2, 0, 4, 2, 1, 0, true, new Init(1)), "ConvTranspose2d", "out=0");
         refused(() -> new ConvTranspose2d(cpu, 2, 2, 0, 2, 1, 0, true, new Init(1)), "ConvTranspose2d", "k=0");
+        var smallest = new ConvTranspose2d(cpu, 1, 1, 1, 1, 0, 0, false, new Init(1));
+        assertEquals(Shape.of(2, 1, 3, 3), smallest.forward(randn(9, 2, 1, 3, 3)).shape());
         refused(() -> new ConvTranspose2d(cpu, 2, 2, 4, 2, 1, -1, true, new Init(1)), "output padding -1", "stride 2");
         refused(() -> new ConvTranspose2d(cpu, 2, 2, 4, 2, 1, 2, true, new Init(1)), "output padding 2", "stride 2");
         // output padding stride - 1 is the largest allowed: one more row and column
@@ -127,6 +129,15 @@ class LayerChecksTest {
         var replaced = replace.stateDict();
         assertEquals(mean0, replaced.get("running_mean").toArray()[0], 1e-5);
         assertEquals(sq0 / 5, replaced.get("running_var").toArray()[0], 1e-4, "the unbiased batch variance, as PyTorch keeps it");
+    }
+
+    @Test void onlyActivationsWhoseSignMatchesTheirInputFuse() {
+        var bn = new BatchNorm2d(cpu, 2);
+        bn.fuse(io.genten.backend.Activation.leakyRelu(0.2f));
+        bn.fuse(io.genten.backend.Activation.RELU);
+        // LeakyReLU(0) gives 0 for negative inputs: its backward cannot be read off the output
+        refused(() -> bn.fuse(io.genten.backend.Activation.leakyRelu(0f)), "BatchNorm2d", "cannot fuse");
+        refused(() -> bn.fuse(io.genten.backend.Activation.leakyRelu(-0.1f)), "cannot fuse");
     }
 
     @Test void dropoutBounds() {
