@@ -234,7 +234,7 @@ public final class CpuVsLibtorch {
     private static void firstSteps(Options o) throws IOException, InterruptedException {
         int batch = o.batches()[0], threads = Arrays.stream(o.threads()).max().orElseThrow();
         System.out.println();
-        System.out.println("## Time to first training step (fresh JVM per run: process start to the end of step 1; batch " + batch + ", " + threads + " threads; median of " + o.firstStepRuns() + " runs, alternating)");
+        System.out.println("## Time to first training step (fresh JVM per run: from the harness starting the process to the end of step 1; batch " + batch + ", " + threads + " threads; median of " + o.firstStepRuns() + " runs, alternating)");
         System.out.println();
         System.out.println("| model | Genten, s | DJL + libtorch, s |");
         System.out.println("| --- | --- | --- |");
@@ -259,11 +259,15 @@ public final class CpuVsLibtorch {
         cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), FirstStep.class.getName(), side, model, Integer.toString(batch), Integer.toString(threads)));
+        // the clock starts here, before the fork: System.nanoTime is the machine's monotonic clock
+        // (CLOCK_MONOTONIC on Linux), the same in both processes; the OS's record of the child's start
+        // time is derived from the boot time and was off by ~0.9 s on a VM whose wall clock had moved
+        long start = System.nanoTime();
         var p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         int rc = p.waitFor();
-        return out.lines().filter(l -> l.startsWith("FIRST_STEP_MS ")).findFirst()
-                .map(l -> Double.parseDouble(l.substring("FIRST_STEP_MS ".length()).trim()))
+        return out.lines().filter(l -> l.startsWith(FirstStep.END_LINE)).findFirst()
+                .map(l -> (Long.parseLong(l.substring(FirstStep.END_LINE.length()).trim()) - start) / 1e6)
                 .orElseThrow(() -> new IllegalStateException("FirstStep " + side + " " + model + " exited " + rc + " without a time:\n" + out));
     }
 

@@ -2,19 +2,21 @@ package io.genten.djlpeer;
 
 import ai.djl.ndarray.NDManager;
 import io.genten.backend.cpu.CpuBackend;
-import java.time.Duration;
-import java.time.Instant;
 
 /**
- * Time to the first training step, one side per fresh JVM: from the process's start (the OS's
- * record of it, 10 ms resolution) to the end of the first step, everything included: JVM start,
- * class loading, native library loading (libtorch already extracted to DJL's cache: the harness
- * loads the engine once before), model construction and the step. Prints one line
- * {@code FIRST_STEP_MS <ms>} for {@link CpuVsLibtorch}.
+ * Time to the first training step, one side per fresh JVM: everything from the process's start to
+ * the end of the first step: JVM start, class loading, native library loading (libtorch already
+ * extracted to DJL's cache: the harness loads the engine once before), model construction and the
+ * step. Prints one line {@code FIRST_STEP_END_NS <System.nanoTime()>} at the end of the step;
+ * {@link CpuVsLibtorch} read its own {@code System.nanoTime()} just before starting this process
+ * (the same monotonic clock on Linux) and takes the difference.
  *
  * <p>usage: FirstStep genten|djl vae|dcgan batch threads
  */
 public final class FirstStep {
+    /** The line's prefix: the monotonic clock at the end of step 1 follows. */
+    static final String END_LINE = "FIRST_STEP_END_NS ";
+
     private FirstStep() {}
 
     /**
@@ -26,14 +28,12 @@ public final class FirstStep {
         if (args.length != 4) throw new IllegalArgumentException("usage: FirstStep genten|djl vae|dcgan batch threads");
         String side = args[0], model = args[1];
         int batch = Integer.parseInt(args[2]), threads = Integer.parseInt(args[3]);
-        Instant start = ProcessHandle.current().info().startInstant()
-                .orElseThrow(() -> new IllegalStateException("FirstStep: the OS does not report this process's start time"));
         switch (side) {
             case "genten" -> {
                 var backend = CpuBackend.withThreads(threads);
                 try (var step = GentenSteps.create(model, backend, batch, 1, false)) {
                     step.step();
-                    print(start);
+                    printEnd();
                 } finally {
                     backend.close();
                 }
@@ -42,14 +42,14 @@ public final class FirstStep {
                 DjlEngine.load(threads, threads);
                 try (var manager = NDManager.newBaseManager(); var step = Peers.djl(model, manager, batch, false)) {
                     step.step();
-                    print(start);
+                    printEnd();
                 }
             }
             default -> throw new IllegalArgumentException("FirstStep: side must be genten or djl, not " + side);
         }
     }
 
-    private static void print(Instant start) {
-        System.out.println("FIRST_STEP_MS " + Duration.between(start, Instant.now()).toMillis());
+    private static void printEnd() {
+        System.out.println(END_LINE + System.nanoTime());
     }
 }
