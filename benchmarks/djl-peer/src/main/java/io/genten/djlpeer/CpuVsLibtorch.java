@@ -21,10 +21,10 @@ import java.util.function.Supplier;
  * {@code benchmarks/cpu-vs-libtorch}, which builds what is missing and passes these options:
  *
  * <pre>
- *   --models vae,dcgan  --batch 64,256  --threads 2  --rounds 3
+ *   --models vae,dcgan  --batch 64,256  --threads 2  --rounds 3 (0: only the first steps)
  *   --round-seconds 4   (each side's timed round: N steps, N from the warm-up's step time, at least 2)
  *   --warmup-seconds 3  (per side, per case, before the first round; at least 4 steps)
- *   --first-step-runs 3 (fresh JVMs per side and model; 0 skips)
+ *   --first-step-runs 3 (fresh JVMs per side and model, without and with an AOT cache; 0 skips)
  * </pre>
  *
  * <p>Per (model, batch, threads): both sides warm up, then rounds alternate Genten, DJL, Genten,
@@ -57,8 +57,8 @@ public final class CpuVsLibtorch {
                 }
             }
             for (var m : models) if (!m.equals("vae") && !m.equals("dcgan")) throw new IllegalArgumentException("cpu-vs-libtorch: model " + m + " (vae or dcgan)");
-            if (rounds < 1 || Arrays.stream(batches).anyMatch(b -> b < 1) || Arrays.stream(threads).anyMatch(t -> t < 1)) {
-                throw new IllegalArgumentException("cpu-vs-libtorch: rounds, batches and threads must be positive");
+            if (rounds < 0 || Arrays.stream(batches).anyMatch(b -> b < 1) || Arrays.stream(threads).anyMatch(t -> t < 1)) {
+                throw new IllegalArgumentException("cpu-vs-libtorch: batches and threads must be positive, rounds at least 0");
             }
             return new Options(models, batches, threads, rounds, roundSeconds, warmupSeconds, firstStepRuns);
         }
@@ -119,7 +119,7 @@ public final class CpuVsLibtorch {
             System.out.println();
 
             var rows = new ArrayList<Row>();
-            for (var model : o.models()) {
+            for (var model : o.rounds() == 0 ? List.<String>of() : o.models()) {
                 for (int batch : o.batches()) {
                     for (int threads : o.threads()) {
                         var row = measure(o, model, batch, threads, manager);
@@ -129,7 +129,7 @@ public final class CpuVsLibtorch {
                     }
                 }
             }
-            printTable(rows);
+            if (!rows.isEmpty()) printTable(rows);
         }
 
         if (o.firstStepRuns() > 0) firstSteps(o);
@@ -236,28 +236,53 @@ public final class CpuVsLibtorch {
         System.out.println();
         System.out.println("## Time to first training step (fresh JVM per run: from the harness starting the process to the end of step 1; batch " + batch + ", " + threads + " threads; median of " + o.firstStepRuns() + " runs, alternating)");
         System.out.println();
-        System.out.println("| model | Genten, s | DJL + libtorch, s |");
-        System.out.println("| --- | --- | --- |");
-        for (var model : o.models()) {
-            double[] g = new double[o.firstStepRuns()], d = new double[o.firstStepRuns()];
-            for (int r = 0; r < o.firstStepRuns(); r++) {
-                g[r] = firstStep("genten", model, batch, threads);
-                d[r] = firstStep("djl", model, batch, threads);
+        System.out.println("| model | Genten, s | DJL + libtorch, s | Genten, AOT cache, s | DJL + libtorch, AOT cache, s |");
+        System.out.println("| --- | --- | --- | --- | --- |");
+        var dir = Files.createTempDirectory("genten-first-step-");
+        try {
+            for (var model : o.models()) {
+                // the JDK's AOT cache (JEP 483/515: classes loaded and linked, method profiles), made by one
+                // training run of the same program per side, as a deployment would make it once
+                var caches = new ArrayList<List<String>>();
+                for (var side : List.of("genten", "djl")) {
+                    var cache = dir.resolve(side + "-" + model + ".aot");
+                    firstStep(side, model, batch, threads, List.of("-XX:AOTCacheOutput=" + cache));
+                    if (!Files.isRegularFile(cache)) throw new IllegalStateException("FirstStep " + side + " " + model + ": the JVM wrote no AOT cache at " + cache);
+                    caches.add(List.of("-XX:AOTCache=" + cache));
+                }
+                double[] g = new double[o.firstStepRuns()], d = new double[o.firstStepRuns()];
+                double[] ga = new double[o.firstStepRuns()], da = new double[o.firstStepRuns()];
+                for (int r = 0; r < o.firstStepRuns(); r++) {
+                    g[r] = firstStep("genten", model, batch, threads, List.of());
+                    d[r] = firstStep("djl", model, batch, threads, List.of());
+                    ga[r] = firstStep("genten", model, batch, threads, caches.get(0));
+                    da[r] = firstStep("djl", model, batch, threads, caches.get(1));
+                }
+                System.out.printf(Locale.ROOT, "| %s | %.2f (%s) | %.2f (%s) | %.2f (%s) | %.2f (%s) |%n", model, median(g) / 1000, seconds(g),
+                        median(d) / 1000, seconds(d), median(ga) / 1000, seconds(ga), median(da) / 1000, seconds(da));
             }
-            System.out.printf(Locale.ROOT, "| %s | %.2f (%s) | %.2f (%s) |%n", model, median(g) / 1000, seconds(g), median(d) / 1000, seconds(d));
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (var f : files.toList()) Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(dir);
         }
         System.out.println();
-        System.out.println("libtorch was already extracted to DJL's cache (this run loaded it first); DJL's first step includes loading it.");
+        System.out.println("libtorch was already extracted to DJL's cache (this run loaded it first); DJL's first step includes loading it."
+                + " The AOT cache columns: each side's JVM started with -XX:AOTCache from one training run of the same program"
+                + " (-XX:AOTCacheOutput), the JDK 25 way to start a known application faster; the cache holds loaded and linked classes and"
+                + " method profiles, not compiled code.");
     }
 
     private static String seconds(double[] ms) {
         return String.join(", ", Arrays.stream(ms).mapToObj(v -> String.format(Locale.ROOT, "%.2f", v / 1000)).toList());
     }
 
-    private static double firstStep(String side, String model, int batch, int threads) throws IOException, InterruptedException {
+    private static double firstStep(String side, String model, int batch, int threads, List<String> jvmOptions) throws IOException, InterruptedException {
         var cmd = new ArrayList<String>();
         cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), FirstStep.class.getName(), side, model, Integer.toString(batch), Integer.toString(threads)));
         // the clock starts here, before the fork: System.nanoTime is the machine's monotonic clock
         // (CLOCK_MONOTONIC on Linux), the same in both processes; the OS's record of the child's start
@@ -266,6 +291,7 @@ public final class CpuVsLibtorch {
         var p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         int rc = p.waitFor();
+        if (rc != 0 || out.contains("[error][aot]")) throw new IllegalStateException("FirstStep " + side + " " + model + " " + jvmOptions + " exited " + rc + ":\n" + out);
         return out.lines().filter(l -> l.startsWith(FirstStep.END_LINE)).findFirst()
                 .map(l -> (Long.parseLong(l.substring(FirstStep.END_LINE.length()).trim()) - start) / 1e6)
                 .orElseThrow(() -> new IllegalStateException("FirstStep " + side + " " + model + " exited " + rc + " without a time:\n" + out));
