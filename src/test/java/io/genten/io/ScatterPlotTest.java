@@ -121,6 +121,72 @@ class ScatterPlotTest {
         return false;
     }
 
+    /** Dark pixels in the rectangle [x0, x1) x [y0, y1). */
+    private static int darkIn(BufferedImage img, int x0, int y0, int x1, int y1) {
+        int n = 0;
+        for (int y = y0; y < y1; y++) {
+            for (int x = x0; x < x1; x++) {
+                if ((img.getRGB(x, y) & 0xff) < 128 && ((img.getRGB(x, y) >> 16) & 0xff) < 128) n++;
+            }
+        }
+        return n;
+    }
+
+    /** Where the JRE can draw text (most can; a bare container may have no font), the plot's words are where they belong. */
+    @Test void theTextIsWhereItBelongs() {
+        var probe = new BufferedImage(40, 20, BufferedImage.TYPE_INT_RGB);
+        boolean fonts;
+        try {
+            var g = probe.createGraphics();
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, 40, 20);
+            g.setColor(Color.BLACK);
+            g.drawString("z1", 5, 15);
+            g.dispose();
+            fonts = darkIn(probe, 0, 0, 40, 20) > 0;
+        } catch (Error | RuntimeException noFont) {
+            fonts = false;
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(fonts, "this JRE draws no text");
+        // range [0, 1], ticks every 0.2; classes 0..3
+        var img = ScatterPlot.render(new float[] {0, 1}, new float[] {0, 1}, new int[] {0, 3}, 4, "latent");
+        assertTrue(darkIn(img, MARGIN, 20, MARGIN + 200, MARGIN - 5) > 20, "the title above the plot");
+        float lo = -0.05f, scale = PLOT / 1.1f;
+        for (int t = 0; t <= 5; t++) {
+            int p = pixel(t * 0.2f, lo, scale);
+            assertTrue(darkIn(img, MARGIN + p - 10, MARGIN + PLOT + 8, MARGIN + p + 15, MARGIN + PLOT + 22) > 5, "label of tick " + t + " below the plot");
+            assertTrue(darkIn(img, MARGIN - 36, MARGIN + PLOT - p - 6, MARGIN - 6, MARGIN + PLOT - p + 6) > 5, "label of tick " + t + " left of the plot");
+        }
+        // nothing written below the plot between two tick labels
+        int gap = pixel(0.1f, lo, scale);
+        assertEquals(0, darkIn(img, MARGIN + gap - 2, MARGIN + PLOT + 8, MARGIN + gap + 3, MARGIN + PLOT + 22), "between tick labels");
+        assertTrue(darkIn(img, MARGIN + PLOT / 2 - 2, MARGIN + PLOT + 28, MARGIN + PLOT / 2 + 20, MARGIN + PLOT + 45) > 5, "z1 under the axis");
+        assertTrue(darkIn(img, 5, MARGIN + PLOT / 2 - 12, 25, MARGIN + PLOT / 2 + 4) > 5, "z2 left of the axis");
+        for (int k = 0; k < 4; k++) {
+            assertTrue(darkIn(img, LEGEND_X + 20, MARGIN + 10 + 22 * k, LEGEND_X + 100, MARGIN + 24 + 22 * k) > 10, "legend label of digit " + k);
+        }
+        assertEquals(0, darkIn(img, LEGEND_X + 20, MARGIN + 10 + 22 * 4, LEGEND_X + 100, MARGIN + 24 + 22 * 4), "no legend label for a fifth class");
+    }
+
+    @Test void ticksStepByOneTwoOrFiveTimesAPowerOfTen() {
+        // padded range over 6 rounded to 1, 2, 5 or 10 times a power of ten: [2, 3] -> 1.1 / 6 = 0.18 -> 0.2;
+        // [0, 0.6] -> 0.11 -> 0.1; [0, 3] -> 0.55 -> 0.5; [0, 5] -> 0.92 -> 1
+        float[][] ranges = {{2f, 3f}, {0f, 0.6f}, {0f, 3f}, {0f, 5f}};
+        float[] steps = {0.2f, 0.1f, 0.5f, 1f};
+        for (int r = 0; r < ranges.length; r++) {
+            float a = ranges[r][0], b = ranges[r][1], pad = 0.05f * (b - a), lo = a - pad, hi = b + pad, scale = PLOT / (hi - lo);
+            var img = ScatterPlot.render(new float[] {a, b}, new float[] {a, b}, new int[] {0, 0}, 1, "t");
+            int first = (int) Math.ceil(lo / steps[r] - 1e-4);
+            for (int k = first; k * steps[r] <= hi; k++) {
+                int p = pixel(k * steps[r], lo, scale);
+                assertTrue(dark(img, MARGIN + p, MARGIN + PLOT + 3, true), "range " + a + ".." + b + ": tick at " + k * steps[r]);
+            }
+            // halfway between the first two ticks there is none
+            int mid = pixel((first + 0.5f) * steps[r], lo, scale);
+            assertPixel(img, MARGIN + mid, MARGIN + PLOT + 3, WHITE, "range " + a + ".." + b + ": between ticks");
+        }
+    }
+
     @Test void colorsAreTab10CyclingPastTen() {
         assertEquals(new Color(0x1f77b4), ScatterPlot.color(0));
         assertEquals(new Color(0x17becf), ScatterPlot.color(9));
