@@ -36,8 +36,8 @@ public final class Shuffle {
         return perm;
     }
 
-    /** The 32-bit words of one Philox stream, in order. */
-    private static final class Words {
+    /** The 32-bit words of one Philox stream, in order (package-private for the rejection tests). */
+    static final class Words {
         private final long seed, offset;
         private long block;
         private int[] cur;

@@ -96,6 +96,18 @@ class DatasetsTest {
         for (int i = 0; i < 7; i++) assertEquals(lab[8 + i], d.label(i));
     }
 
+    /** Several non-standard files: the training split is taken, the test split ignored. */
+    @Test void theFallbackPrefersTheTrainingSplit() throws IOException {
+        byte[] img = IdxBytes.images(5, 28, 28, 31);
+        Files.write(dir.resolve("train-digits-images-idx3.bin"), img);
+        Files.write(dir.resolve("test-digits-images-idx3.bin"), IdxBytes.images(2, 28, 28, 32));
+        Files.write(dir.resolve("train-digits-labels-idx1.bin"), IdxBytes.labels(5, 33));
+        Files.write(dir.resolve("test-digits-labels-idx1.bin"), IdxBytes.labels(2, 34));
+        var d = Datasets.fromDirectory(dir, Scaling.UNIT);
+        assertEquals(5, d.count());
+        assertEquals((img[16] & 0xFF) / 255f, d.images()[0], 1e-7);
+    }
+
     @Test void fromDirectoryFallsBackToAnyImagesAndLabelsPair() throws IOException {
         Files.write(dir.resolve("fashion-images-idx3-ubyte.bin"), IdxBytes.images(4, 28, 28, 5));
         Files.write(dir.resolve("fashion-labels-idx1-ubyte.bin"), IdxBytes.labels(4, 5));
