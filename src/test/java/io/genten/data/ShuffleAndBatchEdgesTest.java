@@ -66,6 +66,18 @@ class ShuffleAndBatchEdgesTest {
         assertThrows(IllegalArgumentException.class, () -> Shuffle.permutation(3, 1, -1));
     }
 
+    /** A gzip stream cut inside its own header (found by fuzzing) and one whose header is invalid: each says which. */
+    @Test void brokenGzipSaysWhereItBroke() throws Exception {
+        var cut = new java.io.ByteArrayInputStream(new byte[] {0x1f, (byte) 0x8b, 8});
+        var e = assertThrows(DataFormatException.class, () -> IdxReader.readImages(cut, "cut.gz"));
+        assertTrue(e.getMessage().contains("cut.gz: corrupt or truncated gzip stream: ends inside the gzip header"), e.getMessage());
+        // a whole gzip header naming compression method 7 (only 8, deflate, exists): the JDK's reason is kept
+        byte[] method7 = {0x1f, (byte) 0x8b, 7, 0, 0, 0, 0, 0, 0, 3};
+        var bad = new java.io.ByteArrayInputStream(method7);
+        e = assertThrows(DataFormatException.class, () -> IdxReader.readImages(bad, "bad.gz"));
+        assertTrue(e.getMessage().startsWith("bad.gz: corrupt or truncated gzip stream: Unsupported compression method"), e.getMessage());
+    }
+
     @Test void aBatchAsLargeAsTheDatasetIsOneBatchPerEpoch() {
         var data = new Dataset(new float[4 * 4], new int[] {0, 1, 2, 3}, 4, 2, 2, Scaling.UNIT);
         var batches = new Batches(data, 4, 1, true);
