@@ -1,0 +1,116 @@
+package io.genten.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.genten.backend.Activation;
+import io.genten.backend.AdamConfig;
+import io.genten.backend.Conv2dSpec;
+import io.genten.backend.Reduction;
+import io.genten.backend.cpu.CpuBackend;
+import io.genten.tensor.Shape;
+import io.genten.tensor.Tensor;
+import io.genten.tensor.TensorScope;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CUDA backend's side of the CPU's {@code BackendContractTest}: every op refuses, by name, a
+ * host tensor and a closed tensor before launching anything. Mutation testing on the emulator found
+ * these checks exercised only with valid arguments (any of them could be removed unseen).
+ */
+@Tag("gpu")
+class CudaContractTest {
+    private static CudaBackend gpu;
+    private static final CpuBackend CPU = CpuBackend.get();
+
+    @BeforeAll static void open() {
+        GpuTestSupport.requireGpu();
+        gpu = GpuTestSupport.backend(GpuTestSupport.CONFIGS.getFirst());
+    }
+
+    @AfterAll static void close() { GpuTestSupport.closeAll(); }
+
+    /** Each op, called with its first tensor operand replaced by {@code t} (shapes otherwise valid). */
+    private static Map<String, Function<Tensor, Object>> ops() {
+        var x4 = gpu.randn(Shape.of(2, 3, 4, 4), 1, 0);
+        var w4 = gpu.randn(Shape.of(5, 3, 3, 3), 2, 0);
+        var c3 = gpu.full(Shape.of(3), 1f);
+        var x2 = gpu.randn(Shape.of(4, 6), 4, 0);
+        var w2 = gpu.randn(Shape.of(2, 6), 5, 0);
+        var d2 = gpu.randn(Shape.of(4, 2), 6, 0);
+        var spec = new Conv2dSpec(1, 1);
+        var ops = new LinkedHashMap<String, Function<Tensor, Object>>();
+        ops.put("conv2dForward", t -> gpu.conv2dForward(t, w4, null, spec));
+        ops.put("conv2dBackwardData", t -> gpu.conv2dBackwardData(t, w4, x4.shape(), spec));
+        ops.put("conv2dBackwardFilter", t -> gpu.conv2dBackwardFilter(t, x4, w4.shape(), spec));
+        ops.put("biasGradient", gpu::biasGradient);
+        ops.put("batchNormTrainForward", t -> gpu.batchNormTrainForward(t, c3, c3, gpu.zeros(Shape.of(3)), gpu.full(Shape.of(3), 1f), 0.1f, 1e-5f));
+        ops.put("batchNormBackward", t -> gpu.batchNormBackward(t, x4, c3, c3, c3));
+        ops.put("batchNormInference", t -> gpu.batchNormInference(t, c3, c3, c3, c3, 1e-5f));
+        ops.put("linearForward", t -> gpu.linearForward(t, w2, null));
+        ops.put("linearBackwardData", t -> gpu.linearBackwardData(t, w2));
+        ops.put("linearBackwardWeight", t -> gpu.linearBackwardWeight(t, x2));
+        ops.put("activationForward", t -> gpu.activationForward(Activation.RELU, t));
+        ops.put("activationBackward", t -> gpu.activationBackward(Activation.RELU, t, x2, x2));
+        ops.put("dropoutForward", t -> gpu.dropoutForward(t, 0.5f, 1, 0));
+        ops.put("dropoutBackward", t -> gpu.dropoutBackward(t, 0.5f, 1, 0));
+        ops.put("add", t -> gpu.add(t, x2));
+        ops.put("addInPlace", t -> { gpu.addInPlace(t, x2); return null; });
+        ops.put("scale", t -> gpu.scale(t, 2f));
+        ops.put("sum", gpu::sum);
+        ops.put("mean", gpu::mean);
+        ops.put("reparamForward", t -> gpu.reparamForward(t, d2, 1, 0));
+        ops.put("reparamForward (given eps)", t -> gpu.reparamForward(t, d2, d2));
+        ops.put("reparamBackward", t -> gpu.reparamBackward(t, d2, d2, d2, 1f));
+        ops.put("klDivergence", t -> gpu.klDivergence(t, d2));
+        ops.put("klBackward", t -> gpu.klBackward(t, d2, 1f));
+        ops.put("bceWithLogits", t -> gpu.bceWithLogits(t, d2, Reduction.MEAN));
+        ops.put("bceWithLogitsBackward", t -> gpu.bceWithLogitsBackward(t, d2, Reduction.MEAN, 1f));
+        ops.put("mse", t -> gpu.mse(t, d2, Reduction.SUM));
+        ops.put("mseBackward", t -> gpu.mseBackward(t, d2, Reduction.SUM, 1f));
+        ops.put("adamStep", t -> { gpu.adamStep(List.of(t), List.of(d2), List.of(gpu.zeros(d2.shape())), List.of(gpu.zeros(d2.shape())),
+                AdamConfig.of(1e-3f, 0.9f, 0.999f), 1); return null; });
+        return ops;
+    }
+
+    /** The shape each op's first operand has in {@link #ops}. */
+    private static Shape firstShape(String op) {
+        return switch (op) {
+            case "conv2dForward", "batchNormTrainForward", "batchNormBackward", "batchNormInference" -> Shape.of(2, 3, 4, 4);
+            case "conv2dBackwardData", "conv2dBackwardFilter", "biasGradient" -> Shape.of(2, 5, 4, 4);
+            case "reparamForward", "reparamForward (given eps)", "reparamBackward", "klDivergence", "klBackward", "bceWithLogits",
+                 "bceWithLogitsBackward", "mse", "mseBackward", "adamStep", "linearBackwardData" -> Shape.of(4, 2);
+            default -> Shape.of(4, 6);
+        };
+    }
+
+    @Test void aHostTensorIsRefusedByName() {
+        try (var scope = TensorScope.open()) {
+            for (var e : ops().entrySet()) {
+                var host = CPU.randn(firstShape(e.getKey()), 8, 0);
+                var ex = assertThrows(IllegalArgumentException.class, () -> e.getValue().apply(host), e.getKey());
+                String op = e.getKey().split(" ")[0];
+                assertTrue(ex.getMessage().contains(op) && ex.getMessage().contains("cpu"), e.getKey() + ": " + ex.getMessage());
+            }
+        }
+    }
+
+    @Test void aClosedTensorIsRefusedByName() {
+        try (var scope = TensorScope.open()) {
+            for (var e : ops().entrySet()) {
+                var closed = gpu.randn(firstShape(e.getKey()), 9, 0);
+                closed.close();
+                var ex = assertThrows(IllegalStateException.class, () -> e.getValue().apply(closed), e.getKey());
+                String op = e.getKey().split(" ")[0];
+                assertTrue(ex.getMessage().contains(op) && ex.getMessage().contains("after close"), e.getKey() + ": " + ex.getMessage());
+            }
+        }
+    }
+}
