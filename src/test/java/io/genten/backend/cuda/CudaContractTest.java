@@ -102,6 +102,30 @@ class CudaContractTest {
         }
     }
 
+    /** A second operand of another shape (the same size) is refused by the op's name, not read past or misindexed. */
+    @Test void mismatchedShapesAreRefusedByName() {
+        try (var scope = TensorScope.open()) {
+            var a = gpu.randn(Shape.of(4, 2), 1, 0);
+            var b = gpu.randn(Shape.of(2, 4), 2, 0);
+            Map<String, Runnable> calls = new LinkedHashMap<>();
+            calls.put("reparamForward", () -> gpu.reparamForward(a, b, 1, 0));
+            calls.put("reparamForward (eps)", () -> gpu.reparamForward(a, a, b));
+            calls.put("reparamForward (logvar)", () -> gpu.reparamForward(a, b, a));
+            calls.put("reparamBackward (dlogvar)", () -> gpu.reparamBackward(a, b, a, a, 1f));
+            calls.put("reparamBackward (eps)", () -> gpu.reparamBackward(a, a, a, b, 1f));
+            calls.put("klDivergence", () -> gpu.klDivergence(a, b));
+            calls.put("klBackward", () -> gpu.klBackward(a, b, 1f));
+            calls.put("bceWithLogits", () -> gpu.bceWithLogits(a, b, Reduction.SUM));
+            calls.put("mse", () -> gpu.mse(a, b, Reduction.SUM));
+            calls.put("add", () -> gpu.add(a, b));
+            for (var e : calls.entrySet()) {
+                var ex = assertThrows(IllegalArgumentException.class, e.getValue()::run, e.getKey());
+                String op = e.getKey().split(" ")[0];
+                assertTrue(ex.getMessage().contains(op), e.getKey() + ": " + ex.getMessage());
+            }
+        }
+    }
+
     @Test void aClosedTensorIsRefusedByName() {
         try (var scope = TensorScope.open()) {
             for (var e : ops().entrySet()) {
