@@ -5,11 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.genten.tensor.Shape;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,12 +23,7 @@ class IoEdgesTest {
     @TempDir Path dir;
 
     private Path file(String name, String header, byte[] data) throws IOException {
-        byte[] h = header.getBytes(StandardCharsets.UTF_8);
-        var out = new ByteArrayOutputStream();
-        out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
-        out.writeBytes(h);
-        out.writeBytes(data);
-        return Files.write(dir.resolve(name), out.toByteArray());
+        return SafeTensorsEdgeTest.rawFile(dir, name, header, data);
     }
 
     private static String tensor(String shape, long end) {

@@ -21,13 +21,18 @@ import org.junit.jupiter.api.io.TempDir;
 class SafeTensorsEdgeTest {
     @TempDir Path dir;
 
-    private Path file(String name, String header, byte[] data) throws IOException {
+    /** A safetensors file laid out by hand: the 8-byte header length, the header, then {@code data}. */
+    static Path rawFile(Path dir, String name, String header, byte[] data) throws IOException {
         byte[] h = header.getBytes(StandardCharsets.UTF_8);
         var out = new ByteArrayOutputStream();
         out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
         out.writeBytes(h);
         out.writeBytes(data);
         return Files.write(dir.resolve(name), out.toByteArray());
+    }
+
+    private Path file(String name, String header, byte[] data) throws IOException {
+        return rawFile(dir, name, header, data);
     }
 
     /** The header may end the file: a file of metadata only, or of zero-size tensors, has no data section. */
