@@ -3,11 +3,13 @@ package io.genten.backend.cpu;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Row-major SGEMM, {@code C = alpha op(A) op(B) + beta C}: OpenBLAS when it loads, else the
- * plain-Java {@link #sgemmReference reference}; {@code -Dgenten.cpu.blas=java} forces the latter.
+ * Row-major SGEMM, {@code C = alpha op(A) op(B) + beta C}: oneDNN's when it loads, else
+ * OpenBLAS's, else the plain-Java {@link #sgemmReference reference}; {@code -Dgenten.cpu.blas=}
+ * {@code onednn}, {@code openblas} or {@code java} asks for one (a named library that does not
+ * load falls back to the Java path, with the reason).
  *
- * <p>Threading: OpenBLAS is set single-threaded and the callers parallelize over independent
- * work themselves (conv over chunks of the batch, {@link #sgemmParallel} over blocks of C).
+ * <p>Threading: the native library is set single-threaded and the callers parallelize over
+ * independent work themselves (conv over chunks of the batch, {@link #sgemmParallel} over blocks of C).
  * Measured (ConvBench, batch 64, 2 cores shared with other jobs, forward, preallocated scratch),
  * ours vs im2col of the whole batch plus one GEMM on 2 OpenBLAS threads, over 5 runs:
  * conv 64->128 5x5 s2 @14: 9.5-47 vs 13.5-112 ms (ours faster in every run);
@@ -15,7 +17,7 @@ import java.util.concurrent.CompletableFuture;
  * conv 64->32 3x3 s1 @28: 16-68 vs 28-126 ms (every run); conv 32->64 3x3 s2 @14: 1.2-3.1 vs
  * 1.6-3.3 ms (3 of 5). Why: the im2col/col2im and gather/scatter passes
  * (a large share of each layer) then run in parallel too, only one group of images needs
- * scratch per thread, and the GEMMs are too small for OpenBLAS's own threading to pay.
+ * scratch per thread, and the GEMMs are too small for the library's own threading to pay.
  */
 final class Gemm {
     /**
@@ -32,7 +34,7 @@ final class Gemm {
     static final Gemm JAVA = new Gemm(CompletableFuture.completedFuture(new Loaded(null, "the Java path was chosen explicitly")));
 
     /** The outcome of loading: the library, or why there is none. */
-    private record Loaded(OpenBlas blas, String fallbackReason) {}
+    private record Loaded(NativeBlas blas, String fallbackReason) {}
 
     private final CompletableFuture<Loaded> loading;
     /** loading's value once joined: the hot path reads one field. */
@@ -48,22 +50,56 @@ final class Gemm {
             try {
                 future.complete(load());
             } catch (Throwable t) { // load() catches its own failures; anything else must not leave the future pending
-                future.complete(new Loaded(null, BlasFallback.explain(t)));
+                future.complete(new Loaded(null, BlasFallback.explain(t, "the native GEMM")));
             }
         });
         return future;
     }
 
+    /** A Gemm on the named library ("onednn", "openblas", "java"; "" = the default order), loaded now: tests compare them. */
+    static Gemm named(String choice) {
+        return new Gemm(CompletableFuture.completedFuture(load(choice)));
+    }
+
     private static Loaded load() {
-        if ("java".equalsIgnoreCase(System.getProperty("genten.cpu.blas", ""))) return new Loaded(null, "-Dgenten.cpu.blas=java");
+        return load(System.getProperty("genten.cpu.blas", ""));
+    }
+
+    private static Loaded load(String property) {
+        String choice = property.toLowerCase(java.util.Locale.ROOT);
+        return switch (choice) {
+            case "java" -> new Loaded(null, "-Dgenten.cpu.blas=java");
+            case "onednn" -> loadOrExplain(OnednnBlas::load, "oneDNN", null);
+            case "openblas" -> loadOrExplain(OpenBlas::load, "OpenBLAS", null);
+            case "" -> {
+                var onednn = loadOrExplain(OnednnBlas::load, "oneDNN", "OpenBLAS");
+                yield onednn.blas() != null ? onednn : withEarlier(loadOrExplain(OpenBlas::load, "OpenBLAS", null), onednn);
+            }
+            default -> throw new IllegalArgumentException("-Dgenten.cpu.blas=" + choice + ": expected onednn, openblas or java");
+        };
+    }
+
+    @FunctionalInterface
+    private interface Loader { NativeBlas load() throws Throwable; }
+
+    /** Loads one library, or returns why not (logged, unless another library comes next). */
+    private static Loaded loadOrExplain(Loader loader, String name, String next) {
         try {
-            return new Loaded(OpenBlas.load(), null);
+            return new Loaded(loader.load(), null);
         } catch (Throwable t) { // UnsatisfiedLinkError, missing symbol, native access denied: fall back, say why
-            String reason = BlasFallback.explain(t);
-            System.getLogger("io.genten").log(System.Logger.Level.WARNING,
-                    "the CPU backend runs its GEMMs in plain Java, several times slower: OpenBLAS did not load: " + reason);
+            String reason = name + " did not load: " + BlasFallback.explain(t, name);
+            if (next == null) {
+                System.getLogger("io.genten").log(System.Logger.Level.WARNING,
+                        "the CPU backend runs its GEMMs in plain Java, several times slower: " + reason);
+            } else {
+                System.getLogger("io.genten").log(System.Logger.Level.DEBUG, reason + "; trying " + next);
+            }
             return new Loaded(null, reason);
         }
+    }
+
+    private static Loaded withEarlier(Loaded last, Loaded earlier) {
+        return last.blas() != null ? last : new Loaded(null, earlier.fallbackReason() + "; " + last.fallbackReason());
     }
 
     private Loaded loaded() {
@@ -74,7 +110,7 @@ final class Gemm {
 
     boolean usesBlas() { return loaded().blas() != null; }
 
-    /** For benchmarks only: lets OpenBLAS itself use more threads (every other caller expects 1). */
+    /** For benchmarks only: lets the native library itself use more threads (every other caller expects 1). */
     void setBlasThreadsForBenchmark(int threads) {
         var blas = loaded().blas();
         if (blas != null) blas.setThreads(threads);
@@ -84,7 +120,7 @@ final class Gemm {
         var l = loaded();
         return l.blas() != null
                 ? l.blas().version() + " (single-threaded calls, the backend's threads over batch/blocks)"
-                : "Java GEMM (OpenBLAS unavailable: " + l.fallbackReason() + ")";
+                : "Java GEMM (no native BLAS: " + l.fallbackReason() + ")";
     }
 
     /** C (m x n) = alpha op(A) op(B) + beta C; op(A) is m x k, op(B) k x n; beta 0 ignores C's old values. */
@@ -104,22 +140,28 @@ final class Gemm {
         reference(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
+    /** Blocks {@link #sgemmParallel} cuts a big GEMM into, whatever the thread count. */
+    private static final int PARALLEL_BLOCKS = 8;
+    /** Rows (or columns) below which a block is not worth its own call. */
+    private static final int MIN_BLOCK_EXTENT = 16;
+
     /**
      * {@link #sgemm} split into independent blocks of rows (or columns, whichever C has more of)
-     * over {@link Parallel}: for one big GEMM such as a linear layer.
+     * over {@link Parallel}: for one big GEMM such as a linear layer. The blocks depend on the
+     * problem only, never on the thread count: oneDNN's kernels sum in an order that depends on
+     * the block's shape, so a split per thread would give other bits at another thread count.
      */
     void sgemmParallel(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                        float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
         check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-        int threads = Parallel.threads();
         long flops = 2L * m * n * k;
-        if (threads == 1 || flops < 4_000_000 || Math.max(m, n) < 2 * threads) {
+        boolean byRows = m >= n;
+        int extent = byRows ? m : n;
+        int blocks = Math.min(PARALLEL_BLOCKS, extent / MIN_BLOCK_EXTENT);
+        if (flops < 4_000_000 || blocks <= 1) {
             sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             return;
         }
-        boolean byRows = m >= n;
-        int extent = byRows ? m : n;
-        int blocks = Math.min(extent, threads);
         Parallel.forEach(blocks, flops / blocks, blk -> {
             int lo = (int) ((long) extent * blk / blocks), hi = (int) ((long) extent * (blk + 1) / blocks);
             if (byRows) {

@@ -22,7 +22,7 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * {@code blas_set_num_threads} cannot find OpenBLAS's symbol; both would dominate our small GEMMs.
  * A critical call blocks the GC only for the length of one GEMM (milliseconds).
  */
-final class OpenBlas {
+final class OpenBlas implements NativeBlas {
     static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
 
     private final MethodHandle sgemm;
@@ -63,10 +63,10 @@ final class OpenBlas {
         return new OpenBlas(sgemm, setThreads, version);
     }
 
-    String version() { return version; }
+    @Override public String version() { return version; }
 
     /** OpenBLAS's own thread count (process-wide); only the benchmark comparing the two strategies changes it. */
-    void setThreads(int threads) {
+    @Override public void setThreads(int threads) {
         try {
             setThreads.invokeExact(threads);
         } catch (Throwable t) {
@@ -75,7 +75,7 @@ final class OpenBlas {
     }
 
     /** Row-major C = alpha op(A) op(B) + beta C on heap arrays; bounds were checked by the caller. */
-    void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+    @Override public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
         try {
             sgemm.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha,

@@ -127,10 +127,12 @@ class CpuThreadsTest {
 
     @Test void theBlasFallbackNamesTheRealCause() {
         var wrapped = new ExceptionInInitializerError(new IllegalCallerException("Illegal native access from an unnamed module"));
-        var why = BlasFallback.explain(wrapped);
+        var why = BlasFallback.explain(wrapped, "oneDNN");
         assertTrue(why.startsWith("IllegalCallerException: Illegal native access"), why);
         assertTrue(why.contains("--enable-native-access=ALL-UNNAMED"), why);
-        var missing = BlasFallback.explain(new UnsatisfiedLinkError("no jniopenblas_nolapack in java.library.path"));
-        assertTrue(missing.contains("no jniopenblas_nolapack") && missing.contains("fix:"), missing);
+        var missing = BlasFallback.explain(new UnsatisfiedLinkError("no jniopenblas_nolapack in java.library.path"), "OpenBLAS");
+        assertTrue(missing.contains("no jniopenblas_nolapack") && missing.contains("fix:") && missing.contains("org.bytedeco:openblas"), missing);
+        var noDnnl = BlasFallback.explain(new UnsatisfiedLinkError("no libdnnl.so.3"), "oneDNN");
+        assertTrue(noDnnl.contains("org.bytedeco:dnnl") && !noDnnl.contains("openblas"), noDnnl);
     }
 }

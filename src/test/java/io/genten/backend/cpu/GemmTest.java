@@ -11,8 +11,10 @@ import org.junit.jupiter.api.Test;
 
 class GemmTest {
 
-    /** Which implementation a case runs: Gemm.sgemm (OpenBLAS here), the Java reference, the thread-split one. */
-    enum Path { DEFAULT, JAVA, PARALLEL }
+    /** Which implementation a case runs: Gemm.sgemm (oneDNN here), OpenBLAS (the fallback), the Java reference, the thread-split one. */
+    enum Path { DEFAULT, OPENBLAS, JAVA, PARALLEL }
+
+    private static final Gemm OPENBLAS = Gemm.named("openblas");
 
     private interface Sgemm {
         void call(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
@@ -22,6 +24,7 @@ class GemmTest {
     private static Sgemm impl(Path p) {
         return switch (p) {
             case DEFAULT -> Gemm.DEFAULT::sgemm;
+            case OPENBLAS -> OPENBLAS::sgemm;
             case JAVA -> Gemm::sgemmReference;
             case PARALLEL -> Gemm.DEFAULT::sgemmParallel;
         };
@@ -131,17 +134,24 @@ class GemmTest {
 
     @Test void describeNamesTheImplementation() {
         String d = Gemm.DEFAULT.describe();
-        if (Gemm.DEFAULT.usesBlas()) assertTrue(d.startsWith("OpenBLAS"), d);
-        else assertTrue(d.startsWith("Java GEMM (OpenBLAS unavailable: "), d);
+        if (Gemm.DEFAULT.usesBlas()) assertTrue(d.startsWith("oneDNN 3.") || d.startsWith("OpenBLAS"), d);
+        else assertTrue(d.startsWith("Java GEMM (no native BLAS: "), d);
         assertFalse(d.contains("null"), d);
     }
 
-    @Test void openBlasLoadsHereUnlessForcedOff() {
-        // the preset jar ships the library for linux-x86_64; elsewhere (or when forced) the Java path is expected
+    @Test void bothNativeLibrariesLoadHereUnlessForcedOff() {
+        // the preset jars ship the libraries for linux-x86_64; elsewhere (or when forced) the Java path is expected
         boolean forcedJava = "java".equalsIgnoreCase(System.getProperty("genten.cpu.blas", ""));
         boolean linuxX64 = System.getProperty("os.name").toLowerCase().contains("linux") && System.getProperty("os.arch").contains("64");
-        if (linuxX64 && !forcedJava) assertTrue(Gemm.DEFAULT.usesBlas(), Gemm.DEFAULT.describe());
+        if (linuxX64 && !forcedJava) {
+            assertTrue(Gemm.DEFAULT.usesBlas(), Gemm.DEFAULT.describe());
+            assertTrue(Gemm.named("").describe().startsWith("oneDNN 3."), "oneDNN comes first: " + Gemm.named("").describe());
+            assertTrue(OPENBLAS.describe().startsWith("OpenBLAS"), OPENBLAS.describe());
+        }
         if (forcedJava) assertFalse(Gemm.DEFAULT.usesBlas(), Gemm.DEFAULT.describe());
+        assertTrue(Gemm.named("java").describe().startsWith("Java GEMM (no native BLAS: -Dgenten.cpu.blas=java"), Gemm.named("java").describe());
+        var e = assertThrows(IllegalArgumentException.class, () -> Gemm.named("mkl"));
+        assertTrue(e.getMessage().contains("onednn, openblas or java"), e.getMessage());
     }
 
     @Test void outOfBoundsArgumentsAreRejectedBeforeNativeCode() {
