@@ -1,13 +1,19 @@
 // The tiled GEMM engine shared by conv.cu (implicit GEMMs) and gemm.cu (the linear layers): one
 // block of 256 threads computes a BM x BN tile of C = A * B with 16-deep k-slices, operands gathered
 // by the caller's loaders into shared memory (double buffered; the next slice's A is in flight
-// while the first half of the current slice is multiplied, its B during the second half). Two tile sizes:
+// while the first half of the current slice is multiplied, its B during the second half). Tile sizes
+// (BM and BN each 64 or 128; every piece below is written for either side of either size):
 //   128 x 128: the large tile, for grids that still fill the GPU (each gathered element feeds
 //              twice the math of the small tile's);
-//    64 x 64 : the small tile, for small M or N and small grids.
-// Three math modes: FP32 = SIMT FMAs, each thread a (BM/16) x (BN/16) register micro-tile (8x8 or
-// 4x4); TF32 = mma.sync m16n8k8 on the 2 x 4 warps' (BM/2) x (BN/4) sub-tiles (64x32: 4x4 MMAs per
-// k8 step per warp, or 32x16: 2x2), operands rounded with cvt.rna.tf32 as they are staged; 3xTF32 =
+//   128 x 64 and 64 x 128: the wide tiles, for GEMMs with one long side and one of at most 64
+//              (the VAE's 32-64 channels, where a 128-wide side would be half padding) and for
+//              grids too small for the large tile (each gathered element feeds 4/3 the math of the
+//              small tile's);
+//    64 x 64 : the small tile, for small M and N and small grids.
+// Three math modes: FP32 = SIMT FMAs, each thread a (BM/16) x (BN/16) register micro-tile (8x8,
+// 8x4, 4x8 or 4x4); TF32 = mma.sync m16n8k8 on the 2 x 4 warps' (BM/2) x (BN/4) sub-tiles (64x32:
+// 4x4 MMAs per k8 step per warp, 64x16: 4x2, 32x32: 2x4, 32x16: 2x2), operands rounded with
+// cvt.rna.tf32 as they are staged; 3xTF32 =
 // the same MMAs on big = tf32(x) and small = tf32(x - big), split from the raw FP32 words as the
 // fragments are read, acc += small*big + big*small + big*big.
 #pragma once
@@ -94,6 +100,7 @@ __host__ __device__ constexpr int slice_words() {
 
 template <int BM_, int BN_>
 struct Cfg {
+    static_assert((BM_ == 64 || BM_ == 128) && (BN_ == 64 || BN_ == 128), "tile sides of 64 or 128 (Map)");
     static constexpr int BM = BM_, BN = BN_;
     static constexpr int WM = BM / 2, WN = BN / 4;  // warp tile: warps (wm, wn) = (warp % 2, warp / 2)
     static constexpr int MI = WM / 16, NI = WN / 8;  // m16 / n8 tiles per warp
@@ -103,10 +110,13 @@ struct Cfg {
 // Resident blocks per SM the kernels promise (__launch_bounds__), as many as fit without spills
 // (ptxas -v; native/check/issue_model.py prints registers, spills and blocks per SM): the large
 // tile 2 in TF32 (128 registers) and 1 in FP32 and 3xTF32 (the 8x8 micro-tile with its operands,
-// the split fragments: over 128), the small tile 4 (64), 3 in 3xTF32 (85).
+// the split fragments: over 128); the wide tiles 2 (128: 32 accumulators, the 12 gathered
+// elements' pointers and masks, 3xTF32's split fragments); the small tile 4 (64), 3 in 3xTF32 (85).
 template <int MODE, int BM, int BN>
 __host__ __device__ constexpr int min_blocks() {
-    return BM * BN > 64 * 64 ? (MODE == GENTEN_MATH_TF32 ? 2 : 1) : MODE == GENTEN_MATH_3XTF32 ? 3 : 4;
+    return BM * BN == 128 * 128 ? (MODE == GENTEN_MATH_TF32 ? 2 : 1)
+           : BM * BN == 128 * 64 ? 2
+           : MODE == GENTEN_MATH_3XTF32 ? 3 : 4;
 }
 using Small = Cfg<64, 64>;
 
