@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <algorithm>
+
 #include "common.cuh"
 #include "tile_gemm.cuh"
 
@@ -826,34 +828,57 @@ int genten_conv2d_backward_filter(const float* dy, const float* x, float* dw, in
     p.ow = FastDiv(ow);
     p.rr = FastDiv(r * r);
     p.r = FastDiv(r);
-    // Tiled: about one wave of every block slot of an H100/H200 (132 SMs x the tile's resident
-    // blocks), each split at least 16 k-steps; narrow: a block per filter column, ~4 waves, at least
-    // 2048 positions per split. A function of the shape only (not of the device), so results are
-    // identical everywhere.
+    // Split-K plans, a function of the shape only (not of the device), so results are identical
+    // everywhere. Narrow: a block per filter column, ~4 waves, at least 2048 positions per split.
+    // Tiled: up to about two waves of block slots of an H100/H200 (132 SMs x the tile's resident
+    // blocks: target), each split a multiple of BK and at least 16 k-steps long, the split count of
+    // least model time (model_clocks over 132 SMs, also in the emulator's build; ties: fewer splits):
+    // rounding the splits up to one wave left some grids a few blocks over it (a third block on some
+    // SMs for a third more time), the search sees that.
     const bool narrow = k <= NARROW;
     if (!narrow) GT_SUPPORTED(r <= kMaxTaps);  // the tiled gathers' tap masks
-    // split-K fills the machine whatever the tile: the tile of least total issue (one "SM")
     const int64_t kslices = cdiv(p.Kd, BK);
-    const Tile t = narrow ? kSmall : choose_tile(math_mode, p.N, k, 1, [&](Tile u) {
+    // returns the splits of `tiles` blocks of output and sets per_split
+    auto split_plan = [&](int64_t tiles, int64_t target, int64_t& per_split) {
+        auto per_of = [&](int64_t splits) { return ((p.Kd + splits - 1) / splits + BK - 1) / BK * BK; };
+        const int64_t min_per_split = narrow ? 2048 : 16 * BK;
+        const int64_t max_splits = std::min<int64_t>((p.Kd + min_per_split - 1) / min_per_split, 1024);
+        int64_t splits = std::max<int64_t>(1, std::min<int64_t>((target + tiles - 1) / tiles, max_splits));
+        if (!narrow) {
+            const int64_t hi = std::min<int64_t>(2 * splits, max_splits);
+            double best = -1;
+            for (int64_t s = 1; s <= hi; ++s) {
+                const int64_t per = per_of(s);
+                if ((p.Kd + per - 1) / per != s) continue;  // the same plan as a smaller s
+                TileWork g;
+                g.blocks = tiles * s;
+                g.slices = tiles * kslices;
+                g.max_slices = per / BK;
+                const double v = model_clocks(GENTEN_MATH_TF32, kSmall, g, 132);  // a constant factor of any tile's
+                if (best < 0 || v < best) best = v, splits = s;
+            }
+        }
+        per_split = per_of(splits);
+        return (p.Kd + per_split - 1) / per_split;
+    };
+    // tiled: 132 SMs x the tile's resident blocks (the small tile 4, the others 2 or 1: 2)
+    auto tile_target = [](Tile u) -> int64_t { return u == kSmall ? 528 : 264; };
+    // The tile rule over each tile's own split plan: the splits' rounding (a third block on some SMs)
+    // is part of the cost.
+    const Tile t = narrow ? kSmall : choose_tile(math_mode, p.N, k, kModelSms, [&](Tile u) {
+        const int64_t tiles = (int64_t)cdiv(k, tile_bm(u, 64)) * cdiv(p.N, tile_bn(u, 64));
+        int64_t per = 0;
+        const int64_t splits = split_plan(tiles, tile_target(u), per);
         TileWork g;
-        g.blocks = (int64_t)cdiv(k, tile_bm(u, 64)) * cdiv(p.N, tile_bn(u, 64));
-        g.slices = g.blocks * kslices;
-        g.max_slices = kslices;
+        g.blocks = tiles * splits;
+        g.slices = tiles * kslices;  // the splits' slices add up to the whole reduction's
+        g.max_slices = per / BK;
         return g;
     });
     const int bm = tile_bm(t, 64), bn = tile_bn(t, 64);
     const int64_t tiles = narrow ? ((int64_t)p.N + 1) / 2 : (int64_t)cdiv(k, bm) * cdiv(p.N, bn);
-    // about one wave of block slots: the small tile 4 resident blocks per SM, the others 2
-    const int64_t target = narrow ? 264 : t != kSmall ? 264 : 528;
-    int64_t splits = (target + tiles - 1) / tiles;
-    const int64_t min_per_split = narrow ? 2048 : 16 * BK;
-    const int64_t max_splits = (p.Kd + min_per_split - 1) / min_per_split;
-    if (splits > max_splits) splits = max_splits;
-    if (splits > 1024) splits = 1024;
-    if (splits < 1) splits = 1;
-    int64_t per_split = (p.Kd + splits - 1) / splits;
-    per_split = (per_split + BK - 1) / BK * BK;
-    splits = (p.Kd + per_split - 1) / per_split;
+    int64_t per_split = 0;
+    const int64_t splits = split_plan(tiles, narrow ? 264 : tile_target(t), per_split);
     p.per_split = (int)per_split;
     const dim3 grid = narrow ? dim3((unsigned)p.N, (unsigned)splits) : dim3(cdiv(k, bm), cdiv(p.N, bn), (unsigned)splits);
     GT_SUPPORTED(grid.y <= 65535);
