@@ -591,7 +591,7 @@ enum Tile { kSmall = 0, kWide = 1, kLarge = 2 };
 // SM-clocks of one block's 16-deep k-slice by the offline issue model (native/check/issue_model.py,
 // benchmarks/NOTES.md "Round 3"): max(8 warps x instructions per warp / 4 issues per clock, 8 warps
 // x MMAs at one m16n8k8 per clock), the forward kernels' counts on sm_90a (backward-data's and
-// backward-filter's are within ~5%); issue_model.py checks these against the PTX it counts.
+// backward-filter's are within ~8%); issue_model.py prints these beside the clocks it counts.
 // [mode][tile]: per output, the wide tile costs ~2/3 of the small one's issue and the large ~1/2.
 constexpr int kSliceClocks[3][3] = {
     {698, 1274, 2346},  // FP32: FFMA-bound, 64 x 64 at 73% FFMA, 128 x 64 at 80%, 128 x 128 at 87%
