@@ -2,7 +2,8 @@
 // 128 x 128 (large), 128 x 64 / 64 x 128 (wide) or 64 x 64 (small) tile of C = A * B with a
 // 16-deep k-slice per step (tile_gemm.cuh; the host's choice: "tile choice" below), operands
 // gathered straight from x / dy / w into shared memory (double buffered: the next slice's global
-// loads are in flight while the current slice is multiplied). Three GEMMs:
+// loads are in flight while the current slice is multiplied; the large 3xTF32 tile: 3 stages in
+// dynamic shared memory, opted into past 48 KB before its launch). Three GEMMs:
 //
 //   forward          M = N*OH*OW  (output positions)   N = K   Kd = C*R*R
 //   backward-data    M = N*H*W    (dx positions)       N = C   Kd = K*R*R, split by stride phase
@@ -674,12 +675,23 @@ int dispatch(int mode, Tile t, Args&&... args) {
 
 #define CONV_KERNEL(name, mode, bm, bn) name<mode, bm, bn>
 
+// A 3-stage kernel (tile_gemm.cuh stages: the large tile in FP32 and 3xTF32) holds its slices in
+// 50-51 KB of dynamic shared memory, past the 48 KB a launch gets by default: opted in before each
+// launch (a function attribute of the current device, so set where the launch is; a host call,
+// legal while a stream is captured).
+template <class K>
+cudaError_t allow_dynamic_smem(K* kernel, int bytes) {
+    return bytes > 48 * 1024 ? cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) : cudaSuccess;
+}
+
 template <int MODE, int BM, int BN>
 struct LaunchFwd {
     static int run(const FwdParams& p, cudaStream_t st) {
         const dim3 grid(cdiv(p.M, BM), cdiv(p.s.k, BN));
         GT_SUPPORTED(grid.y <= 65535);
-        GT_LAUNCH(CONV_KERNEL(conv_fwd_kernel, MODE, BM, BN), grid, NT, 0, st)(p);
+        constexpr int smem = dynamic_smem_bytes<MODE, BM, BN>();
+        GT_CHECK(allow_dynamic_smem(CONV_KERNEL(conv_fwd_kernel, MODE, BM, BN), smem));
+        GT_LAUNCH(CONV_KERNEL(conv_fwd_kernel, MODE, BM, BN), grid, NT, smem, st)(p);
         GT_CHECK_LAUNCH();
         return 0;
     }
@@ -690,7 +702,9 @@ struct LaunchBwdData {
     static int run(const BwdDataParams& p, int max_m, int count, cudaStream_t st) {
         const dim3 grid(cdiv(max_m > 0 ? max_m : 1, BM), cdiv(p.s.c, BN), (unsigned)count);
         GT_SUPPORTED(grid.y <= 65535);
-        GT_LAUNCH(CONV_KERNEL(conv_bwd_data_kernel, MODE, BM, BN), grid, NT, 0, st)(p);
+        constexpr int smem = dynamic_smem_bytes<MODE, BM, BN>();
+        GT_CHECK(allow_dynamic_smem(CONV_KERNEL(conv_bwd_data_kernel, MODE, BM, BN), smem));
+        GT_LAUNCH(CONV_KERNEL(conv_bwd_data_kernel, MODE, BM, BN), grid, NT, smem, st)(p);
         GT_CHECK_LAUNCH();
         return 0;
     }
@@ -699,7 +713,9 @@ struct LaunchBwdData {
 template <int MODE, int BM, int BN>
 struct LaunchBwdFilter {
     static int run(const BwdFilterParams& p, dim3 grid, cudaStream_t st) {
-        GT_LAUNCH(CONV_KERNEL(conv_bwd_filter_kernel, MODE, BM, BN), grid, NT, 0, st)(p);
+        constexpr int smem = dynamic_smem_bytes<MODE, BM, BN>();
+        GT_CHECK(allow_dynamic_smem(CONV_KERNEL(conv_bwd_filter_kernel, MODE, BM, BN), smem));
+        GT_LAUNCH(CONV_KERNEL(conv_bwd_filter_kernel, MODE, BM, BN), grid, NT, smem, st)(p);
         GT_CHECK_LAUNCH();
         return 0;
     }

@@ -205,6 +205,15 @@ def count(lines, s, e):
     return c
 
 
+def dynamic_smem(mode, tile):
+    """Dynamic shared memory bytes of a kernel (tile_gemm.cuh stages / dynamic_smem_bytes): the large
+    3xTF32 tile's 3 stages of A (16 x 128 words) and B (2 x 16 x 66 words) and 3 table slices; else 0
+    (ptxas reports static shared memory only)."""
+    if mode != 2 or tile != (128, 128):
+        return 0
+    return (3 * (16 * 128 + 2 * (128 // 8 * 66)) + 3 * 16 * 4) * 4
+
+
 def blocks_per_sm(regs, smem):
     by_regs = 65536 // (WARPS * 32 * (-(-max(regs, 1) // 8) * 8))
     by_smem = (228 * 1024) // (smem + 1024)
@@ -226,6 +235,8 @@ def analyse(src_root, arch):
             s, e = main_loop(lines)
             c = count(lines, s, e)
             regs, smem, spill = res.get(name, (0, 0, 0))
+            if smem < 1024:  # a 3-stage kernel (revisions before it: static shared memory only)
+                smem += dynamic_smem(int(m.group(1)), tile)
             out[(op, int(m.group(1)), tile)] = dict(c, regs=regs, smem=smem, spill=spill, blocks=blocks_per_sm(regs, smem))
     return out
 
@@ -370,7 +381,7 @@ def main():
         res = analyse(a.src or ROOT, a.arch)
     print(f"# issue model of conv.cu ({a.rev or 'working tree'}, {a.arch}): per warp and 16-deep k-slice of the main loop")
     print("| kernel | tile | mode | instr | mma | FFMA | LDS | STS | LDG | cvt | other | of it table (1/8) "
-          "| other per MMA | FFMA share | regs | smem B | spill B | blocks/SM |")
+          "| other per MMA | FFMA share | regs | smem B (static + dynamic) | spill B | blocks/SM |")
     print("| --- " * 18 + "|")
     for (op, mode, tile), k in sorted(res.items()):
         per = f"{(k['total'] - k['mma']) / k['mma']:.1f}" if k["mma"] else "-"
