@@ -1,16 +1,17 @@
 // Implicit-GEMM convolution, NCHW, w (K, C, R, R); no im2col buffer. One block computes a
-// 128 x 128 (large) or 64 x 64 (small) tile of C = A * B with a 16-deep k-slice per step
-// (tile_gemm.cuh), operands gathered straight from
-// x / dy / w into shared memory (double buffered through registers: the next slice's global
-// loads are in flight while the current slice is multiplied). Three GEMMs:
+// 128 x 128 (large), 128 x 64 / 64 x 128 (wide) or 64 x 64 (small) tile of C = A * B with a
+// 16-deep k-slice per step (tile_gemm.cuh; the host's choice: "tile choice" below), operands
+// gathered straight from x / dy / w into shared memory (double buffered: the next slice's global
+// loads are in flight while the current slice is multiplied; the large 3xTF32 tile: 3 stages in
+// dynamic shared memory, opted into past 48 KB before its launch). Three GEMMs:
 //
 //   forward          M = N*OH*OW  (output positions)   N = K   Kd = C*R*R
 //   backward-data    M = N*H*W    (dx positions)       N = C   Kd = K*R*R, split by stride phase
 //   backward-filter  M = K                             N = C*R*R   Kd = N*OH*OW, split-K
 //
-// Math modes: FP32 = SIMT FMAs, each thread an 8x8 (large) or 4x4 register micro-tile; TF32 =
-// tensor cores, mma.sync m16n8k8 (each warp a 64x32 or 32x16 sub-tile), operands rounded with
-// cvt.rna.tf32; 3xTF32 =
+// Math modes: FP32 = SIMT FMAs, each thread an 8x8 (large), 8x4 / 4x8 (wide) or 4x4 register
+// micro-tile; TF32 = tensor cores, mma.sync m16n8k8 (each warp a 64x32, 64x16 / 32x32 or 32x16
+// sub-tile), operands rounded with cvt.rna.tf32; 3xTF32 =
 // the same MMAs on big = tf32(x) and small = tf32(x - big), acc += small*big + big*small +
 // big*big (the small*small term is below FP32 rounding).
 //
@@ -24,6 +25,11 @@
 // the tensor cores could be busy most of the time if the memory pipeline keeps up (register
 // staging, no cp.async). Narrow GEMMs (K = 1 output channel, or C = 1 input channel in
 // backward-data) waste most of a 64-wide tile; they are small in FLOPs but not in time.
+#include <stdlib.h>
+#include <string.h>
+
+#include <algorithm>
+
 #include "common.cuh"
 #include "tile_gemm.cuh"
 
@@ -364,7 +370,7 @@ struct BfB {
     static constexpr bool kTailFree = true;  // the tail's entries have mask 0
     const float* x[M::NR];
     uint32_t bits[M::NR];
-    int kl;  // BfA's: the same k lanes (both K-fast maps of the same size)
+    int kl;  // BfA's when both K-fast maps have the same size (same k lanes: one register less)
     __device__ BfB(const BwdFilterParams& p, int n0, int kl_) : kl(kl_) {
 #pragma unroll
         for (int ri = 0; ri < M::NR; ++ri) {
@@ -397,7 +403,11 @@ constexpr bool kBelowSm90 = false;
 #endif
 template <int MODE, int BM, int BN>
 constexpr int bwdf_min_blocks() {
-    return MODE != GENTEN_MATH_TF32 ? min_blocks<MODE, BM, BN>() : BM == 64 ? 3 : kBelowSm90 ? 1 : 2;
+    return MODE != GENTEN_MATH_TF32 ? min_blocks<MODE, BM, BN>()
+           : BM * BN == 64 * 64   ? 3
+           : BM * BN == 64 * 128  ? 2
+           : kBelowSm90           ? 1
+                                  : 2;
 }
 
 template <int MODE, int BM, int BN>
@@ -407,9 +417,10 @@ __global__ void __launch_bounds__(NT, (bwdf_min_blocks<MODE, BM, BN>())) conv_bw
     const int kbeg = blockIdx.z * p.per_split;
     const int kend = min(p.Kd, kbeg + p.per_split);
     float acc[C::ACC];
-    static_assert(BM == BN, "BfA and BfB share their k lanes");
     const BfA<BM> la(p, m0);
-    mainloop<MODE, C, false, false>(BfTable{&p}, la, BfB<BN>(p, n0, la.kl), kbeg, kend, acc);
+    // the wide tile (64 x 128) maps its 64 and 128 rows to different k lanes (Map): B has its own
+    const int kl_b = BM == BN ? la.kl : opaque(Map<BN, false>::k0(threadIdx.x));
+    mainloop<MODE, C, false, false>(BfTable{&p}, la, BfB<BN>(p, n0, kl_b), kbeg, kend, acc);
     float* out = p.out + (int64_t)blockIdx.z * p.s.k * p.N;
 #pragma unroll
     for (int e = 0; e < C::ACC; ++e) {
@@ -569,45 +580,118 @@ int check_shape(const ConvShape& s, int math_mode) {
 
 unsigned cdiv(int64_t a, int64_t b) { return (unsigned)((a + b - 1) / b); }
 
-// Tile choice: the large 128 x 128 tile where both GEMM sides exceed 64 and its grid holds at least
-// kLargeMinBlocks blocks (backward-filter's split-K fills the grid by itself), else the small 64 x 64
-// one. By the issue model (benchmarks/NOTES.md) an SM retires a large block's outputs ~2.3x faster
-// than it retires them from a full load of small blocks, so the large tile wins from about 132 / 2.3
-// = 57 blocks on a 132-SM H100/H200 even with SMs left idle: 66 (half the SMs) is the threshold. A
-// function of the shape only. The emulator build takes the large tile whenever both sides exceed
-// 64, so that its tests, which run small shapes, exercise both tiles.
+// ---- tile choice ---------------------------------------------------------------------------
+// Three tiles per GEMM: small 64 x 64, wide (128 on the GEMM's long side, 64 on the other) and
+// large 128 x 128. The long side: forward's and backward-data's M (output / dx positions, thousands
+// even at batch 64) against N = channels (32-256); backward-filter's N = C*R*R (288-3200) against
+// M = K filters (32-256). So the wide tile is 128 x 64 (BM x BN) in forward and backward-data and
+// 64 x 128 in backward-filter: both the same machinery (tile_gemm.cuh, Cfg<BM, BN>), each with the
+// 128 where the data is.
+enum Tile { kSmall = 0, kWide = 1, kLarge = 2 };
+
+// SM-clocks of one block's 16-deep k-slice by the offline issue model (native/check/issue_model.py,
+// benchmarks/NOTES.md "Round 3"): max(8 warps x instructions per warp / 4 issues per clock, 8 warps
+// x MMAs at one m16n8k8 per clock), the forward kernels' counts on sm_90a (backward-data's and
+// backward-filter's are within ~8%); issue_model.py prints these beside the clocks it counts.
+// [mode][tile]: per output, the wide tile costs ~2/3 of the small one's issue and the large ~1/2.
+constexpr int kSliceClocks[3][3] = {
+    {698, 1274, 2346},  // FP32: FFMA-bound, 64 x 64 at 73% FFMA, 128 x 64 at 80%, 128 x 128 at 87%
+    {180, 248, 312},    // TF32: issue-bound
+    {320, 498, 768},    // 3xTF32: the large tile is MMA-bound (96 MMAs per warp and slice)
+};
+
+// The SMs the model spreads a grid over: an H100 / H200 (132). A constant, not the device's count,
+// so the tile (and with it backward-filter's split-K, hence the rounding) is a function of the shape
+// only and results are the same everywhere. The emulator's build counts 1 SM: its tests run small
+// shapes, whose grids on 132 SMs would all pick the small tile; over one SM the rule picks the tile
+// with the least total issue, which exercises all three tiles (see below).
 #ifdef GENTEN_EMU
-constexpr int64_t kLargeMinBlocks = 1;
+constexpr int64_t kModelSms = 1;
 #else
-constexpr int64_t kLargeMinBlocks = 66;
+constexpr int64_t kModelSms = 132;
 #endif
-bool use_large(int64_t m, int64_t n, int64_t blocks_large) {
-    return m > 64 && n > 64 && blocks_large >= kLargeMinBlocks;
+
+// A grid of one tile: its blocks, the k-slices of them all and the most one block runs.
+struct TileWork {
+    int64_t blocks = 0, slices = 0, max_slices = 0;
+};
+
+// The model's time of a grid (SM-clocks): the larger of the whole grid's issue spread evenly over the
+// SMs and the busiest SM's, which holds ceil(blocks / SMs) blocks whose issue adds up (an issue-bound
+// model: resident blocks share an SM's 4 issues per clock). The second term is what a big tile loses
+// on a small grid: at the VAE's and the DCGAN's batch-64 shapes the grids are under one block per SM,
+// and the tile with the shortest block (the small one) finishes first although it issues more in all.
+// Latency, memory and occupancy are not modelled (the floors of NOTES.md are floors).
+double model_clocks(int mode, Tile t, const TileWork& g, int64_t sms) {
+    const double c = kSliceClocks[mode][t];
+    const double spread = (double)g.slices * c / (double)sms;
+    const double busiest = (double)((g.blocks + sms - 1) / sms) * (double)g.max_slices * c;
+    return spread > busiest ? spread : busiest;
 }
 
-// The large tile's columns: 128, or 64 for 3xTF32 (see tile_gemm.cuh).
-int large_bn(int) { return 128; }
+// Tile rule: the eligible tile of least model time (ties: the larger tile). Eligible: the small tile
+// always; the wide tile when the long side exceeds 64 (else its 128 would be half padding at best);
+// the large tile when both sides exceed 64. Padding is in the work (partial tiles count whole), so
+// a 128-wide tile over 65-channel GEMMs or a wide tile over 32 channels pays for its empty half.
+// GENTEN_CONV_TILE=64x64 | wide | 128x128 in the environment forces a tile (benchmarks measure each
+// one; the native self-test runs every tile at every shape): any tile is correct at any shape.
+template <class Work>
+Tile choose_tile(int mode, int64_t long_side, int64_t short_side, int64_t sms, Work work) {
+    if (const char* f = getenv("GENTEN_CONV_TILE")) {
+        if (!strcmp(f, "64x64")) return kSmall;
+        if (!strcmp(f, "wide")) return kWide;
+        if (!strcmp(f, "128x128")) return kLarge;
+    }
+    Tile best = kSmall;
+    double best_t = model_clocks(mode, kSmall, work(kSmall), sms);
+    for (Tile t : {kWide, kLarge}) {
+        if (long_side <= 64 || (t == kLarge && short_side <= 64)) continue;
+        const double v = model_clocks(mode, t, work(t), sms);
+        if (v <= best_t) best = t, best_t = v;
+    }
+    return best;
+}
 
-template <template <int, int, int> class Launch, class... Args>
-int dispatch(int mode, bool large, Args&&... args) {
-    switch (mode * 2 + (large ? 1 : 0)) {
-        case GENTEN_MATH_FP32 * 2: return Launch<GENTEN_MATH_FP32, 64, 64>::run(args...);
-        case GENTEN_MATH_FP32 * 2 + 1: return Launch<GENTEN_MATH_FP32, 128, 128>::run(args...);
-        case GENTEN_MATH_TF32 * 2: return Launch<GENTEN_MATH_TF32, 64, 64>::run(args...);
-        case GENTEN_MATH_TF32 * 2 + 1: return Launch<GENTEN_MATH_TF32, 128, 128>::run(args...);
-        case GENTEN_MATH_3XTF32 * 2: return Launch<GENTEN_MATH_3XTF32, 64, 64>::run(args...);
+// Tile t's sides (BM, BN): the wide one 128 x 64 for forward and backward-data, 64 x 128 for
+// backward-filter (WIDE_BM = 64).
+constexpr int tile_bm(Tile t, int wide_bm) { return t == kSmall ? 64 : t == kLarge ? 128 : wide_bm; }
+constexpr int tile_bn(Tile t, int wide_bm) { return t == kSmall ? 64 : t == kLarge ? 128 : 192 - wide_bm; }
+
+template <template <int, int, int> class Launch, int WIDE_BM, class... Args>
+int dispatch(int mode, Tile t, Args&&... args) {
+    constexpr int WBM = WIDE_BM, WBN = 192 - WIDE_BM;
+    switch (mode * 3 + (int)t) {
+        case GENTEN_MATH_FP32 * 3 + kSmall: return Launch<GENTEN_MATH_FP32, 64, 64>::run(args...);
+        case GENTEN_MATH_FP32 * 3 + kWide: return Launch<GENTEN_MATH_FP32, WBM, WBN>::run(args...);
+        case GENTEN_MATH_FP32 * 3 + kLarge: return Launch<GENTEN_MATH_FP32, 128, 128>::run(args...);
+        case GENTEN_MATH_TF32 * 3 + kSmall: return Launch<GENTEN_MATH_TF32, 64, 64>::run(args...);
+        case GENTEN_MATH_TF32 * 3 + kWide: return Launch<GENTEN_MATH_TF32, WBM, WBN>::run(args...);
+        case GENTEN_MATH_TF32 * 3 + kLarge: return Launch<GENTEN_MATH_TF32, 128, 128>::run(args...);
+        case GENTEN_MATH_3XTF32 * 3 + kSmall: return Launch<GENTEN_MATH_3XTF32, 64, 64>::run(args...);
+        case GENTEN_MATH_3XTF32 * 3 + kWide: return Launch<GENTEN_MATH_3XTF32, WBM, WBN>::run(args...);
         default: return Launch<GENTEN_MATH_3XTF32, 128, 128>::run(args...);
     }
 }
 
 #define CONV_KERNEL(name, mode, bm, bn) name<mode, bm, bn>
 
+// A 3-stage kernel (tile_gemm.cuh stages: the large tile in FP32 and 3xTF32) holds its slices in
+// 50-51 KB of dynamic shared memory, past the 48 KB a launch gets by default: opted in before each
+// launch (a function attribute of the current device, so set where the launch is; a host call,
+// legal while a stream is captured).
+template <class K>
+cudaError_t allow_dynamic_smem(K* kernel, int bytes) {
+    return bytes > 48 * 1024 ? cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) : cudaSuccess;
+}
+
 template <int MODE, int BM, int BN>
 struct LaunchFwd {
     static int run(const FwdParams& p, cudaStream_t st) {
         const dim3 grid(cdiv(p.M, BM), cdiv(p.s.k, BN));
         GT_SUPPORTED(grid.y <= 65535);
-        GT_LAUNCH(CONV_KERNEL(conv_fwd_kernel, MODE, BM, BN), grid, NT, 0, st)(p);
+        constexpr int smem = dynamic_smem_bytes<MODE, BM, BN>();
+        GT_CHECK(allow_dynamic_smem(CONV_KERNEL(conv_fwd_kernel, MODE, BM, BN), smem));
+        GT_LAUNCH(CONV_KERNEL(conv_fwd_kernel, MODE, BM, BN), grid, NT, smem, st)(p);
         GT_CHECK_LAUNCH();
         return 0;
     }
@@ -618,7 +702,9 @@ struct LaunchBwdData {
     static int run(const BwdDataParams& p, int max_m, int count, cudaStream_t st) {
         const dim3 grid(cdiv(max_m > 0 ? max_m : 1, BM), cdiv(p.s.c, BN), (unsigned)count);
         GT_SUPPORTED(grid.y <= 65535);
-        GT_LAUNCH(CONV_KERNEL(conv_bwd_data_kernel, MODE, BM, BN), grid, NT, 0, st)(p);
+        constexpr int smem = dynamic_smem_bytes<MODE, BM, BN>();
+        GT_CHECK(allow_dynamic_smem(CONV_KERNEL(conv_bwd_data_kernel, MODE, BM, BN), smem));
+        GT_LAUNCH(CONV_KERNEL(conv_bwd_data_kernel, MODE, BM, BN), grid, NT, smem, st)(p);
         GT_CHECK_LAUNCH();
         return 0;
     }
@@ -627,7 +713,9 @@ struct LaunchBwdData {
 template <int MODE, int BM, int BN>
 struct LaunchBwdFilter {
     static int run(const BwdFilterParams& p, dim3 grid, cudaStream_t st) {
-        GT_LAUNCH(CONV_KERNEL(conv_bwd_filter_kernel, MODE, BM, BN), grid, NT, 0, st)(p);
+        constexpr int smem = dynamic_smem_bytes<MODE, BM, BN>();
+        GT_CHECK(allow_dynamic_smem(CONV_KERNEL(conv_bwd_filter_kernel, MODE, BM, BN), smem));
+        GT_LAUNCH(CONV_KERNEL(conv_bwd_filter_kernel, MODE, BM, BN), grid, NT, smem, st)(p);
         GT_CHECK_LAUNCH();
         return 0;
     }
@@ -686,8 +774,15 @@ int genten_conv2d_forward(const float* x, const float* w, const float* bias, flo
         return 0;
     }
     GT_SUPPORTED(r <= kMaxTaps);  // the tiled gathers' tap masks
-    const bool large = use_large(p.M, k, (int64_t)cdiv(p.M, 128) * cdiv(k, 128));
-    return dispatch<LaunchFwd>(math_mode, large, p, as_stream(stream));
+    const int64_t kslices = cdiv(p.Kd, BK);
+    const Tile t = choose_tile(math_mode, p.M, k, kModelSms, [&](Tile u) {
+        TileWork g;
+        g.blocks = (int64_t)cdiv(p.M, tile_bm(u, 128)) * cdiv(k, tile_bn(u, 128));
+        g.slices = g.blocks * kslices;
+        g.max_slices = kslices;
+        return g;
+    });
+    return dispatch<LaunchFwd, 128>(math_mode, t, p, as_stream(stream));
 }
 
 int genten_conv2d_backward_data(const float* dy, const float* w, float* dx, int n, int c, int h, int w_, int k, int r,
@@ -717,8 +812,19 @@ int genten_conv2d_backward_data(const float* dy, const float* w, float* dx, int 
             p.ph[i] = make_phase(s, z0 + i);
             if (p.ph[i].M > max_m) max_m = p.ph[i].M;
         }
-        const bool large = use_large(max_m, c, (int64_t)cdiv(max_m, 128) * cdiv(c, 128) * count);
-        if (int e = dispatch<LaunchBwdData>(math_mode, large, p, max_m, count, st)) return e;
+        // a phase's blocks past its own M return at once: not counted
+        const Tile t = choose_tile(math_mode, max_m, c, kModelSms, [&](Tile u) {
+            TileWork g;
+            for (int i = 0; i < count; ++i) {
+                const int64_t blocks = (int64_t)cdiv(p.ph[i].M, tile_bm(u, 128)) * cdiv(c, tile_bn(u, 128));
+                const int64_t kslices = cdiv(p.ph[i].Kd, BK);
+                g.blocks += blocks;
+                g.slices += blocks * kslices;
+                if (blocks > 0 && kslices > g.max_slices) g.max_slices = kslices;
+            }
+            return g;
+        });
+        if (int e = dispatch<LaunchBwdData, 128>(math_mode, t, p, max_m, count, st)) return e;
     }
     return 0;
 }
@@ -738,32 +844,64 @@ int genten_conv2d_backward_filter(const float* dy, const float* x, float* dw, in
     p.ow = FastDiv(ow);
     p.rr = FastDiv(r * r);
     p.r = FastDiv(r);
-    // Tiled: about one wave of every block slot of an H100/H200 (132 SMs x the tile's resident
-    // blocks), each split at least 16 k-steps; narrow: a block per filter column, ~4 waves, at least
-    // 2048 positions per split. A function of the shape only (not of the device), so results are
-    // identical everywhere.
+    // Split-K plans, a function of the shape only (not of the device), so results are identical
+    // everywhere. Narrow: a block per filter column, ~4 waves, at least 2048 positions per split.
+    // Tiled: up to about two waves of block slots of an H100/H200 (132 SMs x the tile's resident
+    // blocks: target), each split a multiple of BK and at least 16 k-steps long, the split count of
+    // least model time (model_clocks over 132 SMs, also in the emulator's build; ties: fewer splits):
+    // rounding the splits up to one wave left some grids a few blocks over it (a third block on some
+    // SMs for a third more time), the search sees that.
     const bool narrow = k <= NARROW;
     if (!narrow) GT_SUPPORTED(r <= kMaxTaps);  // the tiled gathers' tap masks
-    const bool large = !narrow && use_large(k, p.N, kLargeMinBlocks);  // split-K fills the grid
-    const int bm = large ? 128 : 64, bn = large ? large_bn(math_mode) : 64;
+    const int64_t kslices = cdiv(p.Kd, BK);
+    // returns the splits of `tiles` blocks of output and sets per_split
+    auto split_plan = [&](int64_t tiles, int64_t target, int64_t& per_split) {
+        auto per_of = [&](int64_t splits) { return ((p.Kd + splits - 1) / splits + BK - 1) / BK * BK; };
+        const int64_t min_per_split = narrow ? 2048 : 16 * BK;
+        const int64_t max_splits = std::min<int64_t>((p.Kd + min_per_split - 1) / min_per_split, 1024);
+        int64_t splits = std::max<int64_t>(1, std::min<int64_t>((target + tiles - 1) / tiles, max_splits));
+        if (!narrow) {
+            const int64_t hi = std::min<int64_t>(2 * splits, max_splits);
+            double best = -1;
+            for (int64_t s = 1; s <= hi; ++s) {
+                const int64_t per = per_of(s);
+                if ((p.Kd + per - 1) / per != s) continue;  // the same plan as a smaller s
+                TileWork g;
+                g.blocks = tiles * s;
+                g.slices = tiles * kslices;
+                g.max_slices = per / BK;
+                const double v = model_clocks(GENTEN_MATH_TF32, kSmall, g, 132);  // a constant factor of any tile's
+                if (best < 0 || v < best) best = v, splits = s;
+            }
+        }
+        per_split = per_of(splits);
+        return (p.Kd + per_split - 1) / per_split;
+    };
+    // tiled: 132 SMs x the tile's resident blocks (the small tile 4, the others 2 or 1: 2)
+    auto tile_target = [](Tile u) -> int64_t { return u == kSmall ? 528 : 264; };
+    // The tile rule over each tile's own split plan: the splits' rounding (a third block on some SMs)
+    // is part of the cost.
+    const Tile t = narrow ? kSmall : choose_tile(math_mode, p.N, k, kModelSms, [&](Tile u) {
+        const int64_t tiles = (int64_t)cdiv(k, tile_bm(u, 64)) * cdiv(p.N, tile_bn(u, 64));
+        int64_t per = 0;
+        const int64_t splits = split_plan(tiles, tile_target(u), per);
+        TileWork g;
+        g.blocks = tiles * splits;
+        g.slices = tiles * kslices;  // the splits' slices add up to the whole reduction's
+        g.max_slices = per / BK;
+        return g;
+    });
+    const int bm = tile_bm(t, 64), bn = tile_bn(t, 64);
     const int64_t tiles = narrow ? ((int64_t)p.N + 1) / 2 : (int64_t)cdiv(k, bm) * cdiv(p.N, bn);
-    const int64_t target = narrow ? 264 : large ? 264 : 528;
-    int64_t splits = (target + tiles - 1) / tiles;
-    const int64_t min_per_split = narrow ? 2048 : 16 * BK;
-    const int64_t max_splits = (p.Kd + min_per_split - 1) / min_per_split;
-    if (splits > max_splits) splits = max_splits;
-    if (splits > 1024) splits = 1024;
-    if (splits < 1) splits = 1;
-    int64_t per_split = (p.Kd + splits - 1) / splits;
-    per_split = (per_split + BK - 1) / BK * BK;
-    splits = (p.Kd + per_split - 1) / per_split;
+    int64_t per_split = 0;
+    const int64_t splits = split_plan(tiles, narrow ? 264 : tile_target(t), per_split);
     p.per_split = (int)per_split;
     const dim3 grid = narrow ? dim3((unsigned)p.N, (unsigned)splits) : dim3(cdiv(k, bm), cdiv(p.N, bn), (unsigned)splits);
     GT_SUPPORTED(grid.y <= 65535);
     cudaStream_t st = as_stream(stream);
     const int64_t total = (int64_t)k * p.N;
     auto run = [&]() -> int {
-        if (!narrow) return dispatch<LaunchBwdFilter>(math_mode, large, p, grid, st);
+        if (!narrow) return dispatch<LaunchBwdFilter, 64>(math_mode, t, p, grid, st);
         GT_LAUNCH(conv_bwd_filter_narrow_kernel, grid, kThreads, 0, st)(p);
         GT_CHECK_LAUNCH();
         return 0;

@@ -14,8 +14,11 @@ resident blocks per SM, and with --floors the time floor this implies at every m
 The model: a Hopper SM issues 4 warp-instructions per clock and retires one m16n8k8 TF32 MMA
 per clock (1024 FMA), so a block's k-slice takes max(8 warps * n / 4, 8 warps * mma) SM clocks,
 n = instructions per warp and slice; FFMA is 4 warp-instructions per clock (inside n). Floor =
-block-slices * that / (SMs * clock), perfectly balanced over the SMs: waves, latency and memory
-are ignored, so the real time is above it. PTX, not SASS (no cuobjdump here): ptxas removes some
+the larger of block-slices * that / SMs (the grid's issue spread evenly) and the busiest SM's
+ceil(blocks / SMs) blocks one after another (a grid under one wave is as slow as its longest
+block), over the clock; latency, memory and occupancy are ignored, so the real time is above it.
+The host's tile rule (conv.cu choose_tile) is this model with the per-slice clocks of its table
+kSliceClocks, which the script prints beside the clocks it counts. PTX, not SASS (no cuobjdump here): ptxas removes some
 moves and folds some address arithmetic, so the counts are an upper estimate of the SASS loop;
 register-to-register moves (renames ptxas coalesces) are not counted.
 
@@ -34,7 +37,7 @@ MODES = {0: "FP32", 1: "TF32", 2: "3xTF32"}
 KERNELS = {"conv_fwd_kernel": "fwd", "conv_bwd_data_kernel": "bwdd", "conv_bwd_filter_kernel": "bwdf"}
 BK = 16
 WARPS = 8
-LARGE_MIN_BLOCKS = 66   # conv.cu kLargeMinBlocks (the GPU build)
+LARGE_MIN_BLOCKS = 66   # round 2's conv.cu kLargeMinBlocks (the GPU build), for --rev before the wide tile
 TAPS = 15               # conv.cu kMaxTaps: larger filters are not tiled
 
 
@@ -202,6 +205,15 @@ def count(lines, s, e):
     return c
 
 
+def dynamic_smem(mode, tile):
+    """Dynamic shared memory bytes of a kernel (tile_gemm.cuh stages / dynamic_smem_bytes): the large
+    3xTF32 tile's 3 stages of A (16 x 128 words) and B (2 x 16 x 66 words) and 3 table slices; else 0
+    (ptxas reports static shared memory only)."""
+    if mode != 2 or tile != (128, 128):
+        return 0
+    return (3 * (16 * 128 + 2 * (128 // 8 * 66)) + 3 * 16 * 4) * 4
+
+
 def blocks_per_sm(regs, smem):
     by_regs = 65536 // (WARPS * 32 * (-(-max(regs, 1) // 8) * 8))
     by_smem = (228 * 1024) // (smem + 1024)
@@ -223,28 +235,48 @@ def analyse(src_root, arch):
             s, e = main_loop(lines)
             c = count(lines, s, e)
             regs, smem, spill = res.get(name, (0, 0, 0))
+            if smem < 1024:  # a 3-stage kernel (revisions before it: static shared memory only)
+                smem += dynamic_smem(int(m.group(1)), tile)
             out[(op, int(m.group(1)), tile)] = dict(c, regs=regs, smem=smem, spill=spill, blocks=blocks_per_sm(regs, smem))
     return out
 
 
 # ---- floors at the model shapes (the host's tile, phase and split-K plans, as conv.cu) ----------
 
-def plan(op, n, c, h, k, r, st, pad, allow_large=True):
-    """(tile, block-steps) of the tiled kernel as conv.cu's host code plans it (tile 128 or 64; a
-    block-step = one block's 16-deep k-slice); None where the narrow kernel runs."""
+TILES = {0: "S", 1: "W", 2: "L"}  # conv.cu enum Tile: small 64x64, wide, large 128x128
+
+
+def tile_sides(op, t):
+    """(BM, BN) of tile t: the wide tile is 128 x 64 in forward and backward-data, 64 x 128 in
+    backward-filter (conv.cu tile_bm / tile_bn)."""
+    if t == 0:
+        return 64, 64
+    if t == 2:
+        return 128, 128
+    return (64, 128) if op == "bwdf" else (128, 64)
+
+
+def slice_clocks_table(src_root):
+    """conv.cu's kSliceClocks [mode][tile], or None before the wide tile (round 2's rule)."""
+    src = open(os.path.join(src_root, "native", "conv.cu")).read()
+    m = re.search(r"kSliceClocks\[3\]\[3\] = \{(.*?)\n\};", src, re.S)
+    if not m:
+        return None
+    rows = re.findall(r"\{(\d+), (\d+), (\d+)\}", m.group(1))
+    return [[int(v) for v in r] for r in rows]
+
+
+def work(op, t, n, c, h, k, r, st, pad, search_splits=True):
+    """(blocks, block-slices, most slices of one block) of tile t's grid, as conv.cu plans it."""
     oh = (h + 2 * pad - r) // st + 1
     cd = lambda a, b: -(-a // b)
-    large = lambda m, nn, blocks: allow_large and m > 64 and nn > 64 and blocks >= LARGE_MIN_BLOCKS
+    bm, bn = tile_sides(op, t)
     if op == "fwd":
-        if k <= 8:
-            return None
-        m = n * oh * oh
-        t = 128 if large(m, k, cd(m, 128) * cd(k, 128)) else 64
-        return t, cd(m, t) * cd(k, t) * cd(c * r * r, BK)
+        blocks = cd(n * oh * oh, bm) * cd(k, bn)
+        ks = cd(c * r * r, BK)
+        return blocks, blocks * ks, ks
     if op == "bwdd":
-        if c <= 8:
-            return None
-        phases = []
+        blocks = sl = mx = 0
         for z in range(st * st):
             ph, pw = divmod(z, st)
             h0, w0 = (ph - pad) % st, (pw - pad) % st
@@ -252,25 +284,77 @@ def plan(op, n, c, h, k, r, st, pad, allow_large=True):
             wq = cd(h - w0, st) if w0 < h else 0
             rh = cd(r - ph, st) if ph < r else 0
             rw = cd(r - pw, st) if pw < r else 0
-            phases.append((n * hq * wq, k * rh * rw))
-        max_m = max(m for m, _ in phases)
-        t = 128 if large(max_m, c, cd(max_m, 128) * cd(c, 128) * len(phases)) else 64
-        return t, sum(cd(m, t) * cd(c, t) * cd(kd, BK) for m, kd in phases)
-    if k <= 8:
-        return None
+            b, ks = cd(n * hq * wq, bm) * cd(c, bn), cd(k * rh * rw, BK)
+            blocks, sl = blocks + b, sl + b * ks
+            if b > 0:
+                mx = max(mx, ks)
+        return blocks, sl, mx
     kd, nn = n * oh * oh, c * r * r
-    t = 128 if large(k, nn, LARGE_MIN_BLOCKS) else 64
-    tiles = cd(k, t) * cd(nn, t)
-    splits = min(cd(264 if t == 128 else 528, tiles), cd(kd, 16 * BK), 1024)
-    per = cd(cd(kd, splits), BK) * BK
+    tiles = cd(k, bm) * cd(nn, bn)
+    per_of = lambda s: cd(cd(kd, s), BK) * BK
+    max_splits = min(cd(kd, 16 * BK), 1024)
+    splits = max(1, min(cd(264 if t else 528, tiles), max_splits))
+    if search_splits:  # conv.cu split_plan: the split count of least model time up to 2x that
+        best = None
+        for s in range(1, min(2 * splits, max_splits) + 1):
+            if cd(kd, per_of(s)) != s:
+                continue
+            v = model_clocks(1.0, (tiles * s, tiles * cd(kd, BK), per_of(s) // BK), 132)
+            if best is None or v < best:
+                best, splits = v, s
+    per = per_of(splits)
     splits = cd(kd, per)
-    return t, tiles * splits * (per // BK)  # the last split's shorter tail counted in full: upper bound
+    return tiles * splits, tiles * cd(kd, BK), per // BK  # the splits add up to the whole reduction
 
 
-def floor_us(slices, k, sms, ghz):
-    n = k["total"]
-    clocks = max(WARPS * n / 4.0, WARPS * k["mma"])
-    return slices * clocks / (sms * ghz * 1e3)
+def model_clocks(c, w, sms):
+    """conv.cu model_clocks: the grid's issue spread over the SMs, or the busiest SM's blocks."""
+    blocks, sl, mx = w
+    return max(sl * c / sms, -(-blocks // sms) * mx * c)
+
+
+def plan(op, n, c, h, k, r, st, pad, clocks=None, mode=1, sms=132):
+    """(tile, work) of the tiled kernel as conv.cu's host code plans it; None where the narrow kernel
+    runs. clocks = conv.cu's kSliceClocks (the rule of least model time), None: round 2's rule (the
+    large tile where both sides exceed 64 and, outside backward-filter, it has 66 blocks)."""
+    oh = (h + 2 * pad - r) // st + 1
+    if (op == "bwdd" and c <= 8) or (op != "bwdd" and k <= 8):
+        return None
+    if op == "fwd":
+        long_side, short = n * oh * oh, k
+    elif op == "bwdd":
+        cd = lambda a, b: -(-a // b)
+        long_side = max(n * (cd(h - (ph - pad) % st, st) if (ph - pad) % st < h else 0) *
+                        (cd(h - (pw - pad) % st, st) if (pw - pad) % st < h else 0)
+                        for ph in range(st) for pw in range(st))
+        short = c
+    else:
+        long_side, short = c * r * r, k
+    w = lambda t: work(op, t, n, c, h, k, r, st, pad, clocks is not None)
+    if clocks is None:
+        large_blocks = -(-long_side // 128) * -(-short // 128) * (st * st if op == "bwdd" else 1)
+        big = long_side > 64 and short > 64 and (op == "bwdf" or large_blocks >= LARGE_MIN_BLOCKS)
+        return (2 if big else 0), w(2 if big else 0)
+    s = sms
+    best, best_t = 0, model_clocks(clocks[mode][0], w(0), s)
+    for t in (1, 2):
+        if long_side <= 64 or (t == 2 and short <= 64):
+            continue
+        v = model_clocks(clocks[mode][t], w(t), s)
+        if v <= best_t:
+            best, best_t = t, v
+    return best, w(best)
+
+
+def floor_us(wk, k, sms, ghz):
+    """The model's time of a grid at this kernel's counts: the larger of its issue spread over the
+    SMs and the busiest SM's (ceil(blocks / SMs) blocks one after another, issue-bound)."""
+    clocks = max(WARPS * k["total"] / 4.0, WARPS * k["mma"])
+    return model_clocks(clocks, wk, sms) / (ghz * 1e3)
+
+
+def slice_clocks(k):
+    return max(WARPS * k["total"] / 4.0, WARPS * k["mma"])
 
 
 def load_shapes():
@@ -297,7 +381,7 @@ def main():
         res = analyse(a.src or ROOT, a.arch)
     print(f"# issue model of conv.cu ({a.rev or 'working tree'}, {a.arch}): per warp and 16-deep k-slice of the main loop")
     print("| kernel | tile | mode | instr | mma | FFMA | LDS | STS | LDG | cvt | other | of it table (1/8) "
-          "| other per MMA | FFMA share | regs | smem B | spill B | blocks/SM |")
+          "| other per MMA | FFMA share | regs | smem B (static + dynamic) | spill B | blocks/SM |")
     print("| --- " * 18 + "|")
     for (op, mode, tile), k in sorted(res.items()):
         per = f"{(k['total'] - k['mma']) / k['mma']:.1f}" if k["mma"] else "-"
@@ -305,34 +389,47 @@ def main():
         print(f"| {op} | {tile[0]}x{tile[1]} | {MODES[mode]} | {k['total']:.0f} | {k['mma']:.0f} | {k['ffma']:.0f} | {k['lds']:.0f} | "
               f"{k['sts']:.0f} | {k['ldg']:.0f} | {k['cvt']:.0f} | {k['other']:.0f} | {k['table']:.1f} | {per} | "
               f"{share} | {k['regs']} | {k['smem']} | {k['spill']} | {k['blocks']} |")
+    clocks = slice_clocks_table(a.src or ROOT) if not a.rev else rev_clocks(a.rev)
+    if clocks:
+        print("\n# conv.cu kSliceClocks (the host's tile rule) against the counts above, SM-clocks per block and slice")
+        print("| mode | tile | kSliceClocks | fwd | bwdd | bwdf |")
+        print("| --- " * 6 + "|")
+        for mode in range(3):
+            for t in range(3):
+                got = [res.get((op, mode, tile_sides(op, t))) for op in ("fwd", "bwdd", "bwdf")]
+                cells = [f"{slice_clocks(g):.0f}" if g else "-" for g in got]
+                print(f"| {MODES[mode]} | {TILES[t]} | {clocks[mode][t]} | " + " | ".join(cells) + " |")
     if not a.floors:
         return
     shapes = load_shapes()
-    print(f"\n# floors (us) at the model shapes: {a.sms} SMs at {a.ghz} GHz, 4 issues + 1 TF32 MMA per SM-clock;"
-          " L = the large 128x128 tile, S = the small 64x64")
+    print(f"\n# floors (us) at the model shapes: {a.sms} SMs at {a.ghz} GHz, 4 issues + 1 TF32 MMA per SM-clock,"
+          " the larger of the grid's issue spread over the SMs and the busiest SM's;"
+          " S = the small 64x64 tile, W = the wide one (128x64, bwdf 64x128), L = the large 128x128")
     print("| shape | fwd FP32 | fwd TF32 | bwdd FP32 | bwdd TF32 | bwdf FP32 | bwdf TF32 |")
     print("| --- " * 7 + "|")
     for shape in shapes.CONV_SHAPES:
         cc = shapes.conv_case(shape)
         row = []
         for op in ("fwd", "bwdd", "bwdf"):
-            pl = plan(op, cc["n"], cc["cin"], cc["h"], cc["cout"], cc["k"], cc["stride"], cc["pad"])
             for mode in (0, 1):
+                pl = plan(op, cc["n"], cc["cin"], cc["h"], cc["cout"], cc["k"], cc["stride"], cc["pad"],
+                          clocks, mode, a.sms)
                 if pl is None:
                     row.append("narrow")
                     continue
-                tile, sl = pl
-                key = (op, mode, (tile, tile)) if (op, mode, (tile, tile)) in res else (op, mode, (64, 64))
-                if key[2][0] != tile:  # --rev before the large tile
-                    tile, sl = 64, plan_small(op, cc)
-                row.append(f"{floor_us(sl, res[key], a.sms, a.ghz):.1f} {'L' if tile == 128 else 'S'}")
+                t, wk = pl
+                key = (op, mode, tile_sides(op, t))
+                row.append(f"{floor_us(wk, res[key], a.sms, a.ghz):.1f} {TILES[t]}")
         print(f"| {shape} | " + " | ".join(row) + " |")
 
 
-def plan_small(op, cc):
-    """Block-steps with the 64 x 64 tile only (the kernels before the large tile; the split-K plan
-    then targeted 528 slots as today's small tile does)."""
-    return plan(op, cc["n"], cc["cin"], cc["h"], cc["cout"], cc["k"], cc["stride"], cc["pad"], allow_large=False)[1]
+def rev_clocks(rev):
+    src = subprocess.run(["git", "-C", ROOT, "show", f"{rev}:native/conv.cu"], check=True, capture_output=True,
+                         text=True).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        os.makedirs(os.path.join(tmp, "native"))
+        open(os.path.join(tmp, "native", "conv.cu"), "w").write(src)
+        return slice_clocks_table(tmp)
 
 
 if __name__ == "__main__":

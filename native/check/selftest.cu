@@ -97,20 +97,28 @@ static void conv_case(int n, int c, int h, int w, int k, int r, int st, int pad)
     Dev dX(x), dW(wt), dB(b), dDY(dy);
     const char* names[3] = {"fp32", "tf32", "3xtf32"};
     const double tol[3] = {1e-5, 3e-3, 1e-5};
+    // conv.cu's tile rule, then each tile forced (GENTEN_CONV_TILE): every tile is correct at every
+    // shape, so each shape below tests all of them, partial tiles and split-K plans included
+    const char* tiles[4] = {nullptr, "64x64", "wide", "128x128"};
+    for (int ti = 0; ti < 4; ++ti)
     for (int mode = 0; mode < 3; ++mode) {
+        if (tiles[ti]) setenv("GENTEN_CONV_TILE", tiles[ti], 1);
+        else unsetenv("GENTEN_CONV_TILE");
+        const char* tn = tiles[ti] ? tiles[ti] : "rule";
         char what[160];
         Dev dY(y.size()), dDX(dx.size()), dDW(dw.size());
         OK(genten_conv2d_forward(dX.p, dW.p, dB.p, dY.p, n, c, h, w, k, r, st, pad, oh, ow, mode,
                                  GENTEN_ACT_LEAKY_RELU, 0.2f, nullptr));
         OK(genten_conv2d_backward_data(dDY.p, dW.p, dDX.p, n, c, h, w, k, r, st, pad, oh, ow, mode, nullptr));
         OK(genten_conv2d_backward_filter(dDY.p, dX.p, dDW.p, n, c, h, w, k, r, st, pad, oh, ow, mode, nullptr));
-        snprintf(what, sizeof what, "conv fwd  %s n%d c%d %dx%d k%d r%d s%d p%d", names[mode], n, c, h, w, k, r, st, pad);
+        snprintf(what, sizeof what, "conv fwd  %s %s n%d c%d %dx%d k%d r%d s%d p%d", names[mode], tn, n, c, h, w, k, r, st, pad);
         compare(what, dY.get(), y, tol[mode]);
-        snprintf(what, sizeof what, "conv bwdd %s n%d c%d %dx%d k%d r%d s%d p%d", names[mode], n, c, h, w, k, r, st, pad);
+        snprintf(what, sizeof what, "conv bwdd %s %s n%d c%d %dx%d k%d r%d s%d p%d", names[mode], tn, n, c, h, w, k, r, st, pad);
         compare(what, dDX.get(), dx, tol[mode]);
-        snprintf(what, sizeof what, "conv bwdf %s n%d c%d %dx%d k%d r%d s%d p%d", names[mode], n, c, h, w, k, r, st, pad);
+        snprintf(what, sizeof what, "conv bwdf %s %s n%d c%d %dx%d k%d r%d s%d p%d", names[mode], tn, n, c, h, w, k, r, st, pad);
         compare(what, dDW.get(), dw, tol[mode]);
     }
+    unsetenv("GENTEN_CONV_TILE");
 }
 
 // The linear layers' GEMM in every transposition and math mode, odd sizes, bias on.
@@ -317,8 +325,10 @@ int main() {
     conv_case(8, 20, 16, 16, 66, 3, 1, 1);   // backward-filter split-K (8 splits) over 2 x 3 tiles
     conv_case(3, 12, 10, 10, 70, 4, 2, 1);   // even filter, stride 2: phases with 2 taps each way
     conv_case(2, 10, 23, 21, 12, 6, 5, 2);   // stride 5: 25 phases, two backward-data launches
-    conv_case(2, 72, 12, 12, 24, 3, 1, 1);   // backward-data on the large tile (C > 64; forward, filter small)
+    conv_case(2, 72, 12, 12, 24, 3, 1, 1);   // C > 64, K <= 64: backward-data's wide and large tiles
     conv_case(3, 80, 10, 10, 20, 4, 2, 1);   // the large backward-data tile over stride phases, partial k-slices
+    conv_case(3, 33, 11, 11, 64, 3, 2, 1);   // VAE enc2-like, odd C: the rule's wide tiles (fwd 128x64, bwdf 64x128)
+    conv_case(2, 48, 15, 13, 37, 3, 2, 1);   // a VAE decoder-like transposed conv: wide bwdd over 4 odd phases
     gemm_case(67, 70, 129);                   // odd, partial tiles in every dimension
     gemm_case(5, 1, 300);                     // the discriminator's Linear(6272, 1) in miniature
     batchnorm_case(3, 5, 49);

@@ -1,7 +1,8 @@
 // Checks of the SIMT emulator itself (native/simt), each able to fail: barriers and the three
 // schedules, a planted race that the schedules expose, warp shuffles / votes / reductions, the
 // mma.sync fragment exchange against a plain matrix product (and a planted wrong mapping that it
-// must reject), cvt.rna.tf32, atomics across parallel blocks, graph capture and replay; and, as
+// must reject), cvt.rna.tf32, cp.async groups, dynamic shared memory past 48 KiB (only after
+// cudaFuncSetAttribute), atomics across parallel blocks, graph capture and replay; and, as
 // separate runs because a kernel fault is sticky as on a GPU, __trap, a warp deadlock and (in the
 // AddressSanitizer build) an out-of-bounds read, each of which must be reported naming the kernel.
 // Emulator only: built by CMake as simt_checks / simt_checks_asan, run by run-emulator-checks.sh.
@@ -213,7 +214,7 @@ __global__ void cp_async_kernel(const float* src, float* before, float* mid, flo
     cp_async4(&s[32 + i], src + 32 + i);
     cp_async_commit();
     before[i] = __uint_as_float(s[i]);
-    simt::cp_async_wait_group(1);  // the first group only (the kernels use wait_group 0)
+    cp_async_wait_group<1>();  // the first group only (the 3-stage conv loop's wait)
     mid[i] = __uint_as_float(s[i]) + __uint_as_float(s[32 + i]);
     cp_async_wait_all();
     after[i] = __uint_as_float(s[i]) + __uint_as_float(s[32 + i]);
@@ -235,6 +236,38 @@ static void check_cp_async() {
     CHECK(bad == 0, "cp.async: %d lanes saw a copy before its wait, or a wrong value after it", bad);
     for (float* p : {d, b, m, a}) OK(cudaFree(p));
     printf("ok   cp.async lands at its wait_group (NaN before), ignore-src writes zeros\n");
+}
+
+// ---- dynamic shared memory past 48 KiB ------------------------------------------------------------
+
+// Thread 0 writes the last word of the dynamic shared memory and the first, every thread reads both
+// after the barrier: the whole allocation is there and shared by the block.
+__global__ void dynamic_smem_kernel(int words, int* out) {
+    GT_DYNAMIC_SHARED(int, dyn);
+    if (threadIdx.x == 0) dyn[0] = 7, dyn[words - 1] = 11;
+    __syncthreads();
+    out[threadIdx.x] = dyn[0] + dyn[words - 1];
+}
+
+static void check_dynamic_shared() {
+    int* out = device<int>(32);
+    const int big = 64 * 1024, words = big / 4;
+    // as on a GPU: more than 48 KiB needs cudaFuncSetAttribute first (a configuration error, not sticky)
+    GT_LAUNCH(dynamic_smem_kernel, 1, 32, big, nullptr)(words, out);
+    CHECK(cudaGetLastError() == cudaErrorInvalidConfiguration, "64 KiB of dynamic shared memory without cudaFuncSetAttribute was allowed");
+    OK(cudaFuncSetAttribute(dynamic_smem_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, big));
+    GT_LAUNCH(dynamic_smem_kernel, 1, 32, big, nullptr)(words, out);
+    OK(cudaGetLastError());
+    int bad = 0;
+    for (int v : host(out, 32)) bad += v != 18;
+    CHECK(bad == 0, "dynamic shared memory of 64 KiB: %d threads read the wrong words", bad);
+    GT_LAUNCH(dynamic_smem_kernel, 1, 32, big + 4, nullptr)(words + 1, out);
+    CHECK(cudaGetLastError() == cudaErrorInvalidConfiguration, "more dynamic shared memory than the attribute allows was launched");
+    CHECK(cudaFuncSetAttribute(dynamic_smem_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, 164 * 1024) == cudaErrorInvalidValue,
+          "an attribute past sm_80's 163 KiB was accepted");
+    (void)cudaGetLastError();
+    OK(cudaFree(out));
+    printf("ok   dynamic shared memory past 48 KiB only after cudaFuncSetAttribute, up to its value\n");
 }
 
 // ---- atomics, graphs, events ------------------------------------------------------------------
@@ -334,6 +367,7 @@ int main(int argc, char** argv) {
     check_warp_ops();
     check_mma();
     check_cp_async();
+    check_dynamic_shared();
     check_atomics_and_graphs();
     printf(failures ? "%d FAILED\n" : "all passed\n", failures);
     return failures ? 1 : 0;

@@ -1,6 +1,7 @@
 # Bank conflicts of the large (128 x 128) tile of src/tile_gemm.cuh: its element maps cover each
 # 16 x 128 slice once, and the ways of the worst bank per phase of every warp's fragment-layout stores
-# (STS.128 into A, STS.64 into B) and fragment reads (conv_tile_emu.py covers the 64 x 64 tile).
+# (STS.128 into A, STS.64 into B) and fragment reads (conv_tile_emu.py covers the 64 x 64 tile), and
+# the fragment reads of the wide tiles.
 # Usage: python3 native/check/tile128_banks.py
 def a_word(k, m, R=128):
     chunk = ((k>>3)*(R//16) + (m>>4))*32 + (m&7)*4 + (k&3)
@@ -43,3 +44,9 @@ for mf in (True, False):
 ra = max(ways([((wm*4*32 + (l ^ (l>>3 & 3)))*4 + mi*128) for l in range(32)], 4) for wm in range(2) for mi in range(4))
 rb = max(ways([wn*4*66 + l*2 + ni*66 for l in range(32)], 2) for wn in range(4) for ni in range(4))
 print(f"reads: A LDS.128 {ra}-way, B LDS.64 {rb}-way")
+# the wide tiles (128 x 64: warps of 64 x 16, MI = 4, NI = 2; 64 x 128: 32 x 32, MI = 2, NI = 4) store
+# their 128-row operand with the maps above and their 64-row one with the small tile's; their reads:
+for name, mi_n, ni_n in (("128x64", 4, 2), ("64x128", 2, 4)):
+    ra = max(ways([((wm*mi_n*32 + (l ^ (l>>3 & 3)))*4 + mi*128) for l in range(32)], 4) for wm in range(2) for mi in range(mi_n))
+    rb = max(ways([wn*ni_n*66 + l*2 + ni*66 for l in range(32)], 2) for wn in range(4) for ni in range(ni_n))
+    print(f"reads {name}: A LDS.128 {ra}-way, B LDS.64 {rb}-way")

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -561,13 +562,32 @@ long long clock64() {
 
 unsigned host_threads() { return pool().size; }
 
+namespace {
+std::mutex g_func_mutex;
+std::map<const void*, size_t> g_max_dynamic_shared;  // kernels opted into more than 48 KiB
+}  // namespace
+
+void set_max_dynamic_shared(const void* func, size_t bytes) {
+    std::lock_guard<std::mutex> lock(g_func_mutex);
+    g_max_dynamic_shared[func] = bytes;
+}
+
+size_t max_dynamic_shared(const void* func) {
+    std::lock_guard<std::mutex> lock(g_func_mutex);
+    const auto it = g_max_dynamic_shared.find(func);
+    return it == g_max_dynamic_shared.end() ? kDefaultDynamicShared : it->second;
+}
+
 cudaError_t check_config(const KernelTask& t, std::string* why) {
     const uint64_t threads = (uint64_t)t.block.x * t.block.y * t.block.z;
     const char* bad = nullptr;
     if (t.grid.x == 0 || t.grid.y == 0 || t.grid.z == 0) bad = "an empty grid";
     else if (t.grid.x > 2147483647u || t.grid.y > 65535u || t.grid.z > 65535u) bad = "a grid beyond (2^31-1, 65535, 65535)";
     else if (threads == 0 || threads > 1024 || t.block.z > 64) bad = "a block of 0 or more than 1024 threads";
-    else if (t.shared_bytes > 48 * 1024) bad = "more than 48 KiB of dynamic shared memory";
+    else if (t.shared_bytes > max_dynamic_shared(t.func))
+        bad = t.shared_bytes > kDefaultDynamicShared && max_dynamic_shared(t.func) == kDefaultDynamicShared
+                  ? "more than 48 KiB of dynamic shared memory without cudaFuncSetAttribute"
+                  : "more dynamic shared memory than cudaFuncSetAttribute allowed";
     if (!bad) return cudaSuccess;
     char buf[512];
     snprintf(buf, sizeof buf, "invalid configuration of kernel %s (launched at %s): %s, grid (%u,%u,%u), block (%u,%u,%u)",

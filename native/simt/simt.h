@@ -192,6 +192,7 @@ inline void cp_async_wait_group(unsigned n) {
 struct KernelTask {
     const char* name = "";
     const char* site = "";
+    const void* func = nullptr;  // the kernel function: its cudaFuncSetAttribute limits
     dim3 grid, block;
     size_t shared_bytes = 0;
     virtual ~KernelTask() = default;
@@ -214,6 +215,7 @@ template <class F>
 struct Launcher {
     const char* name;
     const char* site;
+    const void* func;
     dim3 grid, block;
     size_t shared_bytes;
     cudaStream_t stream;
@@ -224,6 +226,7 @@ struct Launcher {
         auto task = std::make_shared<KernelTaskOf<F, Args>>(fn, Args(std::forward<A>(args)...));
         task->name = name;
         task->site = site;
+        task->func = func;
         task->grid = grid;
         task->block = block;
         task->shared_bytes = shared_bytes;
@@ -232,10 +235,17 @@ struct Launcher {
 };
 
 template <class F>
-Launcher<F> launch(const char* name, const char* site, dim3 grid, dim3 block, size_t shared_bytes,
-                   cudaStream_t stream, F fn) {
-    return Launcher<F>{name, site, grid, block, shared_bytes, stream, fn};
+Launcher<F> launch(const char* name, const char* site, const void* func, dim3 grid, dim3 block,
+                   size_t shared_bytes, cudaStream_t stream, F fn) {
+    return Launcher<F>{name, site, func, grid, block, shared_bytes, stream, fn};
 }
+
+// The most dynamic shared memory a kernel may be launched with: 48 KiB, or what
+// cudaFuncSetAttribute(func, cudaFuncAttributeMaxDynamicSharedMemorySize, ...) allowed it.
+void set_max_dynamic_shared(const void* func, size_t bytes);
+size_t max_dynamic_shared(const void* func);
+constexpr size_t kDefaultDynamicShared = 48 * 1024;
+constexpr size_t kOptInDynamicShared = 163 * 1024;  // sm_80's per-block limit
 
 }  // namespace simt
 
@@ -243,7 +253,8 @@ Launcher<F> launch(const char* name, const char* site, dim3 grid, dim3 block, si
 #define SIMT_STR(x) SIMT_STR2(x)
 // kernel<<<grid, block, smem, stream>>>(args) of the CUDA build (see GT_LAUNCH in common.cuh).
 #define SIMT_LAUNCH(kernel, grid, block, smem, stream)                                               \
-    ::simt::launch(#kernel, __FILE__ ":" SIMT_STR(__LINE__), grid, block, smem, stream,               \
+    ::simt::launch(#kernel, __FILE__ ":" SIMT_STR(__LINE__), reinterpret_cast<const void*>(&kernel), grid,  \
+                   block, smem, stream,                                                                \
                    [](const auto&... simt_args_) { kernel(simt_args_...); })
 #define SIMT_DYNAMIC_SHARED(T, name) T* name = static_cast<T*>(::simt::dynamic_shared_memory())
 

@@ -42,13 +42,24 @@ namespace genten {
 // (native/simt), where a launch is a call into its scheduler.
 // A kernel name with commas (template arguments) goes through a helper macro, e.g.
 // GT_LAUNCH(GEMM_KERNEL(MODE, true, false), ...), which is why the emulator's expansion is spelled
-// out here rather than passed on to SIMT_LAUNCH.
+// out here rather than passed on to SIMT_LAUNCH. The kernel must name one function (template
+// arguments spelled out, not deduced): the emulator keys its cudaFuncSetAttribute limits by its address.
 #ifdef GENTEN_EMU
 #define GT_LAUNCH(kernel, grid, block, shared_bytes, stream)                                        \
-    ::simt::launch(#kernel, __FILE__ ":" SIMT_STR(__LINE__), grid, block, shared_bytes, stream,      \
+    ::simt::launch(#kernel, __FILE__ ":" SIMT_STR(__LINE__), reinterpret_cast<const void*>(&kernel), \
+                   grid, block, shared_bytes, stream,                                               \
                    [](const auto&... gt_args_) { kernel(gt_args_...); })
 #else
 #define GT_LAUNCH(kernel, grid, block, shared_bytes, stream) kernel<<<grid, block, shared_bytes, stream>>>
+#endif
+
+// A kernel's dynamic shared memory (the launch's shared_bytes) as `T* name` / `T name[]`: extern
+// __shared__ on the GPU, the block's buffer in the emulator. One name and type per translation unit
+// (CUDA merges every extern __shared__ declaration into one array).
+#ifdef GENTEN_EMU
+#define GT_DYNAMIC_SHARED(T, name) SIMT_DYNAMIC_SHARED(T, name)
+#else
+#define GT_DYNAMIC_SHARED(T, name) extern __shared__ __align__(16) T name[]
 #endif
 
 inline cudaStream_t as_stream(void* s) { return static_cast<cudaStream_t>(s); }
@@ -173,7 +184,7 @@ int deterministic_sum(F f, int64_t n, float scale, float* out, cudaStream_t s) {
     const unsigned blocks = reduce_blocks(n);
     Scratch partials(s);
     GT_CHECK(partials.alloc(blocks * sizeof(double)));
-    GT_LAUNCH(reduce_partials_kernel, blocks, kThreads, 0, s)(f, n, static_cast<double*>(partials.ptr));
+    GT_LAUNCH(reduce_partials_kernel<F>, blocks, kThreads, 0, s)(f, n, static_cast<double*>(partials.ptr));
     GT_CHECK_LAUNCH();
     GT_LAUNCH(reduce_finalize_kernel<>, 1, kThreads, 0, s)(static_cast<const double*>(partials.ptr), (int)blocks,
                                                   (double)scale, out);

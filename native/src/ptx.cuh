@@ -186,6 +186,15 @@ __device__ __forceinline__ void cp_async_commit() {
     asm volatile("cp.async.commit_group;\n" ::: "memory");
 #endif
 }
+// cp.async.wait_group N: every committed group but the N newest has landed (this thread's copies).
+template <int N>
+__device__ __forceinline__ void cp_async_wait_group() {
+#ifdef GENTEN_EMU
+    simt::cp_async_wait_group(N);
+#else
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+#endif
+}
 __device__ __forceinline__ void cp_async_wait_all() {
 #ifdef GENTEN_EMU
     simt::cp_async_wait_group(0);

@@ -1,13 +1,21 @@
 // The tiled GEMM engine shared by conv.cu (implicit GEMMs) and gemm.cu (the linear layers): one
 // block of 256 threads computes a BM x BN tile of C = A * B with 16-deep k-slices, operands gathered
-// by the caller's loaders into shared memory (double buffered; the next slice's A is in flight
-// while the first half of the current slice is multiplied, its B during the second half). Two tile sizes:
+// by the caller's loaders into shared memory (double buffered: the next slice in flight while the
+// current one is multiplied, through registers in TF32 (its A over the first half of the slice, its B
+// over the second) or with cp.async; the large 3xTF32 tile has three stages, two slices in flight, in
+// dynamic shared memory: see stages). Tile sizes
+// (BM and BN each 64 or 128; every piece below is written for either side of either size):
 //   128 x 128: the large tile, for grids that still fill the GPU (each gathered element feeds
 //              twice the math of the small tile's);
-//    64 x 64 : the small tile, for small M or N and small grids.
-// Three math modes: FP32 = SIMT FMAs, each thread a (BM/16) x (BN/16) register micro-tile (8x8 or
-// 4x4); TF32 = mma.sync m16n8k8 on the 2 x 4 warps' (BM/2) x (BN/4) sub-tiles (64x32: 4x4 MMAs per
-// k8 step per warp, or 32x16: 2x2), operands rounded with cvt.rna.tf32 as they are staged; 3xTF32 =
+//   128 x 64 and 64 x 128: the wide tiles, for GEMMs with one long side and one of at most 64
+//              (the VAE's 32-64 channels, where a 128-wide side would be half padding) and for
+//              grids too small for the large tile (each gathered element feeds 4/3 the math of the
+//              small tile's);
+//    64 x 64 : the small tile, for small M and N and small grids.
+// Three math modes: FP32 = SIMT FMAs, each thread a (BM/16) x (BN/16) register micro-tile (8x8,
+// 8x4, 4x8 or 4x4); TF32 = mma.sync m16n8k8 on the 2 x 4 warps' (BM/2) x (BN/4) sub-tiles (64x32:
+// 4x4 MMAs per k8 step per warp, 64x16: 4x2, 32x32: 2x4, 32x16: 2x2), operands rounded with
+// cvt.rna.tf32 as they are staged; 3xTF32 =
 // the same MMAs on big = tf32(x) and small = tf32(x - big), split from the raw FP32 words as the
 // fragments are read, acc += small*big + big*small + big*big.
 #pragma once
@@ -94,6 +102,7 @@ __host__ __device__ constexpr int slice_words() {
 
 template <int BM_, int BN_>
 struct Cfg {
+    static_assert((BM_ == 64 || BM_ == 128) && (BN_ == 64 || BN_ == 128), "tile sides of 64 or 128 (Map)");
     static constexpr int BM = BM_, BN = BN_;
     static constexpr int WM = BM / 2, WN = BN / 4;  // warp tile: warps (wm, wn) = (warp % 2, warp / 2)
     static constexpr int MI = WM / 16, NI = WN / 8;  // m16 / n8 tiles per warp
@@ -103,10 +112,13 @@ struct Cfg {
 // Resident blocks per SM the kernels promise (__launch_bounds__), as many as fit without spills
 // (ptxas -v; native/check/issue_model.py prints registers, spills and blocks per SM): the large
 // tile 2 in TF32 (128 registers) and 1 in FP32 and 3xTF32 (the 8x8 micro-tile with its operands,
-// the split fragments: over 128), the small tile 4 (64), 3 in 3xTF32 (85).
+// the split fragments: over 128); the wide tiles 2 (128: 32 accumulators, the 12 gathered
+// elements' pointers and masks, 3xTF32's split fragments); the small tile 4 (64), 3 in 3xTF32 (85).
 template <int MODE, int BM, int BN>
 __host__ __device__ constexpr int min_blocks() {
-    return BM * BN > 64 * 64 ? (MODE == GENTEN_MATH_TF32 ? 2 : 1) : MODE == GENTEN_MATH_3XTF32 ? 3 : 4;
+    return BM * BN == 128 * 128 ? (MODE == GENTEN_MATH_TF32 ? 2 : 1)
+           : BM * BN == 128 * 64 ? 2
+           : MODE == GENTEN_MATH_3XTF32 ? 3 : 4;
 }
 using Small = Cfg<64, 64>;
 
@@ -278,9 +290,10 @@ __device__ __forceinline__ void acc_coord(int tid, int e, int& ml, int& nl) {
 // Gather tables: the implicit GEMMs' k index decomposes into tensor coordinates (conv: kd ->
 // (c, r, s) and the like) that would cost two integer divisions per gathered element. Instead,
 // for each 16-deep slice the first 16 threads compute one int4 entry per k (TAB::entry(kd, kend),
-// with the host's FastDivs) into a double-buffered shared table, two slices ahead, published by the
-// step's one barrier; the loaders read their k's entry (a broadcast for M-fast operands, where a
-// warp shares its k) and only add offsets and test bits. TAB::kUsed = false (gemm.cu): no table.
+// with the host's FastDivs) into a shared table of S slices (the loop's stages), S slices ahead,
+// published by the step's one barrier; the loaders read their k's entry (a broadcast for M-fast
+// operands, where a warp shares its k) and only add offsets and test bits. TAB::kUsed = false
+// (gemm.cu): no table.
 struct NoTable {
     static constexpr bool kUsed = false;
     __device__ int4 entry(int, int) const { return make_int4(0, 0, 0, 0); }
@@ -307,15 +320,56 @@ __device__ __forceinline__ void load_slice(const L& l, const int4* tab, int k0, 
         l.template load<true>(tab, k0, kend, sink);
 }
 
+// Pipeline stages: 3 for the large tile in 3xTF32, 2 elsewhere. A stage beyond the slice being
+// multiplied is worth its shared memory where a slice's math is short next to a global load's
+// latency (~600-800 clocks): the large 3xTF32 slice takes ~770 SM-clocks (96 MMAs per warp, the
+// tensor cores' bound), so with one slice in flight a load issued at the step's start can arrive
+// late; two in flight (the third stage) hide it. Its 3 stages take 50 KB of dynamic shared memory
+// (past the 48 KB a kernel may declare statically; the host opts the kernel in with
+// cudaFuncSetAttribute). Not FP32: the large FP32 slice takes ~2350 clocks, three times the latency,
+// and the third stage only added issue (3% in the issue model; three compile-time copies of its step
+// made ptxas 13.0 spill 3 KB at 255 registers). Not TF32: it stages through registers to round each
+// element once, and its 128 registers hold one slice in flight, not two (TF32 cp.async: see mainloop).
+template <int MODE, int BM, int BN>
+__host__ __device__ constexpr int stages() {
+    return MODE == GENTEN_MATH_3XTF32 && BM == 128 && BN == 128 ? 3 : 2;
+}
+// Dynamic shared memory of a 3-stage mainloop: the stages' A and B slices and 3 slices of the gather
+// table (0: a 2-stage mainloop, static shared memory).
+template <int MODE, int BM, int BN>
+__host__ __device__ constexpr int dynamic_smem_bytes() {
+    constexpr int S = stages<MODE, BM, BN>();
+    return S == 2 ? 0 : (S * (slice_words<MODE, true, BM>() + slice_words<MODE, false, BN>()) + S * BK * 4) * 4;
+}
+
 template <int MODE, class C, bool A_MFAST, bool B_MFAST, class TAB, class LA, class LB>
 __device__ __forceinline__ void mainloop(const TAB& table, const LA& la, const LB& lb, int kbeg, int kend,
                                          float (&acc)[C::ACC]) {
     using MA = Map<C::BM, A_MFAST>;
     using MB = Map<C::BN, B_MFAST>;
-    constexpr int TB = TAB::kUsed ? 2 : 1;
-    __shared__ __align__(16) uint32_t sa[2][slice_words<MODE, true, C::BM>()];
-    __shared__ __align__(16) uint32_t sb[2][slice_words<MODE, false, C::BN>()];
-    __shared__ __align__(16) int4 stab[TB][BK];
+    constexpr int S = stages<MODE, C::BM, C::BN>();
+    constexpr int TB = TAB::kUsed ? S : 1;  // table slices: S ahead
+    constexpr int AW = slice_words<MODE, true, C::BM>(), BW = slice_words<MODE, false, C::BN>();
+    // S = 2: static arrays (S = 3: 1-word stand-ins, unused); S = 3: the dynamic shared memory, laid
+    // out as S slices of A, S of B, TB table slices. Buffer i of A is A(i) and so on, i known at
+    // compile time wherever the loop reads or writes a buffer.
+    constexpr bool DYN = S == 3;
+    __shared__ __align__(16) uint32_t sa_s[DYN ? 1 : 2][DYN ? 1 : AW];
+    __shared__ __align__(16) uint32_t sb_s[DYN ? 1 : 2][DYN ? 1 : BW];
+    __shared__ __align__(16) int4 stab_s[DYN ? 1 : TB][DYN ? 1 : BK];
+    GT_DYNAMIC_SHARED(uint32_t, gt_dynamic_smem);  // dynamic_smem_bytes<MODE, BM, BN>() (S = 3)
+    auto A = [&](int i) -> uint32_t* {
+        if constexpr (DYN) return gt_dynamic_smem + i * AW;
+        else return sa_s[i];
+    };
+    auto B = [&](int i) -> uint32_t* {
+        if constexpr (DYN) return gt_dynamic_smem + S * AW + i * BW;
+        else return sb_s[i];
+    };
+    auto T = [&](int i) -> int4* {
+        if constexpr (DYN) return reinterpret_cast<int4*>(gt_dynamic_smem + S * (AW + BW)) + i * BK;
+        else return stab_s[i];
+    };
     const int tid = threadIdx.x;
 #pragma unroll
     for (int i = 0; i < C::ACC; ++i) acc[i] = 0.0f;
@@ -325,84 +379,105 @@ __device__ __forceinline__ void mainloop(const TAB& table, const LA& la, const L
     const int a_rd = MODE == GENTEN_MATH_FP32 ? 0 : mma_a_base<C>(tid);
     const int b_rd = MODE == GENTEN_MATH_FP32 ? 0 : mma_b_base<C>(tid);
     if (TAB::kUsed) {
-        if (tid < BK) stab[0][tid] = table.entry(kbeg + tid, kend);
+        if (tid < BK) {
+            T(0)[tid] = table.entry(kbeg + tid, kend);
+            if (S == 3) T(1 % TB)[tid] = table.entry(kbeg + BK + tid, kend);
+        }
         __syncthreads();
     }
     // FP32 and 3xTF32 keep the raw words: cp.async straight into shared memory, no registers, no
     // stores (AsyncSink). TF32 rounds each word once as it is staged: through registers (RegSink).
     constexpr bool ASYNC = MODE != GENTEN_MATH_TF32;
+    static_assert(ASYNC || S == 2, "register staging holds one slice in flight");
     using SA = AsyncSink<MODE, A_MFAST, true, C::BM>;
     using SB = AsyncSink<MODE, B_MFAST, false, C::BN>;
     if constexpr (ASYNC) {
-        SA as{sa[0] + a_st};
-        SB bs{sb[0] + b_st};
-        la.template load<true>(stab[0], kbeg, kend, as);
-        lb.template load<true>(stab[0], kbeg, kend, bs);
+        // slices 0 .. S-2 in flight, one commit group each
+        SA as{A(0) + a_st};
+        SB bs{B(0) + b_st};
+        la.template load<true>(T(0), kbeg, kend, as);
+        lb.template load<true>(T(0), kbeg, kend, bs);
         cp_async_commit();
-        if (TAB::kUsed && tid < BK && tiles > 1) stab[TB - 1][tid] = table.entry(kbeg + BK + tid, kend);
-        cp_async_wait_all();
+        if constexpr (S == 3) {
+            if (tiles > 1) {
+                const int k0 = kbeg + BK;
+                SA as1{A(1) + a_st};
+                SB bs1{B(1) + b_st};
+                load_slice(la, T(1 % TB), k0, kend, k0 + BK <= kend, as1);
+                load_slice(lb, T(1 % TB), k0, kend, k0 + BK <= kend, bs1);
+            }
+            cp_async_commit();  // (maybe empty: every step commits one group, so wait_group counts slices)
+        }
+        if (TAB::kUsed && tid < BK && tiles > S - 1) T((S - 1) % TB)[tid] = table.entry(kbeg + (S - 1) * BK + tid, kend);
+        cp_async_wait_group<S - 2>();  // slice 0 landed (this thread's copies; the barrier: everyone's)
     } else {
         float ra[MA::E], rb[MB::E];
         RegSink<MA::E> sra{ra};
         RegSink<MB::E> srb{rb};
-        la.template load<true>(stab[0], kbeg, kend, sra);
-        lb.template load<true>(stab[0], kbeg, kend, srb);
-        if (TAB::kUsed && tid < BK && tiles > 1) stab[TB - 1][tid] = table.entry(kbeg + BK + tid, kend);
-        stage<MODE, A_MFAST, true, C::BM>(sa[0], ra, a_st);
-        stage<MODE, B_MFAST, false, C::BN>(sb[0], rb, b_st);
+        la.template load<true>(T(0), kbeg, kend, sra);
+        lb.template load<true>(T(0), kbeg, kend, srb);
+        if (TAB::kUsed && tid < BK && tiles > 1) T(TB - 1)[tid] = table.entry(kbeg + BK + tid, kend);
+        stage<MODE, A_MFAST, true, C::BM>(A(0), ra, a_st);
+        stage<MODE, B_MFAST, false, C::BN>(B(0), rb, b_st);
     }
     __syncthreads();
-    // One step: slice t from buffer cur (compile-time: the loop runs two steps per iteration, so no
-    // buffer index is computed at run time), slice t + 1 into buffer nxt, which was last read in
-    // step t - 1, before the previous barrier.
-    //   ASYNC: slice t + 1's copies are issued, slice t is multiplied, the copies are waited for
-    //   (this thread's; the barrier then publishes everyone's).
-    //   TF32: slice t + 1's A is loaded into registers and stored while the first half of slice t is
-    //   multiplied, its B likewise over the second half (half a slice of loads in registers).
+    // One step: slice t from buffer cur (compile-time: the loop runs S steps per iteration, so no
+    // buffer index is computed at run time), slice t + S - 1 into buffer ld = (cur + S - 1) % S, which
+    // was last read in step t - 1, before the previous barrier.
+    //   ASYNC: slice t + S - 1's copies are issued, slice t is multiplied, the copies of slice t + 1
+    //   are waited for (this thread's; the barrier then publishes everyone's). S = 3: slice t + 2 is
+    //   still in flight at the barrier.
+    //   TF32 (S = 2): slice t + 1's A is loaded into registers and stored while the first half of
+    //   slice t is multiplied, its B likewise over the second half (half a slice of loads in registers).
     auto step = [&](auto cur_c, int t) {
-        constexpr int cur = decltype(cur_c)::value, nxt = cur ^ 1;
-        const bool more = t + 1 < tiles;
-        const int k0 = kbeg + (t + 1) * BK;
+        constexpr int cur = decltype(cur_c)::value, ld = (cur + S - 1) % S;
+        const bool more = t + S - 1 < tiles;
+        const int k0 = kbeg + (t + S - 1) * BK;
         const bool full = k0 + BK <= kend;  // uniform: the steady state, no k bound to check
-        const int4* tab = stab[TB - 1 - (cur & (TB - 1))];
+        const int4* tab = T(ld % TB);  // the entries of slice t + S - 1
+        const uint32_t* a_cur = A(cur);
+        const uint32_t* b_cur = B(cur);
         if constexpr (ASYNC) {
             if (more) {
-                SA as{sa[nxt] + a_st};
-                SB bs{sb[nxt] + b_st};
+                SA as{A(ld) + a_st};
+                SB bs{B(ld) + b_st};
                 load_slice(la, tab, k0, kend, full, as);
                 load_slice(lb, tab, k0, kend, full, bs);
-                cp_async_commit();
+                if (S == 2) cp_async_commit();
             }
+            if (S == 3) cp_async_commit();  // (maybe empty: one group per step)
             if (MODE == GENTEN_MATH_FP32) {
-                compute_fp32<C, 0>(sa[cur], sb[cur], acc, tid);
-                compute_fp32<C, 1>(sa[cur], sb[cur], acc, tid);
+                compute_fp32<C, 0>(a_cur, b_cur, acc, tid);
+                compute_fp32<C, 1>(a_cur, b_cur, acc, tid);
             } else {
-                compute_mma<MODE, C, 0>(sa[cur], sb[cur], acc, a_rd, b_rd);
-                compute_mma<MODE, C, 1>(sa[cur], sb[cur], acc, a_rd, b_rd);
+                compute_mma<MODE, C, 0>(a_cur, b_cur, acc, a_rd, b_rd);
+                compute_mma<MODE, C, 1>(a_cur, b_cur, acc, a_rd, b_rd);
             }
         } else {
             float ra[MA::E], rb[MB::E];
             RegSink<MA::E> sra{ra};
             RegSink<MB::E> srb{rb};
             if (more) load_slice(la, tab, k0, kend, full, sra);
-            compute_mma<MODE, C, 0>(sa[cur], sb[cur], acc, a_rd, b_rd);
+            compute_mma<MODE, C, 0>(a_cur, b_cur, acc, a_rd, b_rd);
             if (more) {
-                stage<MODE, A_MFAST, true, C::BM>(sa[nxt], ra, a_st);
+                stage<MODE, A_MFAST, true, C::BM>(A(ld), ra, a_st);
                 load_slice(lb, tab, k0, kend, full, srb);
             }
-            compute_mma<MODE, C, 1>(sa[cur], sb[cur], acc, a_rd, b_rd);
-            if (more) stage<MODE, B_MFAST, false, C::BN>(sb[nxt], rb, b_st);
+            compute_mma<MODE, C, 1>(a_cur, b_cur, acc, a_rd, b_rd);
+            if (more) stage<MODE, B_MFAST, false, C::BN>(B(ld), rb, b_st);
         }
-        // the entries of slice t + 2 go to the table slice t + 1's loads (above) did not read:
-        // table[cur] was last read in step t - 1, before the previous barrier
-        if (TAB::kUsed && tid < BK && t + 2 < tiles) stab[cur & (TB - 1)][tid] = table.entry(kbeg + (t + 2) * BK + tid, kend);
-        if constexpr (ASYNC) cp_async_wait_all();
-        // one barrier per step: buffer nxt was last read in step t-1, before the previous barrier
+        // the entries of slice t + S go to the table slice t + S - 1's loads (above) did not read:
+        // table[cur] held slice t's, last read in step t - S + 1, before the previous barrier
+        if (TAB::kUsed && tid < BK && t + S < tiles) T(cur % TB)[tid] = table.entry(kbeg + (t + S) * BK + tid, kend);
+        if constexpr (ASYNC) cp_async_wait_group<S - 2>();  // slice t + 1 landed
+        // one barrier per step: buffer ld was last read in step t - 1, before the previous barrier
         __syncthreads();
     };
-    for (int t = 0; t < tiles; t += 2) {
+    for (int t = 0; t < tiles; t += S) {
         step(std::integral_constant<int, 0>{}, t);
         if (t + 1 < tiles) step(std::integral_constant<int, 1>{}, t + 1);
+        if constexpr (S == 3)
+            if (t + 2 < tiles) step(std::integral_constant<int, 2>{}, t + 2);
     }
 }
 

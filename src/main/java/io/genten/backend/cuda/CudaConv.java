@@ -16,6 +16,13 @@ import io.genten.tensor.Tensor;
  * Convolution on CUDA: our implicit-GEMM kernels ({@code native/conv.cu}, {@code ConvImpl.NATIVE})
  * or cuDNN ({@link CudnnOps}, {@code ConvImpl.CUDNN}), and the bias ops beside them (bias add and
  * the per-channel bias gradient, {@code native/elementwise.cu}). Shapes are {@link Conv2dSpec}'s.
+ *
+ * <p>Which block tile our kernels run (64 x 64, the wide 128 x 64 / 64 x 128, or 128 x 128) and how
+ * backward-filter splits its reduction are decided natively, per call, from the shape and math mode
+ * alone ({@code choose_tile} and the split plan in {@code native/conv.cu}: the tile of least time in
+ * the offline issue model, benchmarks/NOTES.md), so nothing here picks a tile; the environment
+ * variable {@code GENTEN_CONV_TILE} ({@code 64x64}, {@code wide}, {@code 128x128}) forces one for
+ * measurements.
  */
 final class CudaConv {
     private CudaConv() {}

@@ -70,6 +70,18 @@ class CudaOpsTest {
             {8, 64, 14, 14, 64, 3, 2, 1},
             {8, 32, 28, 28, 64, 3, 2, 1},
             {8, 32, 28, 28, 1, 3, 1, 1},
+            // the wide tile (conv.cu: 128 x 64 forward and backward-data, 64 x 128 backward-filter),
+            // which the emulator build's tile rule picks here in every math mode (python3
+            // native/check/issue_model.py's plan() with sms=1 mirrors it): forward, backward-data
+            // over the 4 stride phases of a transposed conv with output padding (16 = (8-1)*2 - 2 + 3
+            // + 1), backward-filter split in 2 (even sizes) ...
+            {8, 40, 16, 16, 29, 3, 2, 1},
+            // ... backward-data over odd phases and odd partial tiles, forward (K = 61 of 64 columns)
+            {3, 63, 11, 11, 61, 3, 2, 1},
+            // ... backward-filter split in 3 over odd sizes (N = 360 = 2 x 128 + 104), backward-data
+            {9, 40, 15, 15, 29, 3, 2, 1},
+            // ... forward with K = 64 (whole columns) and backward-filter over 4 x 4 taps, split in 3
+            {12, 8, 16, 16, 64, 4, 2, 1},
     };
 
     static Stream<Arguments> convCases() {

@@ -35,7 +35,7 @@ class EmulatorTest {
         var out = new ArrayList<float[]>();
         try (var scope = TensorScope.open()) {
             var spec = new Conv2dSpec(2, 2);
-            for (int k : new int[] {37, 3}) { // the 64x64 tiles and the narrow kernels
+            for (int k : new int[] {37, 3}) { // the tiled kernels (the small or wide tile, by the rule) and the narrow ones
                 var x = g.copyOf(GpuTestSupport.randn(11, 3, 5, 13, 13));
                 var w = g.copyOf(GpuTestSupport.randn(12, k, 5, 5, 5));
                 var y = g.conv2dForward(x, w, null, spec);
