@@ -100,6 +100,9 @@ public final class CpuVsLibtorch {
                 + " (CPU, offline from the pytorch-native-cpu jar); libtorch inter-op threads " + DjlEngine.interopThreads()
                 + "; OMP_NUM_THREADS=" + System.getenv("OMP_NUM_THREADS") + ", MKL_NUM_THREADS=" + System.getenv("MKL_NUM_THREADS")
                 + ", OMP_WAIT_POLICY=" + System.getenv().getOrDefault("OMP_WAIT_POLICY", "(unset: libgomp spins a while before sleeping)"));
+        String defect = LibtorchCheck.convInputGradientDefect();
+        System.out.println("- libtorch self-check (a conv's input gradient against its definition): " + (defect == null ? "right"
+                : "WRONG on this CPU: " + defect + "; its steps time the same work but do not train a correct model"));
         System.out.println("- rounds: " + o.rounds() + " per side, each about " + o.roundSeconds() + " s of steps after " + o.warmupSeconds() + " s of warm-up per side; threads " + Arrays.toString(o.threads()));
         System.out.println();
 

@@ -3,6 +3,7 @@ package io.genten.djlpeer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -29,9 +30,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class TransposedConv2dTest {
     static NDManager manager;
+    /** Null where libtorch's conv input gradients are right on this CPU (see LibtorchCheck). */
+    static String libtorchDefect;
 
     @BeforeAll static void engine() {
         DjlEngine.load(2, 2);
+        libtorchDefect = LibtorchCheck.convInputGradientDefect();
         manager = NDManager.newBaseManager();
     }
 
@@ -55,6 +59,7 @@ class TransposedConv2dTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("shapes")
     void matchesGentensConvTranspose(String name, int cin, int cout, int k, int stride, int pad, int op, int h, int w, int n, boolean bias) {
+        assumeTrue(libtorchDefect == null, "libtorch is wrong on this CPU, nothing to compare against: " + libtorchDefect);
         var backend = CpuBackend.withThreads(1);
         var rnd = new SplittableRandom(name.hashCode());
         var layer = new ConvTranspose2d(backend, cin, cout, k, stride, pad, op, bias, new Init(name.hashCode()));
