@@ -48,6 +48,7 @@ class CudaContractTest {
         var x4 = gpu.randn(Shape.of(2, 3, 4, 4), 1, 0);
         var w4 = gpu.randn(Shape.of(5, 3, 3, 3), 2, 0);
         var c3 = gpu.full(Shape.of(3), 1f);
+        var c5 = gpu.randn(Shape.of(5), 3, 0);
         var x2 = gpu.randn(Shape.of(4, 6), 4, 0);
         var w2 = gpu.randn(Shape.of(2, 6), 5, 0);
         var d2 = gpu.randn(Shape.of(4, 2), 6, 0);
@@ -62,6 +63,7 @@ class CudaContractTest {
         ops.put("conv2dForward", t -> gpu.conv2dForward(t, w4, null, spec));
         ops.put("conv2dBackwardData", t -> gpu.conv2dBackwardData(t, w4, x4.shape(), spec));
         ops.put("conv2dBackwardFilter", t -> gpu.conv2dBackwardFilter(t, x4, w4.shape(), spec));
+        ops.put("addBiasInPlace", t -> { gpu.addBiasInPlace(t, c5); return null; });
         ops.put("biasGradient", gpu::biasGradient);
         ops.put("batchNormTrainForward", t -> gpu.batchNormTrainForward(t, c3, c3, runningMean, runningVar, 0.1f, 1e-5f));
         ops.put("batchNormBackward", t -> gpu.batchNormBackward(t, x4, c3, c3, c3));
@@ -99,7 +101,7 @@ class CudaContractTest {
     static Shape firstShape(String op) {
         return switch (op) {
             case "conv2dForward", "batchNormTrainForward", "batchNormBackward", "batchNormInference" -> Shape.of(2, 3, 4, 4);
-            case "conv2dBackwardData", "conv2dBackwardFilter", "biasGradient" -> Shape.of(2, 5, 4, 4);
+            case "conv2dBackwardData", "conv2dBackwardFilter", "addBiasInPlace", "biasGradient" -> Shape.of(2, 5, 4, 4);
             case "reparamForward", "reparamForward (given eps)", "reparamBackward", "klDivergence", "klBackward", "bceWithLogits",
                  "bceWithLogitsBackward", "mse", "mseBackward", "adamStep", "linearBackwardData" -> Shape.of(4, 2);
             default -> Shape.of(4, 6);
