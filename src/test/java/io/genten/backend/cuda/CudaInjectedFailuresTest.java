@@ -165,6 +165,18 @@ class CudaInjectedFailuresTest {
         stillComputes(gpu, 71);
     }
 
+    /** A failure while closing is reported, and the backend is closed all the same: its tensors are refused, not read from freed memory. */
+    @Test void aFailedSynchronizationAtCloseIsReportedAndTheBackendStillCloses() {
+        var b = new CudaBackend(PLAIN);
+        var t = b.randn(Shape.of(3, 4), 1, 0);
+        var e = failsNamed(CudaException.class, "cuda backend close", "cudaStreamSynchronize", LAUNCH_FAILURE, b::close);
+        assertTrue(e.getMessage().contains("(synchronize)"), e.getMessage());
+        assertTrue(b.isClosed());
+        var used = assertThrows(IllegalStateException.class, t::toArray);
+        assertTrue(used.getMessage().contains("after close"), used.getMessage());
+        stillComputes(gpu, 91);
+    }
+
     @Test void aFailedStreamCreationFailsTheBackendByName() {
         var e = failsNamed(CudaException.class, "cuda backend", "cudaStreamCreateWithFlags", UNKNOWN, () -> new CudaBackend(PLAIN).close());
         assertTrue(e.getMessage().contains("stream create"), e.getMessage());
