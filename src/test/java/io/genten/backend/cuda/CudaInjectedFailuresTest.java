@@ -80,6 +80,20 @@ class CudaInjectedFailuresTest {
         stillComputes(gpu, 31);
     }
 
+    /** A linear layer without input features is the bias alone: a fill, then the bias launch, whose failure is named too. */
+    @Test void theBiasOfALinearLayerWithoutInputsNamesItsFailure() {
+        try (var scope = TensorScope.open()) {
+            var x = gpu.empty(Shape.of(3, 0));
+            var w = gpu.empty(Shape.of(5, 0));
+            var bias = gpu.randn(Shape.of(5), 13, 0);
+            CudaException e;
+            try (var f = SimtFailures.fail("cudaLaunchKernel", 2, LAUNCH_OUT_OF_RESOURCES)) {
+                e = assertThrows(CudaException.class, () -> gpu.linearForward(x, w, bias));
+            }
+            assertTrue(e.getMessage().startsWith("linearForward"), e.getMessage());
+        }
+    }
+
     /** With syncEachOp a kernel's failure is pinned to its op at the synchronization after it. */
     @Test void withSyncEachOpAFailedKernelNamesItsOp() {
         String before = System.getProperty("genten.cuda.syncEachOp");
