@@ -1,6 +1,7 @@
 package io.genten.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -99,12 +100,77 @@ class CudaBackendChecksTest {
         assertEquals("cuda", gpu.name());
     }
 
+    /** A new backend's random counter is 0 (its block is fresh device memory, NaN-filled on the emulator), so its draws equal the CPU's. */
+    @Test void aNewBackendStartsItsRandomCounterAtZero() {
+        try (var b = new CudaBackend(GpuTestSupport.CONFIGS.getFirst()); var scope = TensorScope.open()) {
+            assertFalse(b.isClosed());
+            assertEquals(0L, b.randomOffset());
+            Assertions2.assertClose("rand of a new backend", b.rand(Shape.of(7), 3, 5).toArray(), CPU.rand(Shape.of(7), 3, 5).toArray(), 0);
+            b.advanceRandomOffset(6);
+            assertEquals(6L, b.randomOffset());
+            var e = assertThrows(IllegalStateException.class, () -> CudaGraph.capture(b, b::resetRandomOffset));
+            assertTrue(e.getMessage().startsWith("resetRandomOffset"), e.getMessage());
+            b.resetRandomOffset();
+            assertEquals(0L, b.randomOffset());
+        }
+    }
+
+    /** Every factory, copy and reduction of an empty tensor: no launch with n = 0 (the kernels refuse it). */
+    @Test void emptyTensorsFromEveryFactory() {
+        var gpu = backend(MathMode.FP32);
+        try (var scope = TensorScope.open()) {
+            var shape = Shape.of(0, 3);
+            for (var t : new Tensor[] {gpu.empty(shape), gpu.zeros(shape), gpu.full(shape, 2f), gpu.randn(shape, 1, 0), gpu.rand(shape, 1, 0),
+                    gpu.copyOf(Tensor.zeros(0, 3)), gpu.copyOf(gpu.empty(shape))}) {
+                assertEquals(shape, t.shape());
+                assertEquals(0, t.toArray().length);
+            }
+            gpu.copyInto(gpu.empty(shape), gpu.empty(Shape.of(3, 0)));
+            gpu.fill(gpu.empty(shape), 1f);
+        }
+    }
+
+    /** After close, the memory ops are refused instead of reaching a destroyed stream. */
+    @Test void aClosedBackendRefusesItsMemoryOps() {
+        var b = new CudaBackend(GpuTestSupport.CONFIGS.getFirst());
+        b.close();
+        assertTrue(b.isClosed());
+        for (Runnable call : new Runnable[] {b::emptyCache, b::deviceMemoryInfo, () -> b.setEmulatedMemoryLimit(1 << 30), b::synchronize,
+                () -> b.empty(Shape.of(2))}) {
+            var e = assertThrows(IllegalStateException.class, call::run);
+            assertTrue(e.getMessage().contains("after close"), e.getMessage());
+        }
+    }
+
+    @Test void emptyCacheReturnsTheCachedBlocks() {
+        var gpu = backend(MathMode.FP32);
+        gpu.randn(Shape.of(1000), 1, 0).close();
+        assertTrue(gpu.memoryStats().cachedBytes() > 0, gpu.memoryStats().toString());
+        gpu.emptyCache();
+        assertEquals(0L, gpu.memoryStats().cachedBytes(), gpu.memoryStats().toString());
+    }
+
+    @Test void theEmulatedMemoryLimitIsSetAndRestored() {
+        Assumptions.assumeTrue(GpuTestSupport.emulated(), "the emulator's memory size");
+        var gpu = backend(MathMode.FP32);
+        long total = gpu.deviceMemoryInfo()[1];
+        try {
+            gpu.setEmulatedMemoryLimit(3L << 30);
+            assertEquals(3L << 30, gpu.deviceMemoryInfo()[1]);
+        } finally {
+            gpu.setEmulatedMemoryLimit(0); // 0: the default again
+        }
+        assertEquals(total, gpu.deviceMemoryInfo()[1]);
+    }
+
     @Test void memoryOpsRefuseWhatDoesNotFit() {
         var gpu = backend(MathMode.FP32);
         try (var scope = TensorScope.open()) {
             var src = gpu.randn(Shape.of(2, 3), 1, 0);
             var e = assertThrows(IllegalArgumentException.class, () -> gpu.copyInto(src, gpu.empty(Shape.of(5))));
             assertTrue(e.getMessage().startsWith("copyInto"), e.getMessage());
+            var host = assertThrows(IllegalArgumentException.class, () -> gpu.copyInto(CPU.randn(Shape.of(2, 3), 2, 0), gpu.empty(Shape.of(6))));
+            assertTrue(host.getMessage().startsWith("copyInto") && host.getMessage().contains("cpu"), host.getMessage());
             // the same size in another shape is a flat copy, as on the CPU
             var dst = gpu.empty(Shape.of(3, 2));
             gpu.copyInto(src, dst);

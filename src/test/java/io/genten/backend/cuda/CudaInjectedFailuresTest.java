@@ -166,7 +166,11 @@ class CudaInjectedFailuresTest {
             gpu.emptyCache();
             try (var f = SimtFailures.failEvery("cudaMalloc", MEMORY_ALLOCATION)) {
                 var oom = assertThrows(CudaOutOfMemoryException.class, () -> gpu.add(ga, gb));
-                assertTrue(oom.getMessage().startsWith("add: out of device memory for a result of shape [5, 7]"), oom.getMessage());
+                assertTrue(oom.getMessage().startsWith("add: out of device memory for a result of shape [5, 7] (140 bytes)"), oom.getMessage());
+                // what the device holds, as it is now (nothing was allocated since)
+                long[] m = gpu.deviceMemoryInfo();
+                String device = String.format("device: %.1f MiB free of %.1f MiB", m[0] / 1048576.0, m[1] / 1048576.0);
+                assertTrue(oom.getMessage().contains(device), device + " in " + oom.getMessage());
             }
 
             // a kernel's workspace (stream-ordered scratch): out of memory names the op and empties the caches
@@ -174,6 +178,7 @@ class CudaInjectedFailuresTest {
             var gdy = gpu.copyOf(dy);
             var ws = failsNamed(CudaOutOfMemoryException.class, "biasGradient", "cudaMallocAsync", MEMORY_ALLOCATION, () -> gpu.biasGradient(gdy));
             assertTrue(ws.getMessage().contains("kernel's workspace") && ws.getMessage().contains("caches were emptied"), ws.getMessage());
+            assertEquals(0L, gpu.memoryStats().cachedBytes(), "the allocator's cache was emptied: " + gpu.memoryStats());
             GpuTestSupport.close("biasGradient after its workspace failed", gpu.biasGradient(gdy), CPU.biasGradient(dy), 1e-5);
         }
         stillComputes(gpu, 71);
