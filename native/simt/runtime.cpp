@@ -54,9 +54,9 @@ cudaError_t sticky() {
 // ---- fault injection -----------------------------------------------------------------------------
 // GENTEN_SIMT_FAIL=<runtime function>[:<nth call>[+]][:<cudaError_t code>][#<tag>] makes the nth call
 // (default the first) of that function fail with that code, once; with "+" that call and every later
-// one fail. The functions that can fail this way: cudaMalloc, cudaFree, cudaMallocAsync,
-// cudaMemcpyAsync, cudaMemsetAsync, cudaStreamCreateWithFlags, cudaStreamSynchronize, cudaGraphLaunch
-// and cudaLaunchKernel (every kernel launch). Default codes: out of memory for the allocations,
+// one fail. The functions that can fail this way: cudaSetDevice, cudaMemGetInfo, cudaMalloc, cudaFree,
+// cudaMallocAsync, cudaMemcpyAsync, cudaMemsetAsync, cudaStreamCreateWithFlags, cudaStreamSynchronize,
+// cudaGraphLaunch and cudaLaunchKernel (every kernel launch). Default codes: out of memory for the allocations,
 // cudaErrorLaunchOutOfResources for a launch, cudaErrorLaunchFailure (a kernel fault surfacing) for a
 // synchronization, invalid argument otherwise. None of them is sticky: the process goes on.
 //
@@ -430,7 +430,10 @@ cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) 
     return cudaSuccess;
 }
 
-cudaError_t cudaSetDevice(int device) { return device == 0 ? cudaSuccess : fail(cudaErrorInvalidDevice); }
+cudaError_t cudaSetDevice(int device) {
+    if (cudaError_t e = injected("cudaSetDevice", cudaErrorInvalidDevice)) return fail(e);
+    return device == 0 ? cudaSuccess : fail(cudaErrorInvalidDevice);
+}
 
 cudaError_t cudaGetDevice(int* device) {
     if (!device) return fail(cudaErrorInvalidValue);
@@ -458,6 +461,7 @@ cudaError_t cudaDeviceSynchronize(void) {
 
 cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
     if (!free_bytes || !total_bytes) return fail(cudaErrorInvalidValue);
+    if (cudaError_t e = injected("cudaMemGetInfo", cudaErrorInvalidValue)) return fail(e);
     Memory& m = memory();
     std::lock_guard<std::mutex> lock(m.m);
     *total_bytes = m.limit;
