@@ -142,6 +142,24 @@ class CudaBackendChecksTest {
         }
     }
 
+    /** Closing gives back every byte the backend took (its tensors, Adam's launch tables, its random counter). */
+    @Test void closingABackendGivesBackItsDeviceMemory() {
+        Assumptions.assumeTrue(GpuTestSupport.emulated(), "exact byte counts on the emulator's device only");
+        var other = backend(MathMode.FP32);
+        long free = other.deviceMemoryInfo()[0];
+        try (var b = CudaBackend.create()) {
+            assertEquals(CudaOptions.defaults(), b.options());
+            assertTrue(b.availability() == CudaAvailability.get());
+            try (var scope = TensorScope.open()) {
+                var p = b.randn(Shape.of(37), 1, 0);
+                b.adamStep(java.util.List.of(p), java.util.List.of(b.randn(Shape.of(37), 2, 0)), java.util.List.of(b.zeros(Shape.of(37))),
+                        java.util.List.of(b.zeros(Shape.of(37))), io.genten.backend.AdamConfig.of(1e-3f, 0.9f, 0.999f), 1);
+            }
+            assertTrue(other.deviceMemoryInfo()[0] < free, "the backend holds memory while open");
+        }
+        assertEquals(free, other.deviceMemoryInfo()[0], "device bytes free before and after");
+    }
+
     @Test void emptyCacheReturnsTheCachedBlocks() {
         var gpu = backend(MathMode.FP32);
         gpu.randn(Shape.of(1000), 1, 0).close();

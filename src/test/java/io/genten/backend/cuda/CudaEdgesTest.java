@@ -179,8 +179,9 @@ class CudaEdgesTest {
         refused("linearForward", () -> gpu.linearForward(x, x3, null));
         refused("linearForward", () -> gpu.linearForward(x, gpu.randn(Shape.of(5, 3), 5, 0), null));
         refused("linearForward", () -> gpu.linearForward(x, w, gpu.randn(Shape.of(4), 6, 0)));
-        refused("linearBackwardData", () -> gpu.linearBackwardData(x3, w));
-        refused("linearBackwardData", () -> gpu.linearBackwardData(dy, x3));
+        // ranks 3 whose first two dimensions fit: only the rank check refuses them
+        refused("linearBackwardData", () -> gpu.linearBackwardData(gpu.randn(Shape.of(3, 5, 1), 9, 0), w));
+        refused("linearBackwardData", () -> gpu.linearBackwardData(dy, gpu.randn(Shape.of(5, 4, 1), 10, 0)));
         refused("linearBackwardData", () -> gpu.linearBackwardData(dy, gpu.randn(Shape.of(4, 4), 7, 0)));
         refused("linearBackwardWeight", () -> gpu.linearBackwardWeight(x3, x));
         refused("linearBackwardWeight", () -> gpu.linearBackwardWeight(dy, x3));
@@ -236,7 +237,15 @@ class CudaEdgesTest {
         same("slice, last column", (b, on) -> b.slice(on.apply(randn(10, 3, 4, 5)), 3, 1));
         same("slice, all", (b, on) -> b.slice(on.apply(randn(11, 3, 4, 5)), 0, 4));
         same("slice, N = 0", (b, on) -> b.slice(on.apply(randn(12, 0, 4)), 1, 2));
+        same("concat, W = 0", (b, on) -> b.concat(List.of(on.apply(randn(13, 2, 3, 0)), on.apply(randn(14, 2, 1, 0)))));
+        same("slice, W = 0", (b, on) -> b.slice(on.apply(randn(15, 2, 4, 0)), 1, 2));
         var x = gpu.randn(Shape.of(3, 4), 1, 0);
+        // logits and targets of the same size in other shapes, and logits of rank 1
+        var targets = gpu.rand(Shape.of(4, 3), 3, 0);
+        refused("softmaxCrossEntropy", () -> gpu.softmaxCrossEntropy(x, targets, Reduction.MEAN));
+        refused("softmaxCrossEntropyBackward", () -> gpu.softmaxCrossEntropyBackward(x, targets, Reduction.MEAN, 1f));
+        var flat = gpu.randn(Shape.of(12), 4, 0);
+        refused("softmaxCrossEntropyBackward", () -> gpu.softmaxCrossEntropyBackward(flat, gpu.rand(Shape.of(12), 5, 0), Reduction.SUM, 1f));
         refused("slice", () -> gpu.slice(x, 3, 2));
         refused("slice", () -> gpu.slice(x, -1, 2));
         refused("concat", () -> gpu.concat(List.of(x, gpu.randn(Shape.of(2, 4), 2, 0))));

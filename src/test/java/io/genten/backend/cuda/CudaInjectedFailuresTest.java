@@ -75,6 +75,9 @@ class CudaInjectedFailuresTest {
                 var input = gpu.randn(CudaContractTest.firstShape(e.getKey()), 11, 0);
                 var ex = failsNamed(CudaException.class, op, "cudaLaunchKernel", LAUNCH_OUT_OF_RESOURCES, () -> e.getValue().apply(input));
                 assertTrue(ex.getMessage().contains("too many resources requested for launch"), ex.getMessage());
+                // Adam's launch covers a list of parameters: it names their count and the largest instead
+                boolean named = op.equals("adamStep") ? ex.getMessage().contains("1 parameters") : ex.getMessage().contains(input.shape().toString());
+                assertTrue(named, "names the shapes: " + ex.getMessage());
             }
         }
         stillComputes(gpu, 31);
@@ -122,7 +125,11 @@ class CudaInjectedFailuresTest {
             var x = gpu.copyOf(host);
             var y = gpu.randn(Shape.of(3, 5), 22, 0);
             var yBefore = y.toArray();
-            failsNamed(CudaKernelFaultException.class, "synchronize", "cudaStreamSynchronize", LAUNCH_FAILURE, gpu::synchronize);
+            var fault = failsNamed(CudaKernelFaultException.class, "synchronize", "cudaStreamSynchronize", LAUNCH_FAILURE, gpu::synchronize);
+            // the emulator reports a kernel's fault at its own launch: no list of earlier suspects, as a GPU's message has
+            assertTrue(!fault.getMessage().contains("queued before"), fault.getMessage());
+            failsNamed(CudaException.class, "cuda (set device 0)", "cudaSetDevice", UNKNOWN, gpu::makeCurrent);
+            failsNamed(CudaException.class, "deviceMemoryInfo", "cudaMemGetInfo", UNKNOWN, gpu::deviceMemoryInfo);
             failsNamed(CudaKernelFaultException.class, "synchronize", "cudaStreamSynchronize", LAUNCH_FAILURE, x::toArray);
             failsNamed(CudaException.class, "copy to host", "cudaMemcpyAsync", UNKNOWN, x::toArray);
             failsNamed(CudaException.class, "copy to device", "cudaMemcpyAsync", UNKNOWN, () -> gpu.copyOf(host));
@@ -176,6 +183,8 @@ class CudaInjectedFailuresTest {
             // a kernel's workspace (stream-ordered scratch): out of memory names the op and empties the caches
             var dy = GpuTestSupport.randn(63, 3, 4, 5, 5);
             var gdy = gpu.copyOf(dy);
+            gpu.randn(Shape.of(100), 5, 0).close(); // a cached block, for the failure to give back
+            assertTrue(gpu.memoryStats().cachedBytes() > 0, gpu.memoryStats().toString());
             var ws = failsNamed(CudaOutOfMemoryException.class, "biasGradient", "cudaMallocAsync", MEMORY_ALLOCATION, () -> gpu.biasGradient(gdy));
             assertTrue(ws.getMessage().contains("kernel's workspace") && ws.getMessage().contains("caches were emptied"), ws.getMessage());
             assertEquals(0L, gpu.memoryStats().cachedBytes(), "the allocator's cache was emptied: " + gpu.memoryStats());
@@ -194,6 +203,13 @@ class CudaInjectedFailuresTest {
         var used = assertThrows(IllegalStateException.class, t::toArray);
         assertTrue(used.getMessage().contains("after close"), used.getMessage());
         stillComputes(gpu, 91);
+    }
+
+    /** A backend whose opening fails after it took device memory (its random counter) gives it back. */
+    @Test void aBackendThatFailsToOpenGivesBackItsMemory() {
+        long free = gpu.deviceMemoryInfo()[0];
+        failsNamed(CudaException.class, "resetRandomOffset", "cudaMemcpyAsync", UNKNOWN, () -> new CudaBackend(PLAIN).close());
+        assertEquals(free, gpu.deviceMemoryInfo()[0], "device bytes free before and after");
     }
 
     @Test void aFailedStreamCreationFailsTheBackendByName() {
