@@ -51,6 +51,59 @@ cudaError_t sticky() {
     return g_sticky;
 }
 
+// ---- fault injection -----------------------------------------------------------------------------
+// GENTEN_SIMT_FAIL=<runtime function>[:<nth call>[+]][:<cudaError_t code>][#<tag>] makes the nth call
+// (default the first) of that function fail with that code, once; with "+" that call and every later
+// one fail. The functions that can fail this way: cudaSetDevice, cudaMemGetInfo, cudaMalloc, cudaFree,
+// cudaMallocAsync, cudaMemcpyAsync, cudaMemsetAsync, cudaStreamCreateWithFlags, cudaStreamSynchronize,
+// cudaGraphLaunch and cudaLaunchKernel (every kernel launch). Default codes: out of memory for the allocations,
+// cudaErrorLaunchOutOfResources for a launch, cudaErrorLaunchFailure (a kernel fault surfacing) for a
+// synchronization, invalid argument otherwise. None of them is sticky: the process goes on.
+//
+// The variable is read at every such call, not once per process, so that a test can set it in its own
+// process (libc setenv) as well as for a child: the Java side checks every native status, and a
+// mutation-testing run that removes a check needs the failure in the JVM it mutates. The count starts
+// when a value is first seen; a value fires only once, so a test re-arms with a new #tag.
+std::mutex g_inject_mutex;
+std::string g_inject_seen;
+long g_inject_calls = 0;
+bool g_inject_fired = false;
+
+cudaError_t injected(const char* function, cudaError_t default_error) {
+    const char* spec = getenv("GENTEN_SIMT_FAIL");
+    std::lock_guard<std::mutex> lock(g_inject_mutex);
+    if (!spec || !*spec) {
+        g_inject_seen.clear();
+        return cudaSuccess;
+    }
+    if (g_inject_seen != spec) {
+        g_inject_seen = spec;
+        g_inject_calls = 0;
+        g_inject_fired = false;
+    }
+    std::string s(spec);
+    if (size_t tag = s.find('#'); tag != std::string::npos) s.resize(tag);
+    size_t colon = s.find(':');
+    if (s.compare(0, colon, function) != 0) return cudaSuccess;
+    long nth = 1;
+    bool onwards = false;
+    cudaError_t code = default_error;
+    if (colon != std::string::npos) {
+        char* end = nullptr;
+        nth = strtol(s.c_str() + colon + 1, &end, 10);
+        if (*end == '+') onwards = true, ++end;
+        if (*end == ':') code = (cudaError_t)strtol(end + 1, nullptr, 10);
+    }
+    ++g_inject_calls;
+    if (g_inject_calls < nth || (g_inject_calls > nth && !onwards) || (g_inject_fired && !onwards)) return cudaSuccess;
+    g_inject_fired = true;
+    // the message a launch failure's cudaGetErrorString gives (the emulator's fault text)
+    note_fault(code, std::string(function) + " call " + std::to_string(g_inject_calls) + " failed on purpose (GENTEN_SIMT_FAIL=" +
+                         spec + ", status " + std::to_string((int)code) + ")",
+               false);
+    return code;
+}
+
 // ---- device memory -------------------------------------------------------------------------------
 
 struct Memory {
@@ -260,6 +313,10 @@ void submit(std::shared_ptr<KernelTask> task, cudaStream_t stream) {
         fail(cudaErrorInvalidResourceHandle);
         return;
     }
+    if (cudaError_t e = injected("cudaLaunchKernel", cudaErrorLaunchOutOfResources)) {
+        fail(e);
+        return;
+    }
     std::string why;
     if (check_config(*task, &why) != cudaSuccess) {
         note_fault(cudaErrorInvalidConfiguration, why, false);
@@ -307,6 +364,7 @@ const char* cudaGetErrorName(cudaError_t e) {
         case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
         case cudaErrorNotReady: return "cudaErrorNotReady";
         case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
+        case cudaErrorLaunchOutOfResources: return "cudaErrorLaunchOutOfResources";
         case cudaErrorNotSupported: return "cudaErrorNotSupported";
         case cudaErrorStreamCaptureUnsupported: return "cudaErrorStreamCaptureUnsupported";
         case cudaErrorStreamCaptureInvalidated: return "cudaErrorStreamCaptureInvalidated";
@@ -324,6 +382,7 @@ const char* cudaGetErrorString(cudaError_t e) {
         case cudaErrorInvalidResourceHandle: return "invalid resource handle";
         case cudaErrorNotReady: return "device not ready";
         case cudaErrorNotSupported: return "operation not supported";
+        case cudaErrorLaunchOutOfResources: return "too many resources requested for launch";
         case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
         case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
         case cudaErrorStreamCaptureUnmatched: return "capture was not initiated in this stream";
@@ -378,7 +437,10 @@ cudaError_t cudaFuncSetAttribute(const void* func, cudaFuncAttribute attr, int v
     return cudaSuccess;
 }
 
-cudaError_t cudaSetDevice(int device) { return device == 0 ? cudaSuccess : fail(cudaErrorInvalidDevice); }
+cudaError_t cudaSetDevice(int device) {
+    if (cudaError_t e = injected("cudaSetDevice", cudaErrorInvalidDevice)) return fail(e);
+    return device == 0 ? cudaSuccess : fail(cudaErrorInvalidDevice);
+}
 
 cudaError_t cudaGetDevice(int* device) {
     if (!device) return fail(cudaErrorInvalidValue);
@@ -406,6 +468,7 @@ cudaError_t cudaDeviceSynchronize(void) {
 
 cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
     if (!free_bytes || !total_bytes) return fail(cudaErrorInvalidValue);
+    if (cudaError_t e = injected("cudaMemGetInfo", cudaErrorInvalidValue)) return fail(e);
     Memory& m = memory();
     std::lock_guard<std::mutex> lock(m.m);
     *total_bytes = m.limit;
@@ -415,6 +478,7 @@ cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes) {
 
 cudaError_t cudaMalloc(void** ptr, size_t bytes) {
     SIMT_STICKY();
+    if (cudaError_t e = injected("cudaMalloc", cudaErrorMemoryAllocation)) return fail(e);
     if (tls_capturing) return fail(unsafe_during_capture(nullptr));
     if (cudaError_t e = memory().allocate(ptr, bytes)) return fail(e);
     return cudaSuccess;
@@ -422,6 +486,7 @@ cudaError_t cudaMalloc(void** ptr, size_t bytes) {
 
 cudaError_t cudaFree(void* ptr) {
     SIMT_STICKY();
+    if (cudaError_t e = injected("cudaFree", cudaErrorInvalidValue)) return fail(e);
     if (tls_capturing) return fail(unsafe_during_capture(nullptr));
     if (cudaError_t e = memory().release(ptr)) return fail(e);
     return cudaSuccess;
@@ -429,6 +494,7 @@ cudaError_t cudaFree(void* ptr) {
 
 cudaError_t cudaMallocAsync(void** ptr, size_t bytes, cudaStream_t stream) {
     SIMT_STICKY();
+    if (cudaError_t e = injected("cudaMallocAsync", cudaErrorMemoryAllocation)) return fail(e);
     if (!stream_ok(stream)) return fail(cudaErrorInvalidResourceHandle);
     if (cudaError_t e = memory().allocate(ptr, bytes)) return fail(e);
     if (capturing(stream) && *ptr) stream->capture->owned.push_back(*ptr);  // a memory node: the graph's
@@ -481,6 +547,7 @@ cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind 
 
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t stream) {
     SIMT_STICKY();
+    if (cudaError_t e = injected("cudaMemcpyAsync", cudaErrorInvalidValue)) return fail(e);
     if (!stream_ok(stream)) return fail(cudaErrorInvalidResourceHandle);
     if (bytes == 0) return cudaSuccess;
     if (cudaError_t e = check_copy(dst, src, bytes, kind)) return fail(e);
@@ -499,6 +566,7 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpy
 
 cudaError_t cudaMemsetAsync(void* dst, int value, size_t bytes, cudaStream_t stream) {
     SIMT_STICKY();
+    if (cudaError_t e = injected("cudaMemsetAsync", cudaErrorInvalidValue)) return fail(e);
     if (!stream_ok(stream)) return fail(cudaErrorInvalidResourceHandle);
     if (bytes == 0) return cudaSuccess;
     if (!memory().contains(dst, bytes)) return fail(cudaErrorInvalidValue);
@@ -518,6 +586,7 @@ cudaError_t cudaStreamCreate(cudaStream_t* stream) { return cudaStreamCreateWith
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
     SIMT_STICKY();
+    if (cudaError_t e = injected("cudaStreamCreateWithFlags", cudaErrorInvalidValue)) return fail(e);
     if (!stream) return fail(cudaErrorInvalidValue);
     *stream = make_handle<simt_stream>();
     return cudaSuccess;
@@ -535,6 +604,7 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
 
 cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
     SIMT_STICKY();
+    if (cudaError_t e = injected("cudaStreamSynchronize", cudaErrorLaunchFailure)) return fail(e);
     if (!stream_ok(stream)) return fail(cudaErrorInvalidResourceHandle);
     // the captured stream itself, or the legacy stream (it synchronizes with everything)
     if (capturing(stream) || (stream == nullptr && tls_capturing)) return fail(unsafe_during_capture(stream));
@@ -646,6 +716,7 @@ cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
 
 cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream) {
     SIMT_STICKY();
+    if (cudaError_t e = injected("cudaGraphLaunch", cudaErrorInvalidValue)) return fail(e);
     if (!exec || !live(exec) || !stream_ok(stream)) return fail(cudaErrorInvalidResourceHandle);
     if (capturing(stream)) {
         stream->invalidated = true;  // graphs inside graphs are not emulated

@@ -358,6 +358,13 @@ public final class CudaBackend implements Backend {
             return alloc(shape);
         } catch (CudaOutOfMemoryException e) {
             throw outOfMemory(op + ": out of device memory for a result of shape " + shape + " (" + 4 * shape.numel() + " bytes)", e);
+        } catch (CudaKernelFaultException e) {
+            throw e; // the poison's launch met an earlier fault: its message names the suspects
+        } catch (CudaException e) {
+            // any other failed cudaMalloc (or poison launch) said only "genten_malloc": name the op, as every other failure does
+            var named = new CudaException(op + ": no device memory for a result of shape " + shape + ": " + e.getMessage(), e.status());
+            named.initCause(e);
+            throw named;
         }
     }
 

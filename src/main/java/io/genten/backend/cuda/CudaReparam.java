@@ -71,7 +71,9 @@ final class CudaReparam {
         var dmu = b.alloc(op, mu.shape());
         var dlogvar = b.alloc(op, mu.shape());
         if (dmu.numel() == 0) return new GaussianGradients(dmu, dlogvar);
-        try (var zeros = b.zeros(mu.shape())) {
+        // not b.zeros: a failed fill is named for this op, not "full"
+        try (var zeros = b.alloc(op, mu.shape())) {
+            b.check(Native.fill(p(zeros), zeros.numel(), 0f, b.stream()), op + " (dz = 0)", mu);
             b.check(Native.reparamBackward(p(zeros), p(mu), p(logvar), p(zeros), p(dmu), p(dlogvar), mu.numel(), scale, b.stream()),
                     op, mu, logvar);
         }

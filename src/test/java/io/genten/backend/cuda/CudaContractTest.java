@@ -37,21 +37,35 @@ class CudaContractTest {
 
     @AfterAll static void close() { GpuTestSupport.closeAll(); }
 
-    /** Each op, called with its first tensor operand replaced by {@code t} (shapes otherwise valid). */
-    private static Map<String, Function<Tensor, Object>> ops() {
+    private static Map<String, Function<Tensor, Object>> ops() { return ops(gpu); }
+
+    /**
+     * Each op on {@code gpu}, called with its first tensor operand replaced by {@code t} (shapes
+     * otherwise valid). Every other operand is made here, before the call, so that the op's own
+     * launches are the first a call makes ({@code CudaInjectedFailuresTest} fails them).
+     */
+    static Map<String, Function<Tensor, Object>> ops(CudaBackend gpu) {
         var x4 = gpu.randn(Shape.of(2, 3, 4, 4), 1, 0);
         var w4 = gpu.randn(Shape.of(5, 3, 3, 3), 2, 0);
         var c3 = gpu.full(Shape.of(3), 1f);
+        var c5 = gpu.randn(Shape.of(5), 3, 0);
         var x2 = gpu.randn(Shape.of(4, 6), 4, 0);
         var w2 = gpu.randn(Shape.of(2, 6), 5, 0);
         var d2 = gpu.randn(Shape.of(4, 2), 6, 0);
+        var x2b = gpu.randn(Shape.of(4, 6), 7, 0);
+        var probabilities = gpu.rand(Shape.of(4, 6), 10, 0);
+        var runningMean = gpu.zeros(Shape.of(3));
+        var runningVar = gpu.full(Shape.of(3), 1f);
+        var m = gpu.zeros(d2.shape());
+        var v = gpu.zeros(d2.shape());
         var spec = new Conv2dSpec(1, 1);
         var ops = new LinkedHashMap<String, Function<Tensor, Object>>();
         ops.put("conv2dForward", t -> gpu.conv2dForward(t, w4, null, spec));
         ops.put("conv2dBackwardData", t -> gpu.conv2dBackwardData(t, w4, x4.shape(), spec));
         ops.put("conv2dBackwardFilter", t -> gpu.conv2dBackwardFilter(t, x4, w4.shape(), spec));
+        ops.put("addBiasInPlace", t -> { gpu.addBiasInPlace(t, c5); return null; });
         ops.put("biasGradient", gpu::biasGradient);
-        ops.put("batchNormTrainForward", t -> gpu.batchNormTrainForward(t, c3, c3, gpu.zeros(Shape.of(3)), gpu.full(Shape.of(3), 1f), 0.1f, 1e-5f));
+        ops.put("batchNormTrainForward", t -> gpu.batchNormTrainForward(t, c3, c3, runningMean, runningVar, 0.1f, 1e-5f));
         ops.put("batchNormBackward", t -> gpu.batchNormBackward(t, x4, c3, c3, c3));
         ops.put("batchNormInference", t -> gpu.batchNormInference(t, c3, c3, c3, c3, 1e-5f));
         ops.put("linearForward", t -> gpu.linearForward(t, w2, null));
@@ -75,16 +89,19 @@ class CudaContractTest {
         ops.put("bceWithLogitsBackward", t -> gpu.bceWithLogitsBackward(t, d2, Reduction.MEAN, 1f));
         ops.put("mse", t -> gpu.mse(t, d2, Reduction.SUM));
         ops.put("mseBackward", t -> gpu.mseBackward(t, d2, Reduction.SUM, 1f));
-        ops.put("adamStep", t -> { gpu.adamStep(List.of(t), List.of(d2), List.of(gpu.zeros(d2.shape())), List.of(gpu.zeros(d2.shape())),
-                AdamConfig.of(1e-3f, 0.9f, 0.999f), 1); return null; });
+        ops.put("adamStep", t -> { gpu.adamStep(List.of(t), List.of(d2), List.of(m), List.of(v), AdamConfig.of(1e-3f, 0.9f, 0.999f), 1); return null; });
+        ops.put("concat", t -> gpu.concat(List.of(t, x2b)));
+        ops.put("slice", t -> gpu.slice(t, 1, 3));
+        ops.put("softmaxCrossEntropy", t -> gpu.softmaxCrossEntropy(t, probabilities, Reduction.MEAN));
+        ops.put("softmaxCrossEntropyBackward", t -> gpu.softmaxCrossEntropyBackward(t, probabilities, Reduction.SUM, 0.5f));
         return ops;
     }
 
     /** The shape each op's first operand has in {@link #ops}. */
-    private static Shape firstShape(String op) {
+    static Shape firstShape(String op) {
         return switch (op) {
             case "conv2dForward", "batchNormTrainForward", "batchNormBackward", "batchNormInference" -> Shape.of(2, 3, 4, 4);
-            case "conv2dBackwardData", "conv2dBackwardFilter", "biasGradient" -> Shape.of(2, 5, 4, 4);
+            case "conv2dBackwardData", "conv2dBackwardFilter", "addBiasInPlace", "biasGradient" -> Shape.of(2, 5, 4, 4);
             case "reparamForward", "reparamForward (given eps)", "reparamBackward", "klDivergence", "klBackward", "bceWithLogits",
                  "bceWithLogitsBackward", "mse", "mseBackward", "adamStep", "linearBackwardData" -> Shape.of(4, 2);
             default -> Shape.of(4, 6);
