@@ -80,10 +80,10 @@ final class Gemm {
     }
 
     @FunctionalInterface
-    private interface Loader { NativeBlas load() throws Throwable; }
+    private interface LibraryLoad { NativeBlas load() throws Throwable; }
 
     /** Loads one library, or returns why not (logged, unless another library comes next). */
-    private static Loaded loadOrExplain(Loader loader, String name, String next) {
+    private static Loaded loadOrExplain(LibraryLoad loader, String name, String next) {
         try {
             return new Loaded(loader.load(), null);
         } catch (Throwable t) { // UnsatisfiedLinkError, missing symbol, native access denied: fall back, say why
@@ -128,6 +128,10 @@ final class Gemm {
                float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
         check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
         if (m == 0 || n == 0) return;
+        if (k == 0) { // an empty product: C = beta C on every path (dnnl_sgemm would leave C as it is)
+            scaleByBeta(m, n, beta, c, cOff, ldc);
+            return;
+        }
         var blas = loaded().blas();
         if (blas != null) blas.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         else reference(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
@@ -186,10 +190,7 @@ final class Gemm {
      */
     private static void reference(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                                   float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
-        for (int i = 0; i < m; i++) {
-            int ci = cOff + i * ldc;
-            for (int j = 0; j < n; j++) c[ci + j] = beta == 0f ? 0f : beta * c[ci + j]; // beta 0: NaNs in C vanish, as BLAS
-        }
+        scaleByBeta(m, n, beta, c, cOff, ldc);
         if (alpha == 0f || k == 0 || m == 0 || n == 0) return;
         int width = Math.min(TILE_COLUMNS, n);
         var panel = new float[k][width]; // op(B)'s rows restricted to one column tile, each from index 0
@@ -238,6 +239,14 @@ final class Gemm {
             acc1[j] += a1 * bv;
             acc2[j] += a2 * bv;
             acc3[j] += a3 * bv;
+        }
+    }
+
+    /** C = beta C; beta 0 writes zeros, so that NaNs in C vanish, as in BLAS. */
+    private static void scaleByBeta(int m, int n, float beta, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            int ci = cOff + i * ldc;
+            for (int j = 0; j < n; j++) c[ci + j] = beta == 0f ? 0f : beta * c[ci + j];
         }
     }
 

@@ -11,4 +11,9 @@ sealed interface NativeBlas permits OnednnBlas, OpenBlas {
     /** C = alpha op(A) op(B) + beta C. */
     void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc);
+
+    /** The heap array from {@code offset} on, for a critical downcall that reads it in place. */
+    static java.lang.foreign.MemorySegment heap(float[] array, int offset) {
+        return java.lang.foreign.MemorySegment.ofArray(array).asSlice((long) offset * Float.BYTES);
+    }
 }

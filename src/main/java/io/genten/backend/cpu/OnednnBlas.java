@@ -17,8 +17,11 @@ import org.bytedeco.javacpp.Loader;
  * <p>Why oneDNN first: it picks its kernels from the CPU's feature flags, so AVX-512 machines get
  * AVX-512 kernels whatever the CPU calls itself. OpenBLAS picks by CPU model and falls back to its
  * AVX2 kernels on CPUs it cannot name (a virtualized EPYC reports a bare "AMD EPYC"): measured on
- * such a VM, one thread, at the DCGAN's conv GEMM shapes, OpenBLAS 55-100 GFLOP/s, with
- * {@code OPENBLAS_CORETYPE=SKYLAKEX} 87-193, oneDNN 99-222 (see BENCHMARKS.md).
+ * such a VM, one thread, at the DCGAN's and VAE's GEMM shapes, OpenBLAS 65-103 GFLOP/s, with
+ * {@code OPENBLAS_CORETYPE=SKYLAKEX} 94-189, oneDNN 107-200 (BENCHMARKS.md, "The GEMM library").
+ *
+ * <p>{@code dnnl_sgemm} returns without touching C when k = 0 (BLAS scales C by beta):
+ * {@link Gemm} handles empty products before any library is called.
  *
  * <p>Only the two shared libraries are taken from the jar (JavaCPP extracts them to its cache,
  * side by side, as libdnnl's RUNPATH expects); the preset's JNI bridge and Java classes are not
@@ -78,16 +81,11 @@ final class OnednnBlas implements NativeBlas {
 
     @Override public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                                 float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
-        if (k == 0) { // BLAS semantics, which dnnl_sgemm skips: C = beta C, and beta 0 clears NaNs
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < n; j++) c[cOff + i * ldc + j] = beta == 0f ? 0f : beta * c[cOff + i * ldc + j];
-            return;
-        }
         int status;
         try {
             ompSetThreads.invokeExact(threads);
             status = (int) sgemm.invokeExact((byte) (transA ? 'T' : 'N'), (byte) (transB ? 'T' : 'N'), (long) m, (long) n, (long) k, alpha,
-                    slice(a, aOff), (long) lda, slice(b, bOff), (long) ldb, beta, slice(c, cOff), (long) ldc);
+                    NativeBlas.heap(a, aOff), (long) lda, NativeBlas.heap(b, bOff), (long) ldb, beta, NativeBlas.heap(c, cOff), (long) ldc);
         } catch (Throwable t) {
             throw new IllegalStateException("dnnl_sgemm failed: " + t, t);
         }
@@ -97,7 +95,4 @@ final class OnednnBlas implements NativeBlas {
         }
     }
 
-    private static MemorySegment slice(float[] array, int offset) {
-        return MemorySegment.ofArray(array).asSlice((long) offset * Float.BYTES);
-    }
 }

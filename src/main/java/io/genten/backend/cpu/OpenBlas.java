@@ -79,13 +79,10 @@ final class OpenBlas implements NativeBlas {
                float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
         try {
             sgemm.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha,
-                    slice(a, aOff), lda, slice(b, bOff), ldb, beta, slice(c, cOff), ldc);
+                    NativeBlas.heap(a, aOff), lda, NativeBlas.heap(b, bOff), ldb, beta, NativeBlas.heap(c, cOff), ldc);
         } catch (Throwable t) {
             throw new IllegalStateException("cblas_sgemm failed: " + t, t);
         }
     }
 
-    private static MemorySegment slice(float[] array, int offset) {
-        return MemorySegment.ofArray(array).asSlice((long) offset * Float.BYTES);
-    }
 }

@@ -393,9 +393,12 @@ public final class CudaBackend implements Backend {
 
     @Override public Tensor zeros(Shape shape) { return full(shape, 0f); }
 
-    @Override public Tensor full(Shape shape, float value) {
-        var t = alloc("full", shape);
-        if (t.numel() > 0) check(Native.fill(p(t), t.numel(), value, stream), "full", t);
+    @Override public Tensor full(Shape shape, float value) { return full("full", shape, value); }
+
+    /** {@link #full(Shape, float)} for an op's own scratch: a failure is named for that op. */
+    Tensor full(String op, Shape shape, float value) {
+        var t = alloc(op, shape);
+        if (t.numel() > 0) check(Native.fill(p(t), t.numel(), value, stream), op, t);
         return t;
     }
 

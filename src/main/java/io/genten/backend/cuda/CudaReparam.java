@@ -71,9 +71,7 @@ final class CudaReparam {
         var dmu = b.alloc(op, mu.shape());
         var dlogvar = b.alloc(op, mu.shape());
         if (dmu.numel() == 0) return new GaussianGradients(dmu, dlogvar);
-        // not b.zeros: a failed fill is named for this op, not "full"
-        try (var zeros = b.alloc(op, mu.shape())) {
-            b.check(Native.fill(p(zeros), zeros.numel(), 0f, b.stream()), op + " (dz = 0)", mu);
+        try (var zeros = b.full(op + " (dz = 0)", mu.shape(), 0f)) {
             b.check(Native.reparamBackward(p(zeros), p(mu), p(logvar), p(zeros), p(dmu), p(dlogvar), mu.numel(), scale, b.stream()),
                     op, mu, logvar);
         }
