@@ -46,7 +46,7 @@ final class Gemm {
 
     private static CompletableFuture<Loaded> loadInBackground() {
         var future = new CompletableFuture<Loaded>();
-        Thread.ofPlatform().daemon().name("genten-openblas-load").start(() -> {
+        Thread.ofPlatform().daemon().name("genten-blas-load").start(() -> {
             try {
                 future.complete(load());
             } catch (Throwable t) { // load() catches its own failures; anything else must not leave the future pending

@@ -18,8 +18,9 @@ import java.util.Map;
  *
  * <p>{@link #FUNCTIONS} (names and C signatures) needs no library, so this class always loads and
  * tests can check the table against the header and against the built library's symbols. The
- * method handles live in the holder class {@link H}: the library is looked up, and every
- * handle linked, the first time a downcall runs; a missing library then surfaces as a
+ * method handles live in two holder classes: {@link Probe} (what the availability probe calls)
+ * and {@link H} (the rest); the library is looked up, and a holder's handles linked, the first
+ * time one of its downcalls runs; a missing library then surfaces as a
  * {@link CudaUnavailableException} instead of an error at class-initialization time of callers.
  *
  * <p>Pointers are {@link MemorySegment}s (device pointers as zero-length segments); statuses
@@ -110,28 +111,38 @@ final class Native {
         return new CudaException("downcall " + name + " failed: " + t, -1);
     }
 
-    /** Handles, linked once when the first downcall runs (the holder-class idiom). */
-    private static final class H {
-        private static final Linker LINKER = Linker.nativeLinker();
+    private static final Linker LINKER = Linker.nativeLinker();
 
-        private static MethodHandle bind(String name) {
-            var f = BY_NAME.get(name);
-            if (f == null) throw new IllegalStateException("no descriptor for " + name);
-            var lookup = NativeLibrary.require();
-            var symbol = lookup.find(name).orElseThrow(() -> new CudaUnavailableException(
-                    "libgenten_cuda.so at " + NativeLibrary.status().path() + " does not export " + name
-                            + ": it was built from another version of genten.h; rebuild it (./mvnw package without -Dgenten.skipNative)"));
-            return f.critical()
-                    ? LINKER.downcallHandle(symbol, f.descriptor(), Linker.Option.critical(false))
-                    : LINKER.downcallHandle(symbol, f.descriptor());
-        }
+    private static MethodHandle bind(String name) {
+        var f = BY_NAME.get(name);
+        if (f == null) throw new IllegalStateException("no descriptor for " + name);
+        var lookup = NativeLibrary.require();
+        var symbol = lookup.find(name).orElseThrow(() -> new CudaUnavailableException(
+                "libgenten_cuda.so at " + NativeLibrary.status().path() + " does not export " + name
+                        + ": it was built from another version of genten.h; rebuild it (./mvnw package without -Dgenten.skipNative)"));
+        return f.critical()
+                ? LINKER.downcallHandle(symbol, f.descriptor(), Linker.Option.critical(false))
+                : LINKER.downcallHandle(symbol, f.descriptor());
+    }
 
+    /**
+     * What {@link CudaAvailability}'s probe calls, linked on its own: on a machine without a GPU
+     * the probe is all that runs, and linking every downcall of the ABI (about 60 stubs, each
+     * spun as classes) cost ~0.4 s of the first training step's critical path and ~1 s of JIT
+     * time compiling the class-file machinery that spins them.
+     */
+    private static final class Probe {
         static final MethodHandle ERROR_STRING = bind("genten_error_string");
         static final MethodHandle DEVICE_COUNT = bind("genten_device_count");
         static final MethodHandle DEVICE_NAME = bind("genten_device_name");
         static final MethodHandle DEVICE_CAPABILITY = bind("genten_device_capability");
-        static final MethodHandle SET_DEVICE = bind("genten_set_device");
         static final MethodHandle VERSIONS = bind("genten_versions");
+        static final MethodHandle EMULATED = bind("genten_emulated");
+    }
+
+    /** The other handles, linked once when the first of them runs (the holder-class idiom). */
+    private static final class H {
+        static final MethodHandle SET_DEVICE = bind("genten_set_device");
         static final MethodHandle MEM_INFO = bind("genten_mem_info");
         static final MethodHandle MALLOC = bind("genten_malloc");
         static final MethodHandle FREE = bind("genten_free");
@@ -152,7 +163,6 @@ final class Native {
         static final MethodHandle GRAPH_DESTROY = bind("genten_graph_destroy");
         static final MethodHandle NOOP = bind("genten_noop");
         static final MethodHandle NOTHING = bind("genten_nothing");
-        static final MethodHandle EMULATED = bind("genten_emulated");
         static final MethodHandle EMULATOR_CONFIGURE = bind("genten_emulator_configure");
         static final MethodHandle EMULATOR_SET_MEMORY_LIMIT = bind("genten_emulator_set_memory_limit");
         static final MethodHandle TRIM_SCRATCH = bind("genten_trim_scratch");
@@ -184,11 +194,12 @@ final class Native {
         static final MethodHandle BCE_WITH_LOGITS_BACKWARD = bind("genten_bce_with_logits_backward");
         static final MethodHandle MSE = bind("genten_mse");
         static final MethodHandle MSE_BACKWARD = bind("genten_mse_backward");
-        static final MethodHandle ADAM_STEP = bind("genten_adam_step");    }
+        static final MethodHandle ADAM_STEP = bind("genten_adam_step");
+    }
 
     static MemorySegment errorString(int status) {
         try {
-            return (MemorySegment) H.ERROR_STRING.invokeExact(status);
+            return (MemorySegment) Probe.ERROR_STRING.invokeExact(status);
         } catch (Throwable t) {
             throw downcallFailed("genten_error_string", t);
         }
@@ -196,7 +207,7 @@ final class Native {
 
     static int deviceCount(MemorySegment count) {
         try {
-            return (int) H.DEVICE_COUNT.invokeExact(count);
+            return (int) Probe.DEVICE_COUNT.invokeExact(count);
         } catch (Throwable t) {
             throw downcallFailed("genten_device_count", t);
         }
@@ -204,7 +215,7 @@ final class Native {
 
     static int deviceName(int device, MemorySegment buf, int len) {
         try {
-            return (int) H.DEVICE_NAME.invokeExact(device, buf, len);
+            return (int) Probe.DEVICE_NAME.invokeExact(device, buf, len);
         } catch (Throwable t) {
             throw downcallFailed("genten_device_name", t);
         }
@@ -212,7 +223,7 @@ final class Native {
 
     static int deviceCapability(int device, MemorySegment major, MemorySegment minor) {
         try {
-            return (int) H.DEVICE_CAPABILITY.invokeExact(device, major, minor);
+            return (int) Probe.DEVICE_CAPABILITY.invokeExact(device, major, minor);
         } catch (Throwable t) {
             throw downcallFailed("genten_device_capability", t);
         }
@@ -228,7 +239,7 @@ final class Native {
 
     static int versions(MemorySegment runtime_version, MemorySegment driver_version) {
         try {
-            return (int) H.VERSIONS.invokeExact(runtime_version, driver_version);
+            return (int) Probe.VERSIONS.invokeExact(runtime_version, driver_version);
         } catch (Throwable t) {
             throw downcallFailed("genten_versions", t);
         }
@@ -500,7 +511,7 @@ final class Native {
 
     static int emulated(MemorySegment emulated) {
         try {
-            return (int) H.EMULATED.invokeExact(emulated);
+            return (int) Probe.EMULATED.invokeExact(emulated);
         } catch (Throwable t) {
             throw downcallFailed("genten_emulated", t);
         }
