@@ -65,6 +65,10 @@ public record CudaAvailability(boolean available, String reason, String libraryP
     private static final String NOT_EMULATED = "not used by the emulator (a GPU library)";
 
     private static CudaAvailability probe() {
+        if (!NativeLibrary.emulatorRequested() && NativeLibrary.explicitPath() == null) {
+            String noDriver = NvidiaDriver.missing();
+            if (noDriver != null) return unavailable(noDriver, null);
+        }
         var lib = NativeLibrary.status();
         String path = lib.path() == null ? null : lib.path().toString();
         if (!lib.loaded()) return unavailable(lib.reason(), path);

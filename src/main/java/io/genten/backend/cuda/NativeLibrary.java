@@ -2,12 +2,11 @@ package io.genten.backend.cuda;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.SymbolLookup;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.function.Function;
 import java.util.ArrayList;
 
@@ -16,7 +15,7 @@ import java.util.ArrayList;
  * emulator build {@code libgenten_cuda_emu.so} (the same kernels and C ABI, run on the CPU). Search
  * order: the system property {@code genten.cuda.library} (either build: the library itself says
  * whether it is emulated); the copy packed into the jar under {@value #RESOURCE_DIR} (extracted once
- * to a temporary file); the library's file name in each {@code java.library.path} directory. Nothing
+ * into a cache directory shared by later JVMs, see {@link NativeCache}); the library's file name in each {@code java.library.path} directory. Nothing
  * here throws at class initialization: the outcome is a {@link Status} value.
  */
 public final class NativeLibrary {
@@ -45,7 +44,7 @@ public final class NativeLibrary {
 
     private static final class Holder {
         static final Status STATUS = load(locate(System.getProperty(PROPERTY), emulatorRequested(),
-                NativeLibrary.class::getResourceAsStream, System.getProperty("java.library.path", "")));
+                NativeLibrary.class::getResource, System.getProperty("java.library.path", ""), NativeCache.defaultDirectory()));
     }
 
     /**
@@ -54,6 +53,12 @@ public final class NativeLibrary {
      * @return true when the property is set
      */
     public static boolean emulatorRequested() { return Boolean.getBoolean(EMULATOR_PROPERTY); }
+
+    /** {@code -Dgenten.cuda.library}, or null when it is unset or blank. */
+    static String explicitPath() {
+        String p = System.getProperty(PROPERTY);
+        return p == null || p.isBlank() ? null : p;
+    }
 
     /**
      * The process-wide outcome, computed on first use.
@@ -73,7 +78,7 @@ public final class NativeLibrary {
      * Finds the library file without loading it: a Status with a path, or with the reason it is
      * missing. Pure apart from extracting the jar's copy; tests call it with their own arguments.
      */
-    static Status locate(String explicitPath, boolean emulator, Function<String, InputStream> resources, String libraryPath) {
+    static Status locate(String explicitPath, boolean emulator, Function<String, URL> resources, String libraryPath, Path cache) {
         if (explicitPath != null && !explicitPath.isBlank()) {
             var p = Path.of(explicitPath);
             if (!Files.isRegularFile(p)) {
@@ -85,15 +90,14 @@ public final class NativeLibrary {
         String resource = RESOURCE_DIR + System.mapLibraryName(name);
         var searched = new ArrayList<String>();
         searched.add("classpath:" + resource);
-        try (InputStream in = resources.apply(resource)) {
-            if (in != null) {
-                var tmp = Files.createTempFile("lib" + name + "-", ".so");
-                tmp.toFile().deleteOnExit();
-                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-                return new Status(tmp, null, null);
+        URL packed = resources.apply(resource);
+        if (packed != null) {
+            try {
+                return new Status(NativeCache.extract(packed, System.mapLibraryName(name), cache), null, null);
+            } catch (IOException e) {
+                return new Status(null, null, "cannot extract " + resource + " from the jar into " + cache + ": " + e
+                        + " (set -D" + NativeCache.PROPERTY + " to a writable directory)");
             }
-        } catch (IOException e) {
-            return new Status(null, null, "cannot extract " + resource + " from the jar: " + e);
         }
         String file = System.mapLibraryName(name);
         for (String dir : libraryPath.split(File.pathSeparator)) {
