@@ -46,7 +46,7 @@ public final class CpuBackend implements Backend {
     /** withThreads: ops run on the caller, with the pool's threads as helpers (no hand-off per op). */
     private final boolean callerWorks;
     private final String threading;
-    /** The GEMM under conv and linear: OpenBLAS or the Java path; fixed per instance. */
+    /** The GEMM under conv and linear: oneDNN, OpenBLAS or the Java path; fixed per instance. */
     private final Gemm gemm;
 
     private CpuBackend(ForkJoinPool pool, boolean owns, String threading) {

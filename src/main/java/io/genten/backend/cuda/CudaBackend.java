@@ -17,6 +17,7 @@ import io.genten.backend.LinearImpl;
 import io.genten.backend.MathMode;
 import io.genten.backend.Reduction;
 import io.genten.backend.ReparamOutput;
+import io.genten.backend.TransposedConvGradients;
 import io.genten.tensor.Device;
 import io.genten.tensor.Shape;
 import io.genten.tensor.Tensor;
@@ -55,6 +56,9 @@ public final class CudaBackend implements Backend {
     private final CudaAvailability availability;
     private MemorySegment stream = MemorySegment.NULL;
     private CachingAllocator allocator;
+    /** Nesting of {@link #op} calls (one thread at a time, as the class says) and what the outermost op allocated so far. */
+    private int opDepth;
+    private final List<Tensor> opAllocations = new ArrayList<>();
     private CudaLinear linear;
     private CudnnOps cudnn;
     private CudaAdam adam;
@@ -385,15 +389,50 @@ public final class CudaBackend implements Backend {
         long n = shape.numel();
         var block = allocator.allocate(Math.max(4, 4 * n));
         var t = new Tensor(shape, new CudaStorage(this, block, n));
-        if (options.poison() && n > 0) check(Native.fill(p(t), n, Float.NaN, stream), "poison", t);
+        if (opDepth > 0) opAllocations.add(t);
+        if (options.poison() && n > 0) {
+            try {
+                check(Native.fill(p(t), n, Float.NaN, stream), "poison", t);
+            } catch (RuntimeException e) {
+                t.close();
+                throw e;
+            }
+        }
         return t;
+    }
+
+    /**
+     * Runs one op: if it fails, every tensor it allocated (its outputs, its scratch) is closed
+     * before the exception leaves, so a failed launch or copy outside a {@link io.genten.tensor.TensorScope}
+     * leaves no device memory behind (inside one, the scope would close them later; closing twice
+     * is a no-op). Ops called from inside another op belong to the outer one.
+     */
+    private <T> T op(java.util.function.Supplier<T> body) {
+        if (opDepth++ > 0) {
+            try {
+                return body.get();
+            } finally {
+                opDepth--;
+            }
+        }
+        try {
+            T result = body.get();
+            opAllocations.clear();
+            return result;
+        } catch (RuntimeException | Error e) {
+            for (var t : opAllocations) t.close();
+            opAllocations.clear();
+            throw e;
+        } finally {
+            opDepth--;
+        }
     }
 
     @Override public Tensor empty(Shape shape) { return alloc("empty", shape); }
 
     @Override public Tensor zeros(Shape shape) { return full(shape, 0f); }
 
-    @Override public Tensor full(Shape shape, float value) { return full("full", shape, value); }
+    @Override public Tensor full(Shape shape, float value) { return op(() -> full("full", shape, value)); }
 
     /** {@link #full(Shape, float)} for an op's own scratch: a failure is named for that op. */
     Tensor full(String op, Shape shape, float value) {
@@ -402,7 +441,9 @@ public final class CudaBackend implements Backend {
         return t;
     }
 
-    @Override public Tensor copyOf(Tensor t) {
+    @Override public Tensor copyOf(Tensor t) { return op(() -> copy(t)); }
+
+    private Tensor copy(Tensor t) {
         t.checkOpen();
         var out = alloc("copyOf", t.shape());
         if (t.numel() == 0) return out;
@@ -426,13 +467,17 @@ public final class CudaBackend implements Backend {
         if (t.numel() > 0) check(Native.fill(p(t), t.numel(), value, stream), "fill", t);
     }
 
-    @Override public Tensor randn(Shape shape, long seed, long offset) {
+    @Override public Tensor randn(Shape shape, long seed, long offset) { return op(() -> normal(shape, seed, offset)); }
+
+    private Tensor normal(Shape shape, long seed, long offset) {
         var t = alloc("randn", shape);
         if (t.numel() > 0) check(Native.philoxNormal(p(t), t.numel(), seed, offset, counter(), stream), "randn", t);
         return t;
     }
 
-    @Override public Tensor rand(Shape shape, long seed, long offset) {
+    @Override public Tensor rand(Shape shape, long seed, long offset) { return op(() -> uniform(shape, seed, offset)); }
+
+    private Tensor uniform(Shape shape, long seed, long offset) {
         var t = alloc("rand", shape);
         if (t.numel() > 0) check(Native.philoxUniform(p(t), t.numel(), seed, offset, counter(), stream), "rand", t);
         return t;
@@ -483,116 +528,120 @@ public final class CudaBackend implements Backend {
     // ---- convolution and bias: CudaConv (conv.cu or cuDNN; elementwise.cu) --------------------
 
     @Override public Tensor conv2dForward(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec) {
-        return CudaConv.forward(this, x, w, bias, spec, Activation.IDENTITY);
+        return op(() -> CudaConv.forward(this, x, w, bias, spec, Activation.IDENTITY));
     }
 
     @Override public Tensor conv2dForward(Tensor x, Tensor w, Tensor bias, Conv2dSpec spec, Activation act) {
-        return CudaConv.forward(this, x, w, bias, spec, act);
+        return op(() -> CudaConv.forward(this, x, w, bias, spec, act));
     }
 
     @Override public Tensor conv2dBackwardData(Tensor dy, Tensor w, Shape xShape, Conv2dSpec spec) {
-        return CudaConv.backwardData(this, dy, w, xShape, spec);
+        return op(() -> CudaConv.backwardData(this, dy, w, xShape, spec));
     }
 
     @Override public Tensor conv2dBackwardFilter(Tensor dy, Tensor x, Shape wShape, Conv2dSpec spec) {
-        return CudaConv.backwardFilter(this, dy, x, wShape, spec);
+        return op(() -> CudaConv.backwardFilter(this, dy, x, wShape, spec));
+    }
+
+    @Override public TransposedConvGradients convTranspose2dBackward(Tensor dy, Tensor x, Tensor w, Conv2dSpec spec, boolean weightGradient) {
+        return op(() -> Backend.super.convTranspose2dBackward(dy, x, w, spec, weightGradient)); // both outputs go if the second fails
     }
 
     @Override public void addBiasInPlace(Tensor y, Tensor bias) { CudaConv.addBiasInPlace(this, y, bias); }
 
-    @Override public Tensor biasGradient(Tensor dy) { return CudaConv.biasGradient(this, dy); }
+    @Override public Tensor biasGradient(Tensor dy) { return op(() -> CudaConv.biasGradient(this, dy)); }
 
     // ---- batchnorm: CudaBatchNorm (batchnorm.cu or cuDNN) ---------------------------------------
 
     @Override public BatchNormOutput batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                                            Tensor runningVar, float momentum, float eps) {
-        return CudaBatchNorm.trainForward(this, x, gamma, beta, runningMean, runningVar, momentum, eps, Activation.IDENTITY);
+        return op(() -> CudaBatchNorm.trainForward(this, x, gamma, beta, runningMean, runningVar, momentum, eps, Activation.IDENTITY));
     }
 
     @Override public BatchNormOutput batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                                            Tensor runningVar, float momentum, float eps, Activation act) {
-        return CudaBatchNorm.trainForward(this, x, gamma, beta, runningMean, runningVar, momentum, eps, act);
+        return op(() -> CudaBatchNorm.trainForward(this, x, gamma, beta, runningMean, runningVar, momentum, eps, act));
     }
 
     @Override public BatchNormGradients batchNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor saveMean, Tensor saveInvStd) {
-        return CudaBatchNorm.backward(this, dy, x, gamma, saveMean, saveInvStd);
+        return op(() -> CudaBatchNorm.backward(this, dy, x, gamma, saveMean, saveInvStd));
     }
 
     @Override public Tensor batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float eps) {
-        return CudaBatchNorm.inference(this, x, gamma, beta, runningMean, runningVar, eps, Activation.IDENTITY);
+        return op(() -> CudaBatchNorm.inference(this, x, gamma, beta, runningMean, runningVar, eps, Activation.IDENTITY));
     }
 
     @Override public Tensor batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, float eps,
                                                Activation act) {
-        return CudaBatchNorm.inference(this, x, gamma, beta, runningMean, runningVar, eps, act);
+        return op(() -> CudaBatchNorm.inference(this, x, gamma, beta, runningMean, runningVar, eps, act));
     }
 
     // ---- linear: CudaLinear (gemm.cu or cuBLAS) ---------------------------------------------
 
-    @Override public Tensor linearForward(Tensor x, Tensor w, Tensor bias) { return linear.forward(x, w, bias); }
+    @Override public Tensor linearForward(Tensor x, Tensor w, Tensor bias) { return op(() -> linear.forward(x, w, bias)); }
 
-    @Override public Tensor linearBackwardData(Tensor dy, Tensor w) { return linear.backwardData(dy, w); }
+    @Override public Tensor linearBackwardData(Tensor dy, Tensor w) { return op(() -> linear.backwardData(dy, w)); }
 
-    @Override public Tensor linearBackwardWeight(Tensor dy, Tensor x) { return linear.backwardWeight(dy, x); }
+    @Override public Tensor linearBackwardWeight(Tensor dy, Tensor x) { return op(() -> linear.backwardWeight(dy, x)); }
 
     // ---- pointwise and reductions: CudaPointwise (elementwise.cu) -------------------------------
 
-    @Override public Tensor activationForward(Activation act, Tensor x) { return CudaPointwise.activationForward(this, act, x); }
+    @Override public Tensor activationForward(Activation act, Tensor x) { return op(() -> CudaPointwise.activationForward(this, act, x)); }
 
     @Override public Tensor activationBackward(Activation act, Tensor x, Tensor y, Tensor dy) {
-        return CudaPointwise.activationBackward(this, act, x, y, dy);
+        return op(() -> CudaPointwise.activationBackward(this, act, x, y, dy));
     }
 
     @Override public Tensor dropoutForward(Tensor x, float p, long seed, long offset) {
-        return CudaPointwise.dropout(this, "dropoutForward", x, p, seed, offset);
+        return op(() -> CudaPointwise.dropout(this, "dropoutForward", x, p, seed, offset));
     }
 
     @Override public Tensor dropoutBackward(Tensor dy, float p, long seed, long offset) {
-        return CudaPointwise.dropout(this, "dropoutBackward", dy, p, seed, offset);
+        return op(() -> CudaPointwise.dropout(this, "dropoutBackward", dy, p, seed, offset));
     }
 
-    @Override public Tensor add(Tensor a, Tensor b) { return CudaPointwise.add(this, a, b); }
+    @Override public Tensor add(Tensor a, Tensor b) { return op(() -> CudaPointwise.add(this, a, b)); }
 
     @Override public void addInPlace(Tensor acc, Tensor x) { CudaPointwise.addInPlace(this, acc, x); }
 
-    @Override public Tensor scale(Tensor a, float s) { return CudaPointwise.scale(this, a, s); }
+    @Override public Tensor scale(Tensor a, float s) { return op(() -> CudaPointwise.scale(this, a, s)); }
 
-    @Override public Tensor sum(Tensor t) { return CudaPointwise.reduce(this, "sum", t, 1f, 0f); }
+    @Override public Tensor sum(Tensor t) { return op(() -> CudaPointwise.reduce(this, "sum", t, 1f, 0f)); }
 
     @Override public Tensor mean(Tensor t) {
-        return CudaPointwise.reduce(this, "mean", t, t.numel() == 0 ? 1f : (float) (1.0 / t.numel()), Float.NaN);
+        return op(() -> CudaPointwise.reduce(this, "mean", t, t.numel() == 0 ? 1f : (float) (1.0 / t.numel()), Float.NaN));
     }
 
     // ---- VAE: CudaReparam (reparam.cu) -----------------------------------------------------------
 
     @Override public ReparamOutput reparamForward(Tensor mu, Tensor logvar, long seed, long offset) {
-        return CudaReparam.forward(this, mu, logvar, seed, offset);
+        return op(() -> CudaReparam.forward(this, mu, logvar, seed, offset));
     }
 
-    @Override public Tensor reparamForward(Tensor mu, Tensor logvar, Tensor eps) { return CudaReparam.forward(this, mu, logvar, eps); }
+    @Override public Tensor reparamForward(Tensor mu, Tensor logvar, Tensor eps) { return op(() -> CudaReparam.forward(this, mu, logvar, eps)); }
 
     @Override public GaussianGradients reparamBackward(Tensor dz, Tensor mu, Tensor logvar, Tensor eps, float klScale) {
-        return CudaReparam.backward(this, dz, mu, logvar, eps, klScale);
+        return op(() -> CudaReparam.backward(this, dz, mu, logvar, eps, klScale));
     }
 
-    @Override public Tensor klDivergence(Tensor mu, Tensor logvar) { return CudaReparam.klDivergence(this, mu, logvar); }
+    @Override public Tensor klDivergence(Tensor mu, Tensor logvar) { return op(() -> CudaReparam.klDivergence(this, mu, logvar)); }
 
-    @Override public GaussianGradients klBackward(Tensor mu, Tensor logvar, float scale) { return CudaReparam.klBackward(this, mu, logvar, scale); }
+    @Override public GaussianGradients klBackward(Tensor mu, Tensor logvar, float scale) { return op(() -> CudaReparam.klBackward(this, mu, logvar, scale)); }
 
     // ---- losses: CudaLosses (loss.cu) ------------------------------------------------------------
 
     @Override public Tensor bceWithLogits(Tensor logits, Tensor targets, Reduction reduction) {
-        return CudaLosses.bceWithLogits(this, logits, targets, reduction);
+        return op(() -> CudaLosses.bceWithLogits(this, logits, targets, reduction));
     }
 
     @Override public Tensor bceWithLogitsBackward(Tensor logits, Tensor targets, Reduction reduction, float scale) {
-        return CudaLosses.bceWithLogitsBackward(this, logits, targets, reduction, scale);
+        return op(() -> CudaLosses.bceWithLogitsBackward(this, logits, targets, reduction, scale));
     }
 
-    @Override public Tensor mse(Tensor prediction, Tensor target, Reduction reduction) { return CudaLosses.mse(this, prediction, target, reduction); }
+    @Override public Tensor mse(Tensor prediction, Tensor target, Reduction reduction) { return op(() -> CudaLosses.mse(this, prediction, target, reduction)); }
 
     @Override public Tensor mseBackward(Tensor prediction, Tensor target, Reduction reduction, float scale) {
-        return CudaLosses.mseBackward(this, prediction, target, reduction, scale);
+        return op(() -> CudaLosses.mseBackward(this, prediction, target, reduction, scale));
     }
 
     // ---- optimizer: CudaAdam (adam.cu) -----------------------------------------------------------
@@ -646,15 +695,15 @@ public final class CudaBackend implements Backend {
 
     // ---- the extra models' ops (concat, slice, softmax cross-entropy): CudaConcat ------------
 
-    @Override public Tensor concat(List<Tensor> parts) { return CudaConcat.concat(this, parts); }
+    @Override public Tensor concat(List<Tensor> parts) { return op(() -> CudaConcat.concat(this, parts)); }
 
-    @Override public Tensor slice(Tensor x, int start, int length) { return CudaConcat.slice(this, x, start, length); }
+    @Override public Tensor slice(Tensor x, int start, int length) { return op(() -> CudaConcat.slice(this, x, start, length)); }
 
     @Override public Tensor softmaxCrossEntropy(Tensor logits, Tensor targets, Reduction reduction) {
-        return CudaConcat.softmaxCrossEntropy(this, logits, targets, reduction);
+        return op(() -> CudaConcat.softmaxCrossEntropy(this, logits, targets, reduction));
     }
 
     @Override public Tensor softmaxCrossEntropyBackward(Tensor logits, Tensor targets, Reduction reduction, float scale) {
-        return CudaConcat.softmaxCrossEntropyBackward(this, logits, targets, reduction, scale);
+        return op(() -> CudaConcat.softmaxCrossEntropyBackward(this, logits, targets, reduction, scale));
     }
 }

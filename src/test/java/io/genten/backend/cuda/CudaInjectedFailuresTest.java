@@ -83,6 +83,48 @@ class CudaInjectedFailuresTest {
         stillComputes(gpu, 31);
     }
 
+    /**
+     * A failed op leaves no device memory behind: what it allocated (its outputs, its scratch) is
+     * freed before the exception leaves, so a caller outside a TensorScope leaks nothing. Measured
+     * by the allocator's bytes in use around each op made to fail at its first launch.
+     */
+    @Test void aFailedOpFreesWhatItAllocated() {
+        try (var scope = TensorScope.open()) {
+            for (var e : CudaContractTest.ops(gpu).entrySet()) {
+                String op = e.getKey().split(" ")[0];
+                var input = gpu.randn(CudaContractTest.firstShape(e.getKey()), 14, 0);
+                e.getValue().apply(input); // once as it should go: what an op keeps on purpose (Adam's slot table) is made now
+                long before = gpu.memoryStats().allocatedBytes();
+                failsNamed(CudaException.class, op, "cudaLaunchKernel", LAUNCH_OUT_OF_RESOURCES, () -> e.getValue().apply(input));
+                assertEquals(before, gpu.memoryStats().allocatedBytes(), op + " left device memory allocated after its failure");
+            }
+        }
+        stillComputes(gpu, 51);
+    }
+
+    /** An op made of two (the transposed conv's backward: a conv forward and a filter gradient) frees both outputs whichever launch fails. */
+    @Test void aFailedTransposedConvBackwardFreesBothOutputs() {
+        try (var scope = TensorScope.open()) {
+            var x = gpu.randn(Shape.of(2, 4, 5, 5), 15, 0);
+            var w = gpu.randn(Shape.of(4, 3, 3, 3), 16, 0);
+            var spec = new io.genten.backend.Conv2dSpec(2, 1);
+            var dy = gpu.randn(Shape.of(2, 3, 10, 10), 17, 0); // the gradient of the transposed conv's output (2, 3, 10, 10)
+            int failed = 0;
+            for (int nth = 1; nth <= 12; nth++) {
+                long before = gpu.memoryStats().allocatedBytes();
+                try (var f = SimtFailures.fail("cudaLaunchKernel", nth, LAUNCH_OUT_OF_RESOURCES)) {
+                    gpu.convTranspose2dBackward(dy, x, w, spec, true);
+                    break; // fewer launches than nth: every launch has been failed once
+                } catch (CudaException ex) {
+                    failed++;
+                    assertEquals(before, gpu.memoryStats().allocatedBytes(), "launch " + nth + " failed: " + ex.getMessage());
+                }
+            }
+            assertTrue(failed >= 2, "both of its ops were made to fail: " + failed + " launches");
+        }
+        stillComputes(gpu, 52);
+    }
+
     /** A linear layer without input features is the bias alone: a fill, then the bias launch, whose failure is named too. */
     @Test void theBiasOfALinearLayerWithoutInputsNamesItsFailure() {
         try (var scope = TensorScope.open()) {
@@ -187,7 +229,8 @@ class CudaInjectedFailuresTest {
             assertTrue(gpu.memoryStats().cachedBytes() > 0, gpu.memoryStats().toString());
             var ws = failsNamed(CudaOutOfMemoryException.class, "biasGradient", "cudaMallocAsync", MEMORY_ALLOCATION, () -> gpu.biasGradient(gdy));
             assertTrue(ws.getMessage().contains("kernel's workspace") && ws.getMessage().contains("caches were emptied"), ws.getMessage());
-            assertEquals(0L, gpu.memoryStats().cachedBytes(), "the allocator's cache was emptied: " + gpu.memoryStats());
+            // emptied: the 4,000-byte block is gone; what is cached now is only the op's own result, freed after the emptying
+            assertTrue(gpu.memoryStats().cachedBytes() < 4000, "the allocator's cache was emptied: " + gpu.memoryStats());
             GpuTestSupport.close("biasGradient after its workspace failed", gpu.biasGradient(gdy), CPU.biasGradient(dy), 1e-5);
         }
         stillComputes(gpu, 71);
