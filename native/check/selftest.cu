@@ -98,27 +98,38 @@ static void conv_case(int n, int c, int h, int w, int k, int r, int st, int pad)
     const char* names[3] = {"fp32", "tf32", "3xtf32"};
     const double tol[3] = {1e-5, 3e-3, 1e-5};
     // conv.cu's tile rule, then each tile forced (GENTEN_CONV_TILE): every tile is correct at every
-    // shape, so each shape below tests all of them, partial tiles and split-K plans included
+    // shape, so each shape below tests all of them, partial tiles and split-K plans included. Forward
+    // and backward-data again with their split count forced (GENTEN_CONV_SPLITS; backward-filter has
+    // its own plan): 1 (unsplit, where the rule splits), 2, 3 and 7 (capped at the k-slices there are,
+    // partial last splits, phases whose reductions end before the last splits start), in every tile.
     const char* tiles[4] = {nullptr, "64x64", "wide", "128x128"};
+    const char* splits[5] = {nullptr, "1", "2", "3", "7"};
     for (int ti = 0; ti < 4; ++ti)
+    for (int si = 0; si < 5; ++si)
     for (int mode = 0; mode < 3; ++mode) {
+        if (si == 1 && tiles[ti]) continue;  // unsplit with a forced tile: the rule's runs (si = 0) have it
         if (tiles[ti]) setenv("GENTEN_CONV_TILE", tiles[ti], 1);
         else unsetenv("GENTEN_CONV_TILE");
-        const char* tn = tiles[ti] ? tiles[ti] : "rule";
+        if (splits[si]) setenv("GENTEN_CONV_SPLITS", splits[si], 1);
+        else unsetenv("GENTEN_CONV_SPLITS");
+        char tn[32];
+        snprintf(tn, sizeof tn, "%s%s%s", tiles[ti] ? tiles[ti] : "rule", splits[si] ? "/" : "", splits[si] ? splits[si] : "");
         char what[160];
         Dev dY(y.size()), dDX(dx.size()), dDW(dw.size());
         OK(genten_conv2d_forward(dX.p, dW.p, dB.p, dY.p, n, c, h, w, k, r, st, pad, oh, ow, mode,
                                  GENTEN_ACT_LEAKY_RELU, 0.2f, nullptr));
         OK(genten_conv2d_backward_data(dDY.p, dW.p, dDX.p, n, c, h, w, k, r, st, pad, oh, ow, mode, nullptr));
-        OK(genten_conv2d_backward_filter(dDY.p, dX.p, dDW.p, n, c, h, w, k, r, st, pad, oh, ow, mode, nullptr));
         snprintf(what, sizeof what, "conv fwd  %s %s n%d c%d %dx%d k%d r%d s%d p%d", names[mode], tn, n, c, h, w, k, r, st, pad);
         compare(what, dY.get(), y, tol[mode]);
         snprintf(what, sizeof what, "conv bwdd %s %s n%d c%d %dx%d k%d r%d s%d p%d", names[mode], tn, n, c, h, w, k, r, st, pad);
         compare(what, dDX.get(), dx, tol[mode]);
+        if (splits[si]) continue;
+        OK(genten_conv2d_backward_filter(dDY.p, dX.p, dDW.p, n, c, h, w, k, r, st, pad, oh, ow, mode, nullptr));
         snprintf(what, sizeof what, "conv bwdf %s %s n%d c%d %dx%d k%d r%d s%d p%d", names[mode], tn, n, c, h, w, k, r, st, pad);
         compare(what, dDW.get(), dw, tol[mode]);
     }
     unsetenv("GENTEN_CONV_TILE");
+    unsetenv("GENTEN_CONV_SPLITS");
 }
 
 // The linear layers' GEMM in every transposition and math mode, odd sizes, bias on.
@@ -329,6 +340,8 @@ int main() {
     conv_case(3, 80, 10, 10, 20, 4, 2, 1);   // the large backward-data tile over stride phases, partial k-slices
     conv_case(3, 33, 11, 11, 64, 3, 2, 1);   // VAE enc2-like, odd C: the rule's wide tiles (fwd 128x64, bwdf 64x128)
     conv_case(2, 48, 15, 13, 37, 3, 2, 1);   // a VAE decoder-like transposed conv: wide bwdd over 4 odd phases
+    conv_case(1, 95, 6, 5, 17, 3, 1, 1);     // the rule's forward split-K: 30 positions, a 855-deep reduction
+    conv_case(2, 24, 8, 7, 256, 3, 2, 1);    // the rule's backward-data split-K over 4 phases of 256-1024 taps
     gemm_case(67, 70, 129);                   // odd, partial tiles in every dimension
     gemm_case(5, 1, 300);                     // the discriminator's Linear(6272, 1) in miniature
     batchnorm_case(3, 5, 49);
