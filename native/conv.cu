@@ -311,7 +311,8 @@ __global__ void __launch_bounds__(NT, (min_blocks<MODE, BM, BN>())) conv_bwd_dat
     const int kbeg = kb < q.Kd ? (int)kb : q.Kd, kend = min(q.Kd, kbeg + q.per_split);
     float acc[C::ACC];
     mainloop<MODE, C, true, false>(BdTable{&p, &q}, bd_a<BM>(p, q, m0), BdB<BN>(p, n0), kbeg, kend, acc);
-    float* dx = p.dx + (int64_t)split * p.total;
+    // the split again, from blockIdx.z: kept across the main loop it cost the large FP32 tile 10 registers
+    float* dx = p.dx + (int64_t)(blockIdx.z / p.count) * p.total;
 #pragma unroll
     for (int e = 0; e < C::ACC; ++e) {
         int ml, nl;
