@@ -684,11 +684,11 @@ Tile choose_tile(int mode, int64_t long_side, int64_t short_side, int64_t sms, W
 
 // ---- split-K of forward and backward-data --------------------------------------------------
 // At batch 64 the forward and backward-data grids are under one block per SM whatever the tile
-// (vae.enc2@64 forward: 49 small or 25 wide blocks on 132 SMs; gan.g1@64 backward-data: 392 small
-// blocks of 200 k-slices over 4 phases): the busiest SM runs its blocks' whole reductions while
-// others idle. Splitting the reduction over blockIdx.z shortens the blocks; each split writes its
-// partial output to a workspace and split_reduce_kernel adds the splits in a fixed order and then
-// applies the epilogue (forward: bias and activation) once. What the model charges a split plan
+// (vae.enc2@64 forward: 49 small or 25 wide blocks on 132 SMs; gan.g1@64 backward-data: 98 small
+// blocks of 400 k-slices each): the busiest SM runs its blocks' whole reductions while others idle.
+// Splitting the reduction over blockIdx.z shortens the blocks; each split writes its partial output
+// to a workspace and split_reduce_kernel adds the splits in a fixed order and then applies the
+// epilogue (forward: bias and activation) once. What the model charges a split plan
 // (TileWork::extra, SM-clocks at 1.755 GHz as model_clocks counts): the reduce's launch and tail,
 // ~2.5 us, and the workspace traffic, splits x outputs x 4 bytes written by the GEMM and read back
 // by the reduce, at the H200's ~4.8 TB/s. Not charged: the reduce's own write of the output (the
@@ -880,7 +880,11 @@ int genten_conv2d_forward(const float* x, const float* w, const float* bias, flo
         g.extra = split_extra_clocks(splits, p.total);
         return g;
     };
-    auto plan = [&](Tile u) { return split_count(p.Kd, choose_splits(math_mode, u, kslices, work)); };
+    int64_t planned[3] = {0, 0, 0};  // each tile's split plan, searched once (host time per call)
+    auto plan = [&](Tile u) {
+        if (!planned[u]) planned[u] = split_count(p.Kd, choose_splits(math_mode, u, kslices, work));
+        return planned[u];
+    };
     // the tile rule over each tile's own split plan
     const Tile t = choose_tile(math_mode, p.M, k, kModelSms, [&](Tile u) { return work(u, plan(u)); });
     const int64_t splits = plan(t);
@@ -954,7 +958,11 @@ int genten_conv2d_backward_data(const float* dy, const float* w, float* dx, int 
         g.extra = split_extra_clocks(splits, p.total);
         return g;
     };
-    auto plan = [&](Tile u) { return splits_of(choose_splits(math_mode, u, kslices_max, work)); };
+    int64_t planned[3] = {0, 0, 0};  // each tile's split plan, searched once (host time per call)
+    auto plan = [&](Tile u) {
+        if (!planned[u]) planned[u] = splits_of(choose_splits(math_mode, u, kslices_max, work));
+        return planned[u];
+    };
     const Tile t = choose_tile(math_mode, max_m, c, kModelSms, [&](Tile u) { return work(u, plan(u)); });
     const int64_t splits = plan(t);
     for (Phase& q : all) q.per_split = splits == 1 ? q.Kd : (int)split_depth(q.Kd, splits);

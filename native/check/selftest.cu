@@ -276,6 +276,42 @@ static void sum_and_graph_case(int64_t n) {
     OK(genten_stream_destroy(stream));
 }
 
+// Split-K forward and backward-data captured in a CUDA graph (their workspaces: stream-ordered
+// allocations, captured as graph memory nodes) equal the eager calls bitwise: the split count and the
+// reduce's order depend on the shape only. Shapes the rule splits (conv_case's last two).
+static void conv_split_graph_case() {
+    struct S { int n, c, h, w, k, r, st, pad; } shapes[2] = {{1, 95, 6, 5, 17, 3, 1, 1}, {2, 24, 8, 7, 256, 3, 2, 1}};
+    for (const S& q : shapes) {
+        const int oh = (q.h + 2 * q.pad - q.r) / q.st + 1, ow = (q.w + 2 * q.pad - q.r) / q.st + 1;
+        const size_t nx = (size_t)q.n * q.c * q.h * q.w, ny = (size_t)q.n * q.k * oh * ow;
+        Dev x(randv(nx, 61)), wt(randv((size_t)q.k * q.c * q.r * q.r, 62)), b(randv(q.k, 63)), dy(randv(ny, 64));
+        Dev y1(ny), y2(ny), dx1(nx), dx2(nx);
+        const int mode = GENTEN_MATH_TF32;
+        OK(genten_conv2d_forward(x.p, wt.p, b.p, y1.p, q.n, q.c, q.h, q.w, q.k, q.r, q.st, q.pad, oh, ow, mode,
+                                 GENTEN_ACT_RELU, 0.0f, nullptr));
+        OK(genten_conv2d_backward_data(dy.p, wt.p, dx1.p, q.n, q.c, q.h, q.w, q.k, q.r, q.st, q.pad, oh, ow, mode, nullptr));
+        void* stream = nullptr;
+        void* exec = nullptr;
+        OK(genten_stream_create(&stream));
+        OK(genten_graph_begin_capture(stream));
+        OK(genten_conv2d_forward(x.p, wt.p, b.p, y2.p, q.n, q.c, q.h, q.w, q.k, q.r, q.st, q.pad, oh, ow, mode,
+                                 GENTEN_ACT_RELU, 0.0f, stream));
+        OK(genten_conv2d_backward_data(dy.p, wt.p, dx2.p, q.n, q.c, q.h, q.w, q.k, q.r, q.st, q.pad, oh, ow, mode, stream));
+        OK(genten_graph_end_capture(stream, &exec));
+        OK(genten_graph_launch(exec, stream));
+        OK(genten_stream_synchronize(stream));
+        const auto a = y1.get(), bb = y2.get(), c = dx1.get(), d = dx2.get();
+        size_t diff = 0;
+        for (size_t i = 0; i < a.size(); ++i) diff += !(a[i] == bb[i]);
+        for (size_t i = 0; i < c.size(); ++i) diff += !(c[i] == d[i]);
+        printf("%s conv split-K forward + backward-data n%d c%d %dx%d k%d s%d in a CUDA graph equal the eager calls "
+               "bitwise (%zu differ)\n", diff ? "FAIL" : "ok  ", q.n, q.c, q.h, q.w, q.k, q.st, diff);
+        failures += diff != 0;
+        OK(genten_graph_destroy(exec));
+        OK(genten_stream_destroy(stream));
+    }
+}
+
 // Adam over three slots whose work items (1469 of 1024 elements) outnumber the launch's blocks
 // (1056): blocks walk several items across slots. Against the CPU backend's math in double.
 static void adam_case() {
@@ -344,6 +380,7 @@ int main() {
     conv_case(2, 48, 15, 13, 37, 3, 2, 1, true);   // a VAE decoder-like transposed conv: wide bwdd over 4 odd phases
     conv_case(1, 95, 6, 5, 17, 3, 1, 1, true);     // the rule's forward split-K: 30 positions, a 855-deep reduction
     conv_case(2, 24, 8, 7, 256, 3, 2, 1, true);    // the rule's backward-data split-K over 4 phases of 256-1024 taps
+    conv_split_graph_case();
     gemm_case(67, 70, 129);                   // odd, partial tiles in every dimension
     gemm_case(5, 1, 300);                     // the discriminator's Linear(6272, 1) in miniature
     batchnorm_case(3, 5, 49);
