@@ -20,8 +20,9 @@ block), over the clock; latency, memory and occupancy are ignored, so the real t
 The host's tile rule (conv.cu choose_tile) is this model with the per-slice clocks of its table
 kSliceClocks, which the script prints beside the clocks it counts; forward's and backward-data's
 split-K (conv.cu choose_splits) adds the reduce's cost (2.5 us plus splits x outputs x 8 bytes at
-4.8 TB/s) to a split plan's time, and --floors prints the split count beside the tile (/n). PTX, not SASS (no cuobjdump here): ptxas removes some
-moves and folds some address arithmetic, so the counts are an upper estimate of the SASS loop;
+4.8 TB/s) to a split plan's time, and --floors prints the split count beside the tile (/n).
+PTX, not SASS (no cuobjdump here): ptxas removes some moves and folds some address arithmetic, so
+the counts are an upper estimate of the SASS loop;
 register-to-register moves (renames ptxas coalesces) are not counted.
 
 Usage: python3 native/check/issue_model.py [--rev REV] [--floors] [--sms 132] [--ghz 1.755]
