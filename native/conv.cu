@@ -9,6 +9,10 @@
 //   backward-data    M = N*H*W    (dx positions)       N = C   Kd = K*R*R, split by stride phase
 //   backward-filter  M = K                             N = C*R*R   Kd = N*OH*OW, split-K
 //
+// Forward and backward-data split-K too where the model says it pays (grids under a wave, long
+// reductions: "split-K of forward and backward-data" below); every split-K is summed in a fixed order
+// by split_reduce_kernel, which applies forward's bias and activation once, after the sum.
+//
 // Math modes: FP32 = SIMT FMAs, each thread an 8x8 (large), 8x4 / 4x8 (wide) or 4x4 register
 // micro-tile; TF32 = tensor cores, mma.sync m16n8k8 (each warp a 64x32, 64x16 / 32x32 or 32x16
 // sub-tile), operands rounded with cvt.rna.tf32; 3xTF32 =
