@@ -9,6 +9,10 @@
 //   backward-data    M = N*H*W    (dx positions)       N = C   Kd = K*R*R, split by stride phase
 //   backward-filter  M = K                             N = C*R*R   Kd = N*OH*OW, split-K
 //
+// Forward and backward-data split-K too where the model says it pays (grids under a wave, long
+// reductions: "split-K of forward and backward-data" below); every split-K is summed in a fixed order
+// by split_reduce_kernel, which applies forward's bias and activation once, after the sum.
+//
 // Math modes: FP32 = SIMT FMAs, each thread an 8x8 (large), 8x4 / 4x8 (wide) or 4x4 register
 // micro-tile; TF32 = tensor cores, mma.sync m16n8k8 (each warp a 64x32, 64x16 / 32x32 or 32x16
 // sub-tile), operands rounded with cvt.rna.tf32; 3xTF32 =
@@ -29,6 +33,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "common.cuh"
 #include "tile_gemm.cuh"
@@ -107,13 +112,18 @@ __device__ __forceinline__ void row_pointers(const float* (&q)[Map<R, false>::NR
 
 // ---- forward ---------------------------------------------------------------------------------
 
+// Split-K (blockIdx.z = split, see "split-K of forward and backward-data" below): split z sums kd in
+// [z * per_split, (z + 1) * per_split) and writes its partial output to y + z * total; the host then
+// points y at the workspace and clears bias and act, which the reduce applies once, after the sum.
+// Unsplit: one split, per_split = Kd, y the output.
 struct FwdParams {
     const float* x;
     const float* w;
     const float* bias;
     float* y;
     ConvShape s;
-    int M, Kd, act;
+    int M, Kd, act, per_split;
+    int64_t total;  // N*K*OH*OW: one split's partial output
     float alpha;
     FastDiv ohw, ow, rr, r;
 };
@@ -178,8 +188,10 @@ __global__ void __launch_bounds__(NT, (min_blocks<MODE, BM, BN>())) conv_fwd_ker
     using C = Cfg<BM, BN>;
     const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
     if (m0 >= p.M) return;
+    const int kbeg = blockIdx.z * p.per_split, kend = min(p.Kd, kbeg + p.per_split);
     float acc[C::ACC];
-    mainloop<MODE, C, true, false>(FwdTable{&p}, fwd_a<BM>(p, m0), FwdB<BN>(p, n0), 0, p.Kd, acc);
+    mainloop<MODE, C, true, false>(FwdTable{&p}, fwd_a<BM>(p, m0), FwdB<BN>(p, n0), kbeg, kend, acc);
+    float* y = p.y + (int64_t)blockIdx.z * p.total;
     const int ohw = p.s.oh * p.s.ow;
 #pragma unroll
     for (int e = 0; e < C::ACC; ++e) {
@@ -191,7 +203,7 @@ __global__ void __launch_bounds__(NT, (min_blocks<MODE, BM, BN>())) conv_fwd_ker
             if (p.bias) v += __ldg(p.bias + kout);
             int img, pos;
             p.ohw.divmod(m, img, pos);
-            p.y[((int64_t)img * p.s.k + kout) * ohw + pos] = act_forward(p.act, v, p.alpha);
+            y[((int64_t)img * p.s.k + kout) * ohw + pos] = act_forward(p.act, v, p.alpha);
         }
     }
 }
@@ -211,18 +223,25 @@ struct Phase {
     int hq, wq;     // rows / columns of the phase
     int bh, bw;     // (h0 + pad - ph) / stride: oh of tap 0 at the first row
     int M, Kd;
+    int per_split;      // k-steps of one split (Kd when unsplit; splits past Kd sum nothing)
     FastDiv pos, wqd;   // m -> (img, hq * wq position), position -> (hq, wq)
     FastDiv taps, rw;   // kd -> (k, tap), tap -> (jh, jw)
 };
 
 constexpr int kMaxPhases = 16;
 
+// Split-K as forward's: blockIdx.z = split * count + phase, split z writes its partial dx to
+// dx + z * total (the host points dx at the workspace); every phase writes its positions in every
+// split, zeros where its reduction is shorter than the split's start, so each split's partial dx is
+// whole and the reduce adds all of them.
 struct BwdDataParams {
     const float* dy;
     const float* w;
     float* dx;
     ConvShape s;
-    Phase ph[kMaxPhases];  // blockIdx.z -> phase
+    int count;      // phases in this launch
+    int64_t total;  // N*C*H*W: one split's partial dx
+    Phase ph[kMaxPhases];  // blockIdx.z % count -> phase
 };
 
 // Entry of kd = (k, jh, jw): dy offset k*OH*OW - jh*OW - jw, the bits of (jh, jw), and the w
@@ -287,11 +306,17 @@ struct BdB {
 template <int MODE, int BM, int BN>
 __global__ void __launch_bounds__(NT, (min_blocks<MODE, BM, BN>())) conv_bwd_data_kernel(const __grid_constant__ BwdDataParams p) {
     using C = Cfg<BM, BN>;
-    const Phase& q = p.ph[blockIdx.z];
+    const int split = blockIdx.z / p.count;
+    const Phase& q = p.ph[blockIdx.z - split * p.count];
     const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
     if (m0 >= q.M) return;
+    // a phase's reduction may end before this split's start (its depth: split_depth of its own Kd)
+    const int64_t kb = (int64_t)split * q.per_split;
+    const int kbeg = kb < q.Kd ? (int)kb : q.Kd, kend = min(q.Kd, kbeg + q.per_split);
     float acc[C::ACC];
-    mainloop<MODE, C, true, false>(BdTable{&p, &q}, bd_a<BM>(p, q, m0), BdB<BN>(p, n0), 0, q.Kd, acc);
+    mainloop<MODE, C, true, false>(BdTable{&p, &q}, bd_a<BM>(p, q, m0), BdB<BN>(p, n0), kbeg, kend, acc);
+    // the split again, from blockIdx.z: kept across the main loop it cost the large FP32 tile 10 registers
+    float* dx = p.dx + (int64_t)(blockIdx.z / p.count) * p.total;
 #pragma unroll
     for (int e = 0; e < C::ACC; ++e) {
         int ml, nl;
@@ -302,7 +327,7 @@ __global__ void __launch_bounds__(NT, (min_blocks<MODE, BM, BN>())) conv_bwd_dat
             q.pos.divmod(m, img, pos);
             q.wqd.divmod(pos, hq, wq);
             const int h = q.h0 + hq * p.s.stride, w = q.w0 + wq * p.s.stride;
-            p.dx[(((int64_t)img * p.s.c + c) * p.s.h + h) * p.s.w + w] = acc[e];
+            dx[(((int64_t)img * p.s.c + c) * p.s.h + h) * p.s.w + w] = acc[e];
         }
     }
 }
@@ -552,12 +577,19 @@ __global__ void __launch_bounds__(kThreads) conv_bwd_filter_narrow_kernel(const 
         }
 }
 
-__global__ void split_reduce_kernel(const float* ws, float* dw, int64_t total, int splits) {
+// out[i] = epilogue(sum over z of ws[z * total + i]), the splits added in order z = 0, 1, ... in
+// double (deterministic). The epilogue is the unsplit forward kernel's, applied once to the sum:
+// + bias[channel] (bias != nullptr; channel = i / ohw % channels, NCHW) and the fused activation;
+// backward-data and backward-filter pass no bias and the identity.
+__global__ void split_reduce_kernel(const float* ws, float* out, int64_t total, int splits, const float* bias,
+                                    int64_t ohw, int channels, int act, float alpha) {
     const int64_t stride = (int64_t)gridDim.x * blockDim.x;
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += stride) {
         double s = 0.0;
         for (int z = 0; z < splits; ++z) s += ws[z * total + i];
-        dw[i] = (float)s;
+        float v = (float)s;
+        if (bias) v += __ldg(bias + i / ohw % channels);
+        out[i] = act_forward(act, v, alpha);
     }
 }
 
@@ -611,9 +643,11 @@ constexpr int64_t kModelSms = 1;
 constexpr int64_t kModelSms = 132;
 #endif
 
-// A grid of one tile: its blocks, the k-slices of them all and the most one block runs.
+// A grid of one tile: its blocks, the k-slices of them all and the most one block runs; extra: the
+// SM-clocks of what a split-K plan adds after the grid (the reduce, see split_extra_clocks).
 struct TileWork {
     int64_t blocks = 0, slices = 0, max_slices = 0;
+    double extra = 0;
 };
 
 // The model's time of a grid (SM-clocks): the larger of the whole grid's issue spread evenly over the
@@ -626,7 +660,7 @@ double model_clocks(int mode, Tile t, const TileWork& g, int64_t sms) {
     const double c = kSliceClocks[mode][t];
     const double spread = (double)g.slices * c / (double)sms;
     const double busiest = (double)((g.blocks + sms - 1) / sms) * (double)g.max_slices * c;
-    return spread > busiest ? spread : busiest;
+    return (spread > busiest ? spread : busiest) + g.extra;
 }
 
 // Tile rule: the eligible tile of least model time (ties: the larger tile). Eligible: the small tile
@@ -648,6 +682,69 @@ Tile choose_tile(int mode, int64_t long_side, int64_t short_side, int64_t sms, W
         if (long_side <= 64 || (t == kLarge && short_side <= 64)) continue;
         const double v = model_clocks(mode, t, work(t), sms);
         if (v <= best_t) best = t, best_t = v;
+    }
+    return best;
+}
+
+// ---- split-K of forward and backward-data --------------------------------------------------
+// At batch 64 the forward and backward-data grids are under one block per SM whatever the tile
+// (vae.enc2@64 forward: 49 small or 25 wide blocks on 132 SMs; gan.g1@64 backward-data: 98 small
+// blocks of 400 k-slices each): the busiest SM runs its blocks' whole reductions while others idle.
+// Splitting the reduction over blockIdx.z shortens the blocks; each split writes its partial output
+// to a workspace and split_reduce_kernel adds the splits in a fixed order and then applies the
+// epilogue (forward: bias and activation) once. What the model charges a split plan
+// (TileWork::extra, SM-clocks at 1.755 GHz as model_clocks counts): the reduce's launch and tail,
+// ~2.5 us, and the workspace traffic, splits x outputs x 4 bytes written by the GEMM and read back
+// by the reduce, at the H200's ~4.8 TB/s. Not charged: the reduce's own write of the output (the
+// unsplit kernel writes it too) and the L2 (the partials of a small grid would mostly stay in it).
+constexpr double kModelGhz = 1.755;
+constexpr double kReduceClocks = 2.5e3 * kModelGhz;  // 2.5 us
+constexpr double kBytesPerClock = 4.8e3 / kModelGhz;  // 4.8 TB/s = 4,800 bytes per ns
+// Each split at least 8 k-slices (128 deep) of the longest reduction: shorter splits move more
+// workspace bytes per output than their GEMM loads; at most 64 (the workspace: 64 outputs' worth).
+constexpr int64_t kMinSplitSlices = 8;
+constexpr int64_t kMaxSplits = 64;
+// The SMs the split search spreads a grid over: 132 in every build, the emulator's too (as backward-
+// filter's split plan): the split count is a function of the shape only, and the emulator's tests
+// reach split plans with shapes whose grids are under one wave of an H200 (few output positions,
+// long reductions), while its tile rule (kModelSms) compares the tiles, each with its own plan.
+constexpr int64_t kSplitSms = 132;
+
+double split_extra_clocks(int64_t splits, int64_t outputs) {
+    return splits > 1 ? kReduceClocks + 2.0 * (double)splits * (double)outputs * 4.0 / kBytesPerClock : 0.0;
+}
+
+// Depth (a multiple of BK) of each of `splits` splits of a reduction of depth kd; the plan has
+// ceil(kd / depth) splits, which may be fewer than asked (split_count).
+int64_t split_depth(int64_t kd, int64_t splits) { return ((kd + splits - 1) / splits + BK - 1) / BK * BK; }
+int64_t split_count(int64_t kd, int64_t splits) {
+    const int64_t d = split_depth(kd, splits);
+    return d > 0 ? (kd + d - 1) / d : 1;
+}
+
+// GENTEN_CONV_SPLITS=n in the environment forces n splits on forward and backward-data (the native
+// self-test runs 1, 2, 3 and more on every tile; benchmarks measure each): any count is correct. It is
+// capped at the longest reduction's k-slices and, as any plan, rounded to whole k-slices per split.
+int64_t forced_splits() {
+    const char* f = getenv("GENTEN_CONV_SPLITS");
+    if (!f) return 0;
+    const long v = strtol(f, nullptr, 10);
+    return v < 1 ? 0 : v > 1024 ? 1024 : v;
+}
+
+// The split count for tile t of least model time over kSplitSms SMs (ties: fewer splits), from 1 to
+// the most that keep kMinSplitSlices per split of the longest reduction (kslices_max k-slices).
+// work(t, splits): the grid, its extra included; a count that rounds to the plan of a smaller one has
+// that one's time, so the tie rule skips it.
+template <class Work>
+int64_t choose_splits(int mode, Tile t, int64_t kslices_max, Work work) {
+    if (int64_t f = forced_splits()) return std::min<int64_t>(f, std::max<int64_t>(kslices_max, 1));
+    const int64_t hi = std::min<int64_t>(kMaxSplits, kslices_max / kMinSplitSlices);
+    int64_t best = 1;
+    double best_t = model_clocks(mode, t, work(t, 1), kSplitSms);
+    for (int64_t s = 2; s <= hi; ++s) {
+        const double v = model_clocks(mode, t, work(t, s), kSplitSms);
+        if (v < best_t) best = s, best_t = v;
     }
     return best;
 }
@@ -686,8 +783,8 @@ cudaError_t allow_dynamic_smem(K* kernel, int bytes) {
 
 template <int MODE, int BM, int BN>
 struct LaunchFwd {
-    static int run(const FwdParams& p, cudaStream_t st) {
-        const dim3 grid(cdiv(p.M, BM), cdiv(p.s.k, BN));
+    static int run(const FwdParams& p, int splits, cudaStream_t st) {
+        const dim3 grid(cdiv(p.M, BM), cdiv(p.s.k, BN), (unsigned)splits);
         GT_SUPPORTED(grid.y <= 65535);
         constexpr int smem = dynamic_smem_bytes<MODE, BM, BN>();
         GT_CHECK(allow_dynamic_smem(CONV_KERNEL(conv_fwd_kernel, MODE, BM, BN), smem));
@@ -699,9 +796,9 @@ struct LaunchFwd {
 
 template <int MODE, int BM, int BN>
 struct LaunchBwdData {
-    static int run(const BwdDataParams& p, int max_m, int count, cudaStream_t st) {
-        const dim3 grid(cdiv(max_m > 0 ? max_m : 1, BM), cdiv(p.s.c, BN), (unsigned)count);
-        GT_SUPPORTED(grid.y <= 65535);
+    static int run(const BwdDataParams& p, int max_m, int splits, cudaStream_t st) {
+        const dim3 grid(cdiv(max_m > 0 ? max_m : 1, BM), cdiv(p.s.c, BN), (unsigned)(p.count * splits));
+        GT_SUPPORTED(grid.y <= 65535 && grid.z <= 65535);
         constexpr int smem = dynamic_smem_bytes<MODE, BM, BN>();
         GT_CHECK(allow_dynamic_smem(CONV_KERNEL(conv_bwd_data_kernel, MODE, BM, BN), smem));
         GT_LAUNCH(CONV_KERNEL(conv_bwd_data_kernel, MODE, BM, BN), grid, NT, smem, st)(p);
@@ -768,6 +865,8 @@ int genten_conv2d_forward(const float* x, const float* w, const float* bias, flo
     p.ow = FastDiv(ow);
     p.rr = FastDiv(r * r);
     p.r = FastDiv(r);
+    p.per_split = p.Kd;
+    p.total = (int64_t)p.M * k;
     if (k <= NARROW) {
         GT_LAUNCH(conv_fwd_narrow_kernel, grid_for(p.M), kThreads, 0, as_stream(stream))(p);
         GT_CHECK_LAUNCH();
@@ -775,14 +874,38 @@ int genten_conv2d_forward(const float* x, const float* w, const float* bias, flo
     }
     GT_SUPPORTED(r <= kMaxTaps);  // the tiled gathers' tap masks
     const int64_t kslices = cdiv(p.Kd, BK);
-    const Tile t = choose_tile(math_mode, p.M, k, kModelSms, [&](Tile u) {
+    auto work = [&](Tile u, int64_t splits) {
+        splits = split_count(p.Kd, splits);
         TileWork g;
-        g.blocks = (int64_t)cdiv(p.M, tile_bm(u, 128)) * cdiv(k, tile_bn(u, 128));
-        g.slices = g.blocks * kslices;
-        g.max_slices = kslices;
+        const int64_t tiles = (int64_t)cdiv(p.M, tile_bm(u, 128)) * cdiv(k, tile_bn(u, 128));
+        g.blocks = tiles * splits;
+        g.slices = tiles * kslices;  // the splits' slices add up to the whole reduction's
+        g.max_slices = split_depth(p.Kd, splits) / BK;
+        g.extra = split_extra_clocks(splits, p.total);
         return g;
-    });
-    return dispatch<LaunchFwd, 128>(math_mode, t, p, as_stream(stream));
+    };
+    int64_t planned[3] = {0, 0, 0};  // each tile's split plan, searched once (host time per call)
+    auto plan = [&](Tile u) {
+        if (!planned[u]) planned[u] = split_count(p.Kd, choose_splits(math_mode, u, kslices, work));
+        return planned[u];
+    };
+    // the tile rule over each tile's own split plan
+    const Tile t = choose_tile(math_mode, p.M, k, kModelSms, [&](Tile u) { return work(u, plan(u)); });
+    const int64_t splits = plan(t);
+    cudaStream_t st = as_stream(stream);
+    if (splits == 1) return dispatch<LaunchFwd, 128>(math_mode, t, p, 1, st);
+    // the splits' partial sums without the epilogue, which the reduce applies once to their sum
+    p.per_split = (int)split_depth(p.Kd, splits);
+    p.bias = nullptr;
+    p.act = GENTEN_ACT_IDENTITY;
+    Scratch ws(st);
+    GT_CHECK(ws.alloc((size_t)splits * (size_t)p.total * sizeof(float)));
+    p.y = static_cast<float*>(ws.ptr);
+    if (int e = dispatch<LaunchFwd, 128>(math_mode, t, p, (int)splits, st)) return e;
+    GT_LAUNCH(split_reduce_kernel, grid_for(p.total), kThreads, 0, st)(p.y, y, p.total, (int)splits, bias,
+                                                                       (int64_t)oh * ow, k, act, alpha);
+    GT_CHECK_LAUNCH();
+    return 0;
 }
 
 int genten_conv2d_backward_data(const float* dy, const float* w, float* dx, int n, int c, int h, int w_, int k, int r,
@@ -795,6 +918,8 @@ int genten_conv2d_backward_data(const float* dy, const float* w, float* dx, int 
     p.w = w;
     p.dx = dx;
     p.s = s;
+    p.count = 1;
+    p.total = (int64_t)n * c * h * w_;
     if (c <= NARROW) {
         const int64_t total = (int64_t)n * h * w_;
         GT_LAUNCH(conv_bwd_data_narrow_kernel, grid_for(total), kThreads, 0, as_stream(stream))(p, FastDiv(h * w_),
@@ -804,28 +929,66 @@ int genten_conv2d_backward_data(const float* dy, const float* w, float* dx, int 
     }
     GT_SUPPORTED(r <= kMaxTaps);  // the tiled gathers' tap masks
     const int phases = stride * stride;
-    cudaStream_t st = as_stream(stream);
-    for (int z0 = 0; z0 < phases; z0 += kMaxPhases) {
-        const int count = phases - z0 < kMaxPhases ? phases - z0 : kMaxPhases;
-        int max_m = 0;
-        for (int i = 0; i < count; ++i) {
-            p.ph[i] = make_phase(s, z0 + i);
-            if (p.ph[i].M > max_m) max_m = p.ph[i].M;
-        }
-        // a phase's blocks past its own M return at once: not counted
-        const Tile t = choose_tile(math_mode, max_m, c, kModelSms, [&](Tile u) {
-            TileWork g;
-            for (int i = 0; i < count; ++i) {
-                const int64_t blocks = (int64_t)cdiv(p.ph[i].M, tile_bm(u, 128)) * cdiv(c, tile_bn(u, 128));
-                const int64_t kslices = cdiv(p.ph[i].Kd, BK);
-                g.blocks += blocks;
-                g.slices += blocks * kslices;
-                if (blocks > 0 && kslices > g.max_slices) g.max_slices = kslices;
-            }
-            return g;
-        });
-        if (int e = dispatch<LaunchBwdData, 128>(math_mode, t, p, max_m, count, st)) return e;
+    std::vector<Phase> all((size_t)phases);
+    int max_m = 0;
+    int64_t kslices_max = 0;
+    for (int z = 0; z < phases; ++z) {
+        all[z] = make_phase(s, z);
+        max_m = std::max(max_m, all[z].M);
+        if (all[z].M > 0) kslices_max = std::max<int64_t>(kslices_max, cdiv(all[z].Kd, BK));
     }
+    // One plan (tile, splits) for the whole op: the splits' partial dx are whole only after every
+    // launch of phases (stride > 4: several), and the reduce adds them once. The phases share the
+    // split count, each its own depth; a phase with no positions launches blocks that return at once
+    // (not counted), one whose reduction ends before a split's start writes that split's zeros. The
+    // model counts several launches (stride > 4) as one grid.
+    auto splits_of = [&](int64_t splits) {
+        int64_t e = 1;
+        for (const Phase& q : all)
+            if (q.M > 0) e = std::max(e, split_count(q.Kd, splits));
+        return e;
+    };
+    auto work = [&](Tile u, int64_t splits) {
+        splits = splits_of(splits);
+        TileWork g;
+        for (const Phase& q : all) {
+            const int64_t blocks = (int64_t)cdiv(q.M, tile_bm(u, 128)) * cdiv(c, tile_bn(u, 128));
+            const int64_t kslices = cdiv(q.Kd, BK);
+            g.blocks += blocks * splits;
+            g.slices += blocks * kslices;
+            const int64_t longest = std::min<int64_t>(kslices, split_depth(q.Kd, splits) / BK);
+            if (blocks > 0 && longest > g.max_slices) g.max_slices = longest;
+        }
+        g.extra = split_extra_clocks(splits, p.total);
+        return g;
+    };
+    int64_t planned[3] = {0, 0, 0};  // each tile's split plan, searched once (host time per call)
+    auto plan = [&](Tile u) {
+        if (!planned[u]) planned[u] = splits_of(choose_splits(math_mode, u, kslices_max, work));
+        return planned[u];
+    };
+    const Tile t = choose_tile(math_mode, max_m, c, kModelSms, [&](Tile u) { return work(u, plan(u)); });
+    const int64_t splits = plan(t);
+    for (Phase& q : all) q.per_split = splits == 1 ? q.Kd : (int)split_depth(q.Kd, splits);
+    cudaStream_t st = as_stream(stream);
+    Scratch ws(st);
+    if (splits > 1) {
+        GT_CHECK(ws.alloc((size_t)splits * (size_t)p.total * sizeof(float)));
+        p.dx = static_cast<float*>(ws.ptr);
+    }
+    for (int z0 = 0; z0 < phases; z0 += kMaxPhases) {
+        p.count = phases - z0 < kMaxPhases ? phases - z0 : kMaxPhases;
+        int group_m = 0;
+        for (int i = 0; i < p.count; ++i) {
+            p.ph[i] = all[z0 + i];
+            group_m = std::max(group_m, p.ph[i].M);
+        }
+        if (int e = dispatch<LaunchBwdData, 128>(math_mode, t, p, group_m, (int)splits, st)) return e;
+    }
+    if (splits == 1) return 0;
+    GT_LAUNCH(split_reduce_kernel, grid_for(p.total), kThreads, 0, st)(p.dx, dx, p.total, (int)splits, nullptr, 1, 1,
+                                                                       GENTEN_ACT_IDENTITY, 0.0f);
+    GT_CHECK_LAUNCH();
     return 0;
 }
 
@@ -914,7 +1077,8 @@ int genten_conv2d_backward_filter(const float* dy, const float* x, float* dw, in
     GT_CHECK(ws.alloc((size_t)splits * total * sizeof(float)));
     p.out = static_cast<float*>(ws.ptr);
     if (int e = run()) return e;
-    GT_LAUNCH(split_reduce_kernel, grid_for(total), kThreads, 0, st)(p.out, dw, total, (int)splits);
+    GT_LAUNCH(split_reduce_kernel, grid_for(total), kThreads, 0, st)(p.out, dw, total, (int)splits, nullptr, 1, 1,
+                                                                     GENTEN_ACT_IDENTITY, 0.0f);
     GT_CHECK_LAUNCH();
     return 0;
 }

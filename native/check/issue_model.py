@@ -18,8 +18,11 @@ the larger of block-slices * that / SMs (the grid's issue spread evenly) and the
 ceil(blocks / SMs) blocks one after another (a grid under one wave is as slow as its longest
 block), over the clock; latency, memory and occupancy are ignored, so the real time is above it.
 The host's tile rule (conv.cu choose_tile) is this model with the per-slice clocks of its table
-kSliceClocks, which the script prints beside the clocks it counts. PTX, not SASS (no cuobjdump here): ptxas removes some
-moves and folds some address arithmetic, so the counts are an upper estimate of the SASS loop;
+kSliceClocks, which the script prints beside the clocks it counts; forward's and backward-data's
+split-K (conv.cu choose_splits) adds the reduce's cost (2.5 us plus splits x outputs x 8 bytes at
+4.8 TB/s) to a split plan's time, and --floors prints the split count beside the tile (/n).
+PTX, not SASS (no cuobjdump here): ptxas removes some moves and folds some address arithmetic, so
+the counts are an upper estimate of the SASS loop;
 register-to-register moves (renames ptxas coalesces) are not counted.
 
 Usage: python3 native/check/issue_model.py [--rev REV] [--floors] [--sms 132] [--ghz 1.755]
@@ -266,29 +269,68 @@ def slice_clocks_table(src_root):
     return [[int(v) for v in r] for r in rows]
 
 
-def work(op, t, n, c, h, k, r, st, pad, search_splits=True):
-    """(blocks, block-slices, most slices of one block) of tile t's grid, as conv.cu plans it."""
+# conv.cu's split-K of forward and backward-data: the reduce's launch (2.5 us) and the workspace
+# traffic (splits x outputs x 4 bytes written and read back at 4.8 TB/s) in SM-clocks at 1.755 GHz,
+# at least 8 k-slices per split, at most 64 splits, searched over 132 SMs in every build
+SPLIT_GHZ = 1.755
+REDUCE_CLOCKS = 2.5e3 * SPLIT_GHZ
+BYTES_PER_CLOCK = 4.8e3 / SPLIT_GHZ
+MIN_SPLIT_SLICES = 8
+MAX_SPLITS = 64
+SPLIT_SMS = 132
+
+
+def cd(a, b):
+    return -(-a // b)
+
+
+def split_extra(splits, outputs):
+    return REDUCE_CLOCKS + 2.0 * splits * outputs * 4.0 / BYTES_PER_CLOCK if splits > 1 else 0.0
+
+
+def split_depth(kd, s):
+    return cd(cd(kd, s), BK) * BK
+
+
+def split_count(kd, s):
+    d = split_depth(kd, s)
+    return cd(kd, d) if d > 0 else 1
+
+
+def phases(n, c, h, k, r, st, pad):
+    """[(positions M, reduction depth Kd)] of backward-data's stride phases (conv.cu make_phase)."""
+    out = []
+    for z in range(st * st):
+        ph, pw = divmod(z, st)
+        h0, w0 = (ph - pad) % st, (pw - pad) % st
+        hq = cd(h - h0, st) if h0 < h else 0
+        wq = cd(h - w0, st) if w0 < h else 0
+        rh = cd(r - ph, st) if ph < r else 0
+        rw = cd(r - pw, st) if pw < r else 0
+        out.append((n * hq * wq, k * rh * rw))
+    return out
+
+
+def work(op, t, n, c, h, k, r, st, pad, search_splits=True, splits=1):
+    """(blocks, block-slices, most slices of one block, extra SM-clocks of the split plan) of tile t's
+    grid, as conv.cu plans it; forward and backward-data with `splits` splits (rounded as conv.cu)."""
     oh = (h + 2 * pad - r) // st + 1
-    cd = lambda a, b: -(-a // b)
     bm, bn = tile_sides(op, t)
     if op == "fwd":
-        blocks = cd(n * oh * oh, bm) * cd(k, bn)
-        ks = cd(c * r * r, BK)
-        return blocks, blocks * ks, ks
+        kd = c * r * r
+        s = split_count(kd, splits)
+        tiles = cd(n * oh * oh, bm) * cd(k, bn)
+        return tiles * s, tiles * cd(kd, BK), split_depth(kd, s) // BK, split_extra(s, n * k * oh * oh)
     if op == "bwdd":
+        phs = phases(n, c, h, k, r, st, pad)
+        s = max([1] + [split_count(kd, splits) for m, kd in phs if m > 0])
         blocks = sl = mx = 0
-        for z in range(st * st):
-            ph, pw = divmod(z, st)
-            h0, w0 = (ph - pad) % st, (pw - pad) % st
-            hq = cd(h - h0, st) if h0 < h else 0
-            wq = cd(h - w0, st) if w0 < h else 0
-            rh = cd(r - ph, st) if ph < r else 0
-            rw = cd(r - pw, st) if pw < r else 0
-            b, ks = cd(n * hq * wq, bm) * cd(c, bn), cd(k * rh * rw, BK)
-            blocks, sl = blocks + b, sl + b * ks
+        for m, kd in phs:
+            b, ks = cd(m, bm) * cd(c, bn), cd(kd, BK)
+            blocks, sl = blocks + b * s, sl + b * ks
             if b > 0:
-                mx = max(mx, ks)
-        return blocks, sl, mx
+                mx = max(mx, min(ks, split_depth(kd, s) // BK))
+        return blocks, sl, mx, split_extra(s, n * c * h * h)
     kd, nn = n * oh * oh, c * r * r
     tiles = cd(k, bm) * cd(nn, bn)
     per_of = lambda s: cd(cd(kd, s), BK) * BK
@@ -299,24 +341,44 @@ def work(op, t, n, c, h, k, r, st, pad, search_splits=True):
         for s in range(1, min(2 * splits, max_splits) + 1):
             if cd(kd, per_of(s)) != s:
                 continue
-            v = model_clocks(1.0, (tiles * s, tiles * cd(kd, BK), per_of(s) // BK), 132)
+            v = model_clocks(1.0, (tiles * s, tiles * cd(kd, BK), per_of(s) // BK, 0.0), 132)
             if best is None or v < best:
                 best, splits = v, s
     per = per_of(splits)
     splits = cd(kd, per)
-    return tiles * splits, tiles * cd(kd, BK), per // BK  # the splits add up to the whole reduction
+    return tiles * splits, tiles * cd(kd, BK), per // BK, 0.0  # the splits add up to the whole reduction
 
 
 def model_clocks(c, w, sms):
-    """conv.cu model_clocks: the grid's issue spread over the SMs, or the busiest SM's blocks."""
-    blocks, sl, mx = w
-    return max(sl * c / sms, -(-blocks // sms) * mx * c)
+    """conv.cu model_clocks: the grid's issue spread over the SMs, or the busiest SM's blocks, plus what
+    a split plan adds after the grid."""
+    blocks, sl, mx, extra = w
+    return max(sl * c / sms, -(-blocks // sms) * mx * c) + extra
 
 
-def plan(op, n, c, h, k, r, st, pad, clocks=None, mode=1, sms=132):
-    """(tile, work) of the tiled kernel as conv.cu's host code plans it; None where the narrow kernel
-    runs. clocks = conv.cu's kSliceClocks (the rule of least model time), None: round 2's rule (the
-    large tile where both sides exceed 64 and, outside backward-filter, it has 66 blocks)."""
+def choose_splits(op, t, shape, clocks, mode):
+    """conv.cu choose_splits: forward's and backward-data's split count for tile t (1: unsplit)."""
+    n, c, h, k, r, st, pad = shape
+    if op == "fwd":
+        ks_max = cd(c * r * r, BK)
+    else:
+        ks_max = max([0] + [cd(kd, BK) for m, kd in phases(*shape) if m > 0])
+    best, best_t = 1, model_clocks(clocks[mode][t], work(op, t, *shape), SPLIT_SMS)
+    for s in range(2, min(MAX_SPLITS, ks_max // MIN_SPLIT_SLICES) + 1):
+        v = model_clocks(clocks[mode][t], work(op, t, *shape, splits=s), SPLIT_SMS)
+        if v < best_t:
+            best, best_t = s, v
+    w = work(op, t, *shape, splits=best)
+    return w, (split_count(c * r * r, best) if op == "fwd" else
+               max([1] + [split_count(kd, best) for m, kd in phases(*shape) if m > 0]))
+
+
+def plan(op, n, c, h, k, r, st, pad, clocks=None, mode=1, sms=132, fb_splits=True):
+    """(tile, work, splits) of the tiled kernel as conv.cu's host code plans it; None where the narrow
+    kernel runs. clocks = conv.cu's kSliceClocks (the rule of least model time), None: round 2's rule
+    (the large tile where both sides exceed 64 and, outside backward-filter, it has 66 blocks).
+    fb_splits: forward and backward-data split-K (round 4); splits is 1 without it and in
+    backward-filter (whose plan is in its work)."""
     oh = (h + 2 * pad - r) // st + 1
     if (op == "bwdd" and c <= 8) or (op != "bwdd" and k <= 8):
         return None
@@ -330,20 +392,23 @@ def plan(op, n, c, h, k, r, st, pad, clocks=None, mode=1, sms=132):
         short = c
     else:
         long_side, short = c * r * r, k
-    w = lambda t: work(op, t, n, c, h, k, r, st, pad, clocks is not None)
+    shape = (n, c, h, k, r, st, pad)
+    split = fb_splits and clocks is not None and op != "bwdf"
+    w = lambda t: (choose_splits(op, t, shape, clocks, mode) if split
+                   else (work(op, t, n, c, h, k, r, st, pad, clocks is not None), 1))
     if clocks is None:
         large_blocks = -(-long_side // 128) * -(-short // 128) * (st * st if op == "bwdd" else 1)
         big = long_side > 64 and short > 64 and (op == "bwdf" or large_blocks >= LARGE_MIN_BLOCKS)
-        return (2 if big else 0), w(2 if big else 0)
+        return ((2 if big else 0),) + w(2 if big else 0)
     s = sms
-    best, best_t = 0, model_clocks(clocks[mode][0], w(0), s)
+    best, best_t = 0, model_clocks(clocks[mode][0], w(0)[0], s)
     for t in (1, 2):
         if long_side <= 64 or (t == 2 and short <= 64):
             continue
-        v = model_clocks(clocks[mode][t], w(t), s)
+        v = model_clocks(clocks[mode][t], w(t)[0], s)
         if v <= best_t:
             best, best_t = t, v
-    return best, w(best)
+    return (best,) + w(best)
 
 
 def floor_us(wk, k, sms, ghz):
@@ -390,6 +455,8 @@ def main():
               f"{k['sts']:.0f} | {k['ldg']:.0f} | {k['cvt']:.0f} | {k['other']:.0f} | {k['table']:.1f} | {per} | "
               f"{share} | {k['regs']} | {k['smem']} | {k['spill']} | {k['blocks']} |")
     clocks = slice_clocks_table(a.src or ROOT) if not a.rev else rev_clocks(a.rev)
+    fb_splits = "GENTEN_CONV_SPLITS" in (open(os.path.join(a.src or ROOT, "native", "conv.cu")).read() if not a.rev
+                                         else rev_source(a.rev))
     if clocks:
         print("\n# conv.cu kSliceClocks (the host's tile rule) against the counts above, SM-clocks per block and slice")
         print("| mode | tile | kSliceClocks | fwd | bwdd | bwdf |")
@@ -404,7 +471,9 @@ def main():
     shapes = load_shapes()
     print(f"\n# floors (us) at the model shapes: {a.sms} SMs at {a.ghz} GHz, 4 issues + 1 TF32 MMA per SM-clock,"
           " the larger of the grid's issue spread over the SMs and the busiest SM's;"
-          " S = the small 64x64 tile, W = the wide one (128x64, bwdf 64x128), L = the large 128x128")
+          " S = the small 64x64 tile, W = the wide one (128x64, bwdf 64x128), L = the large 128x128"
+          + ("; /n = forward or backward-data split-K in n, the reduce and its workspace traffic included"
+             if fb_splits else ""))
     print("| shape | fwd FP32 | fwd TF32 | bwdd FP32 | bwdd TF32 | bwdf FP32 | bwdf TF32 |")
     print("| --- " * 7 + "|")
     for shape in shapes.CONV_SHAPES:
@@ -413,19 +482,23 @@ def main():
         for op in ("fwd", "bwdd", "bwdf"):
             for mode in (0, 1):
                 pl = plan(op, cc["n"], cc["cin"], cc["h"], cc["cout"], cc["k"], cc["stride"], cc["pad"],
-                          clocks, mode, a.sms)
+                          clocks, mode, a.sms, fb_splits)
                 if pl is None:
                     row.append("narrow")
                     continue
-                t, wk = pl
+                t, wk, splits = pl
                 key = (op, mode, tile_sides(op, t))
-                row.append(f"{floor_us(wk, res[key], a.sms, a.ghz):.1f} {TILES[t]}")
+                row.append(f"{floor_us(wk, res[key], a.sms, a.ghz):.1f} {TILES[t]}" + (f"/{splits}" if splits > 1 else ""))
         print(f"| {shape} | " + " | ".join(row) + " |")
 
 
+def rev_source(rev):
+    return subprocess.run(["git", "-C", ROOT, "show", f"{rev}:native/conv.cu"], check=True, capture_output=True,
+                          text=True).stdout
+
+
 def rev_clocks(rev):
-    src = subprocess.run(["git", "-C", ROOT, "show", f"{rev}:native/conv.cu"], check=True, capture_output=True,
-                         text=True).stdout
+    src = rev_source(rev)
     with tempfile.TemporaryDirectory() as tmp:
         os.makedirs(os.path.join(tmp, "native"))
         open(os.path.join(tmp, "native", "conv.cu"), "w").write(src)

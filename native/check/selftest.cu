@@ -70,7 +70,7 @@ static void compare(const char* what, const std::vector<float>& got, const std::
     if (bad) ++failures;
 }
 
-static void conv_case(int n, int c, int h, int w, int k, int r, int st, int pad) {
+static void conv_case(int n, int c, int h, int w, int k, int r, int st, int pad, bool force_splits = false) {
     const int oh = (h + 2 * pad - r) / st + 1, ow = (w + 2 * pad - r) / st + 1;
     auto x = randv((size_t)n * c * h * w, 1), wt = randv((size_t)k * c * r * r, 2), b = randv(k, 3);
     auto dy = randv((size_t)n * k * oh * ow, 4);
@@ -98,27 +98,40 @@ static void conv_case(int n, int c, int h, int w, int k, int r, int st, int pad)
     const char* names[3] = {"fp32", "tf32", "3xtf32"};
     const double tol[3] = {1e-5, 3e-3, 1e-5};
     // conv.cu's tile rule, then each tile forced (GENTEN_CONV_TILE): every tile is correct at every
-    // shape, so each shape below tests all of them, partial tiles and split-K plans included
+    // shape, so each shape below tests all of them, partial tiles and split-K plans included. Forward
+    // and backward-data again with their split count forced (GENTEN_CONV_SPLITS; backward-filter has
+    // its own plan) at the shapes marked force_splits: 1 (unsplit, where the rule splits), 2, 3 and 7
+    // (capped at the k-slices there are; partial last splits, phases whose reductions end before the
+    // last splits start), in every tile.
     const char* tiles[4] = {nullptr, "64x64", "wide", "128x128"};
+    const char* splits[5] = {nullptr, "1", "2", "3", "7"};
     for (int ti = 0; ti < 4; ++ti)
+    for (int si = 0; si < 5; ++si)
     for (int mode = 0; mode < 3; ++mode) {
+        if (si > 0 && !force_splits) continue;
+        if (si == 1 && tiles[ti]) continue;  // unsplit with a forced tile: the rule's runs (si = 0) have it
         if (tiles[ti]) setenv("GENTEN_CONV_TILE", tiles[ti], 1);
         else unsetenv("GENTEN_CONV_TILE");
-        const char* tn = tiles[ti] ? tiles[ti] : "rule";
+        if (splits[si]) setenv("GENTEN_CONV_SPLITS", splits[si], 1);
+        else unsetenv("GENTEN_CONV_SPLITS");
+        char tn[32];
+        snprintf(tn, sizeof tn, "%s%s%s", tiles[ti] ? tiles[ti] : "rule", splits[si] ? "/" : "", splits[si] ? splits[si] : "");
         char what[160];
         Dev dY(y.size()), dDX(dx.size()), dDW(dw.size());
         OK(genten_conv2d_forward(dX.p, dW.p, dB.p, dY.p, n, c, h, w, k, r, st, pad, oh, ow, mode,
                                  GENTEN_ACT_LEAKY_RELU, 0.2f, nullptr));
         OK(genten_conv2d_backward_data(dDY.p, dW.p, dDX.p, n, c, h, w, k, r, st, pad, oh, ow, mode, nullptr));
-        OK(genten_conv2d_backward_filter(dDY.p, dX.p, dDW.p, n, c, h, w, k, r, st, pad, oh, ow, mode, nullptr));
         snprintf(what, sizeof what, "conv fwd  %s %s n%d c%d %dx%d k%d r%d s%d p%d", names[mode], tn, n, c, h, w, k, r, st, pad);
         compare(what, dY.get(), y, tol[mode]);
         snprintf(what, sizeof what, "conv bwdd %s %s n%d c%d %dx%d k%d r%d s%d p%d", names[mode], tn, n, c, h, w, k, r, st, pad);
         compare(what, dDX.get(), dx, tol[mode]);
+        if (splits[si]) continue;
+        OK(genten_conv2d_backward_filter(dDY.p, dX.p, dDW.p, n, c, h, w, k, r, st, pad, oh, ow, mode, nullptr));
         snprintf(what, sizeof what, "conv bwdf %s %s n%d c%d %dx%d k%d r%d s%d p%d", names[mode], tn, n, c, h, w, k, r, st, pad);
         compare(what, dDW.get(), dw, tol[mode]);
     }
     unsetenv("GENTEN_CONV_TILE");
+    unsetenv("GENTEN_CONV_SPLITS");
 }
 
 // The linear layers' GEMM in every transposition and math mode, odd sizes, bias on.
@@ -263,6 +276,42 @@ static void sum_and_graph_case(int64_t n) {
     OK(genten_stream_destroy(stream));
 }
 
+// Split-K forward and backward-data captured in a CUDA graph (their workspaces: stream-ordered
+// allocations, captured as graph memory nodes) equal the eager calls bitwise: the split count and the
+// reduce's order depend on the shape only. Shapes the rule splits (conv_case's last two).
+static void conv_split_graph_case() {
+    struct S { int n, c, h, w, k, r, st, pad; } shapes[2] = {{1, 95, 6, 5, 17, 3, 1, 1}, {2, 24, 8, 7, 256, 3, 2, 1}};
+    for (const S& q : shapes) {
+        const int oh = (q.h + 2 * q.pad - q.r) / q.st + 1, ow = (q.w + 2 * q.pad - q.r) / q.st + 1;
+        const size_t nx = (size_t)q.n * q.c * q.h * q.w, ny = (size_t)q.n * q.k * oh * ow;
+        Dev x(randv(nx, 61)), wt(randv((size_t)q.k * q.c * q.r * q.r, 62)), b(randv(q.k, 63)), dy(randv(ny, 64));
+        Dev y1(ny), y2(ny), dx1(nx), dx2(nx);
+        const int mode = GENTEN_MATH_TF32;
+        OK(genten_conv2d_forward(x.p, wt.p, b.p, y1.p, q.n, q.c, q.h, q.w, q.k, q.r, q.st, q.pad, oh, ow, mode,
+                                 GENTEN_ACT_RELU, 0.0f, nullptr));
+        OK(genten_conv2d_backward_data(dy.p, wt.p, dx1.p, q.n, q.c, q.h, q.w, q.k, q.r, q.st, q.pad, oh, ow, mode, nullptr));
+        void* stream = nullptr;
+        void* exec = nullptr;
+        OK(genten_stream_create(&stream));
+        OK(genten_graph_begin_capture(stream));
+        OK(genten_conv2d_forward(x.p, wt.p, b.p, y2.p, q.n, q.c, q.h, q.w, q.k, q.r, q.st, q.pad, oh, ow, mode,
+                                 GENTEN_ACT_RELU, 0.0f, stream));
+        OK(genten_conv2d_backward_data(dy.p, wt.p, dx2.p, q.n, q.c, q.h, q.w, q.k, q.r, q.st, q.pad, oh, ow, mode, stream));
+        OK(genten_graph_end_capture(stream, &exec));
+        OK(genten_graph_launch(exec, stream));
+        OK(genten_stream_synchronize(stream));
+        const auto a = y1.get(), bb = y2.get(), c = dx1.get(), d = dx2.get();
+        size_t diff = 0;
+        for (size_t i = 0; i < a.size(); ++i) diff += !(a[i] == bb[i]);
+        for (size_t i = 0; i < c.size(); ++i) diff += !(c[i] == d[i]);
+        printf("%s conv split-K forward + backward-data n%d c%d %dx%d k%d s%d in a CUDA graph equal the eager calls "
+               "bitwise (%zu differ)\n", diff ? "FAIL" : "ok  ", q.n, q.c, q.h, q.w, q.k, q.st, diff);
+        failures += diff != 0;
+        OK(genten_graph_destroy(exec));
+        OK(genten_stream_destroy(stream));
+    }
+}
+
 // Adam over three slots whose work items (1469 of 1024 elements) outnumber the launch's blocks
 // (1056): blocks walk several items across slots. Against the CPU backend's math in double.
 static void adam_case() {
@@ -317,18 +366,21 @@ int main() {
     printf("device: %s\n", name);
     // odd sizes, batch 1, channels not multiples of 4/32, stride 3, the narrow paths (k or c <= 8)
     conv_case(1, 3, 7, 5, 5, 3, 1, 1);
-    conv_case(2, 5, 9, 11, 70, 3, 3, 2);
+    conv_case(2, 5, 9, 11, 70, 3, 3, 2, true);
     conv_case(3, 1, 28, 28, 64, 5, 2, 2);    // DCGAN D conv1 (narrow backward-data: c = 1)
     conv_case(2, 64, 14, 14, 128, 5, 2, 2);  // DCGAN D conv2
     conv_case(2, 32, 28, 28, 1, 3, 1, 1);    // VAE last conv (narrow forward and filter: k = 1)
-    conv_case(2, 9, 14, 14, 65, 3, 2, 1);    // output-padding-like H (14 = (7-1)*2 - 2 + 3 + 1)
+    conv_case(2, 9, 14, 14, 65, 3, 2, 1, true);    // output-padding-like H (14 = (7-1)*2 - 2 + 3 + 1)
     conv_case(8, 20, 16, 16, 66, 3, 1, 1);   // backward-filter split-K (8 splits) over 2 x 3 tiles
-    conv_case(3, 12, 10, 10, 70, 4, 2, 1);   // even filter, stride 2: phases with 2 taps each way
-    conv_case(2, 10, 23, 21, 12, 6, 5, 2);   // stride 5: 25 phases, two backward-data launches
-    conv_case(2, 72, 12, 12, 24, 3, 1, 1);   // C > 64, K <= 64: backward-data's wide and large tiles
-    conv_case(3, 80, 10, 10, 20, 4, 2, 1);   // the large backward-data tile over stride phases, partial k-slices
+    conv_case(3, 12, 10, 10, 70, 4, 2, 1, true);   // even filter, stride 2: phases with 2 taps each way
+    conv_case(2, 10, 23, 21, 12, 6, 5, 2, true);   // stride 5: 25 phases, two backward-data launches
+    conv_case(2, 72, 12, 12, 24, 3, 1, 1, true);   // C > 64, K <= 64: backward-data's wide and large tiles
+    conv_case(3, 80, 10, 10, 20, 4, 2, 1, true);   // the large backward-data tile over stride phases, partial k-slices
     conv_case(3, 33, 11, 11, 64, 3, 2, 1);   // VAE enc2-like, odd C: the rule's wide tiles (fwd 128x64, bwdf 64x128)
-    conv_case(2, 48, 15, 13, 37, 3, 2, 1);   // a VAE decoder-like transposed conv: wide bwdd over 4 odd phases
+    conv_case(2, 48, 15, 13, 37, 3, 2, 1, true);   // a VAE decoder-like transposed conv: wide bwdd over 4 odd phases
+    conv_case(1, 95, 6, 5, 17, 3, 1, 1, true);     // the rule's forward split-K: 30 positions, a 855-deep reduction
+    conv_case(2, 24, 8, 7, 256, 3, 2, 1, true);    // the rule's backward-data split-K over 4 phases of 256-1024 taps
+    conv_split_graph_case();
     gemm_case(67, 70, 129);                   // odd, partial tiles in every dimension
     gemm_case(5, 1, 300);                     // the discriminator's Linear(6272, 1) in miniature
     batchnorm_case(3, 5, 49);

@@ -18,11 +18,12 @@ import io.genten.tensor.Tensor;
  * the per-channel bias gradient, {@code native/elementwise.cu}). Shapes are {@link Conv2dSpec}'s.
  *
  * <p>Which block tile our kernels run (64 x 64, the wide 128 x 64 / 64 x 128, or 128 x 128) and how
- * backward-filter splits its reduction are decided natively, per call, from the shape and math mode
- * alone ({@code choose_tile} and the split plan in {@code native/conv.cu}: the tile of least time in
- * the offline issue model, benchmarks/NOTES.md), so nothing here picks a tile; the environment
- * variable {@code GENTEN_CONV_TILE} ({@code 64x64}, {@code wide}, {@code 128x128}) forces one for
- * measurements.
+ * each direction splits its reduction (split-K, summed in a fixed order) are decided natively, per
+ * call, from the shape and math mode alone ({@code choose_tile}, {@code choose_splits} and
+ * backward-filter's split plan in {@code native/conv.cu}: the plan of least time in the offline issue
+ * model, benchmarks/NOTES.md), so nothing here picks a tile; the environment variables
+ * {@code GENTEN_CONV_TILE} ({@code 64x64}, {@code wide}, {@code 128x128}) and {@code GENTEN_CONV_SPLITS}
+ * (a count, forward and backward-data) force one for measurements.
  */
 final class CudaConv {
     private CudaConv() {}

@@ -82,6 +82,17 @@ class CudaOpsTest {
             {9, 40, 15, 15, 29, 3, 2, 1},
             // ... forward with K = 64 (whole columns) and backward-filter over 4 x 4 taps, split in 3
             {12, 8, 16, 16, 64, 4, 2, 1},
+            // split-K in forward and backward-data (conv.cu choose_splits: partial outputs summed in a
+            // fixed order by a reduce that adds the bias once), which the rule picks here in every math
+            // mode, the emulator's build too (plan() of native/check/issue_model.py mirrors it): few
+            // positions, long reductions. Forward over odd sizes (30 positions, 855 deep: 6 splits) ...
+            {1, 95, 6, 5, 17, 3, 1, 1},
+            // ... forward over even sizes (32 positions, 1152 deep: 9 splits; backward-data in 2 in FP32) ...
+            {2, 128, 4, 4, 32, 3, 1, 1},
+            // ... backward-data over the 4 phases of stride 2 (256 to 1024 deep: 8 splits), even sizes ...
+            {2, 24, 8, 8, 256, 3, 2, 1},
+            // ... and over 4 odd phases (7 x 9 dx positions, a 200-channel dy: 6 splits)
+            {3, 19, 7, 9, 200, 3, 2, 1},
     };
 
     static Stream<Arguments> convCases() {
@@ -115,28 +126,36 @@ class CudaOpsTest {
         }
     }
 
-    /** Conv and batchnorm with the following ReLU/LeakyReLU fused (epilogue / normalize pass) vs the CPU's two steps. */
+    /**
+     * Conv and batchnorm with the following ReLU/LeakyReLU fused (epilogue / normalize pass) vs the CPU's two steps;
+     * the second conv takes forward split-K by the rule in every math mode (6 splits), where the reduce applies the
+     * bias and the activation once, after the splits' sum.
+     */
     @ParameterizedTest @MethodSource("configs")
     void fusedActivationsMatchCpu(CudaOptions o) {
+        fusedActivationsMatchCpu(o, 71, new int[] {5, 3, 13, 13}, 37, 5, new Conv2dSpec(2, 2));
+        fusedActivationsMatchCpu(o, 171, new int[] {1, 95, 6, 5}, 17, 3, new Conv2dSpec(1, 1));
+    }
+
+    private void fusedActivationsMatchCpu(CudaOptions o, long seed, int[] xDims, int cout, int kernel, Conv2dSpec spec) {
         var gpu = GpuTestSupport.backend(o);
         double tol = gemmTolerance(o);
-        var spec = new Conv2dSpec(2, 2);
         for (var act : List.of(Activation.RELU, Activation.leakyRelu(0.3f))) {
             try (var scope = TensorScope.open()) {
-                String what = o + " fused " + act;
-                var x = randn(71, 5, 3, 13, 13);
-                var w = randn(72, 37, 3, 5, 5);
-                var b = randn(73, 37);
+                String what = o + " fused " + act + " x " + java.util.Arrays.toString(xDims);
+                var x = randn(seed, xDims);
+                var w = randn(seed + 1, cout, xDims[1], kernel, kernel);
+                var b = randn(seed + 2, cout);
                 var gx = gpu.copyOf(x);
                 var gw = gpu.copyOf(w);
                 var y = CPU.activationForward(act, CPU.conv2dForward(x, w, b, spec));
                 close(what + " conv+bias", gpu.conv2dForward(gx, gw, gpu.copyOf(b), spec, act), y, tol);
                 close(what + " conv", gpu.conv2dForward(gx, gw, null, spec, act), CPU.activationForward(act, CPU.conv2dForward(x, w, null, spec)), tol);
 
-                var gamma = uniform(74, 0.5f, 1.5f, 37);
-                var beta = randn(75, 37);
-                var rm = randn(76, 37);
-                var rv = uniform(77, 0.5f, 2f, 37);
+                var gamma = uniform(seed + 3, 0.5f, 1.5f, cout);
+                var beta = randn(seed + 4, cout);
+                var rm = randn(seed + 5, cout);
+                var rv = uniform(seed + 6, 0.5f, 2f, cout);
                 var grm = gpu.copyOf(rm);
                 var grv = gpu.copyOf(rv);
                 var h = CPU.conv2dForward(x, w, b, spec);

@@ -61,9 +61,17 @@ class CudaTrainingTest {
      * to 10 mantissa bits, and a gradient that comes back through a training-mode BatchNorm is a
      * difference of nearly equal terms (dy minus its mean and its projection on xhat), which turns
      * that rounding into several percent on the first layers' weights (the emulator measured 4% on
-     * the VAE's enc1.weight at batch 16, whose losses agree within 5e-3).
+     * the VAE's enc1.weight at batch 16, whose losses agree within 5e-3). Strict modes: 1e-2, not
+     * 1e-3, for LeakyReLU's kink: an activation within rounding of 0 takes slope 1 on one side and 0.3
+     * on the other, and one such flip among a layer's ~50k activations moves every gradient summed
+     * over them by about 0.7 / sqrt(50k) = 3e-3. The emulator measured exactly that on the GAN step in
+     * FP32 with backward-data split 9 ways (conv.cu's split-K rule at D conv2 / G conv2, batch 4):
+     * every generator gradient 2-3.3e-3 off, the discriminator's 4e-7, while 2, 3 or 50 splits (and
+     * no split) gave 1e-6 to 4e-6, and the op alone agrees with the CPU to 2.6e-7 (relative L2) with
+     * 9 splits against 5.3e-7 unsplit; likewise discriminator.conv1.weight's 1.36e-4 above is one flip
+     * (it is 4e-7 to 6e-7 under other plans). A wrong kernel is off by far more.
      */
-    private static double gradientTolerance(CudaOptions o) { return o.math() == MathMode.TF32 ? 0.1 : 1e-3; }
+    private static double gradientTolerance(CudaOptions o) { return o.math() == MathMode.TF32 ? 0.1 : 1e-2; }
 
     /**
      * The batch size of a test: as given on a GPU; a quarter (at least 4) on the CPU emulator, which
