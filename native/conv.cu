@@ -303,8 +303,15 @@ struct BdB {
     }
 };
 
+// Backward-data's large FP32 tile asks for 2 resident blocks where min_blocks allows 1: it held 122
+// registers (2 blocks fit) until split-K's epilogue offset took it to 129 (1 block).
 template <int MODE, int BM, int BN>
-__global__ void __launch_bounds__(NT, (min_blocks<MODE, BM, BN>())) conv_bwd_data_kernel(const __grid_constant__ BwdDataParams p) {
+__host__ __device__ constexpr int bwdd_min_blocks() {
+    return MODE == GENTEN_MATH_FP32 && BM * BN == 128 * 128 ? 2 : min_blocks<MODE, BM, BN>();
+}
+
+template <int MODE, int BM, int BN>
+__global__ void __launch_bounds__(NT, (bwdd_min_blocks<MODE, BM, BN>())) conv_bwd_data_kernel(const __grid_constant__ BwdDataParams p) {
     using C = Cfg<BM, BN>;
     const int split = blockIdx.z / p.count;
     const Phase& q = p.ph[blockIdx.z - split * p.count];
