@@ -155,8 +155,8 @@ final class CpuConv {
         float[] wk = byPixel ? g.pixelUnfold().packWeight(ws, cout) : ws;
         float[][] partials = new float[Math.max(1, Math.min(Math.ceilDiv(g.n(), group), Parallel.threads()))][];
         overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) -> {
-            float[] col = new float[ckk * group * p];
-            float[] buf = group > 1 ? new float[cout * group * p] : null;
+            float[] col = Workspace.floats(Workspace.Slot.COLUMNS, ckk * group * p);
+            float[] buf = group > 1 ? Workspace.floats(Workspace.Slot.GATHERED, cout * group * p) : null;
             var unfold = byPixel ? g.pixelUnfold() : null;
             float[] dw = dys == null ? null : new float[cout * ckk];
             if (dw != null) partials[chunk] = dw;
@@ -236,8 +236,8 @@ final class CpuConv {
         boolean byPixel = g.byPixel();
         float[] wk = byPixel ? g.pixelUnfold().packWeight(ws, cout) : ws;
         overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) -> {
-            float[] col = new float[ckk * group * p];
-            float[] buf = group > 1 ? new float[cout * group * p] : null;
+            float[] col = Workspace.floats(Workspace.Slot.COLUMNS, ckk * group * p);
+            float[] buf = group > 1 ? Workspace.floats(Workspace.Slot.GATHERED, cout * group * p) : null;
             var unfold = byPixel ? g.pixelUnfold() : null;
             for (int i0 = from; i0 < to; i0 += group) {
                 int gs = Math.min(group, to - i0);
@@ -297,8 +297,8 @@ final class CpuConv {
                 }
                 return;
             }
-            float[] col = new float[ckk * group * p];
-            float[] buf = group > 1 ? new float[cout * group * p] : null;
+            float[] col = Workspace.floats(Workspace.Slot.COLUMNS, ckk * group * p);
+            float[] buf = group > 1 ? Workspace.floats(Workspace.Slot.GATHERED, cout * group * p) : null;
             var unfold = byPixel ? g.pixelUnfold() : null;
             for (int i0 = from; i0 < to; i0 += group) {
                 int gs = Math.min(group, to - i0);

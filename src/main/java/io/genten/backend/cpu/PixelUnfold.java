@@ -19,7 +19,7 @@ import java.util.Arrays;
  * tap t, channel) with kj = b + t * stride. The weight is permuted into that order once per call
  * ({@link #packWeight}) and its gradient back ({@link #unpackWeight}); the unfolded matrix is the
  * transpose of {@link Im2col}'s up to that permutation, which the GEMM's transpose flags absorb.
- * One instance per thread: it owns its staging buffer.
+ * An instance holds only the geometry; its staging planes are the calling thread's {@link Workspace}.
  */
 final class PixelUnfold {
     private final int cin, h, w, k, stride, pad, oh, ow;
@@ -28,9 +28,8 @@ final class PixelUnfold {
     /** Column of the first tap of (ki, phase b), and the taps of phase b. */
     private final int[] runStart;
     private final int[] taps;
-    private final float[] stage;
-    /** Scratch as long as the stage, for {@link Aligned#add}. */
-    private final float[] aligned;
+    /** Floats of the staging planes (the stage itself comes from the thread's {@link Workspace}). */
+    private final int stageLength;
 
     PixelUnfold(int cin, int h, int w, int k, int stride, int pad, int oh, int ow) {
         this.cin = cin;
@@ -52,8 +51,7 @@ final class PixelUnfold {
                 col += taps[b] * cin;
             }
         }
-        this.stage = new float[stride * stride * ph * pw * cin];
-        this.aligned = new float[stage.length];
+        this.stageLength = stride * stride * ph * pw * cin;
     }
 
     /** Columns of the unfolded matrix: cin * k * k. */
@@ -107,7 +105,7 @@ final class PixelUnfold {
      * the stage in order (a gather with stride h*w from x, whose lines the next pixels reuse): the
      * scatter the other way round, with a stride of cin floats, was several times slower.
      */
-    private void stageImage(float[] x, int xOff) {
+    private void stageImage(float[] x, int xOff, float[] stage) {
         int plane = h * w;
         for (int a = 0; a < stride; a++) {
             for (int b = 0; b < stride; b++) {
@@ -138,7 +136,8 @@ final class PixelUnfold {
      * col[colOff + p * columns()].
      */
     void unfold(float[] x, int xOff, float[] col, int colOff) {
-        stageImage(x, xOff);
+        float[] stage = Workspace.floats(Workspace.Slot.STAGE, stageLength);
+        stageImage(x, xOff, stage);
         int ckk = columns();
         for (int o = 0; o < oh; o++) {
             for (int q = 0; q < ow; q++) {
@@ -157,7 +156,9 @@ final class PixelUnfold {
 
     /** The adjoint of {@link #unfold}: adds the rows col[colOff..] into image dx[dxOff..] (cin, h, w). */
     void foldAdd(float[] col, int colOff, float[] dx, int dxOff) {
-        Arrays.fill(stage, 0f);
+        float[] stage = Workspace.floats(Workspace.Slot.STAGE, stageLength);
+        float[] aligned = Workspace.floats(Workspace.Slot.ALIGNED, stageLength);
+        Arrays.fill(stage, 0, stageLength, 0f);
         int ckk = columns();
         for (int o = 0; o < oh; o++) {
             for (int q = 0; q < ow; q++) {
