@@ -48,6 +48,8 @@ public final class CpuBackend implements Backend {
     private final String threading;
     /** The GEMM under conv and linear: oneDNN, OpenBLAS or the Java path; fixed per instance. */
     private final Gemm gemm;
+    /** Recycles the arrays of closed tensors; null with -Dgenten.cpu.pool=false. */
+    private final HostPool hostPool = Boolean.parseBoolean(System.getProperty("genten.cpu.pool", "true")) ? HostPool.forThisHeap() : null;
 
     private CpuBackend(ForkJoinPool pool, boolean owns, String threading) {
         this(pool, owns, false, threading, Gemm.DEFAULT);
@@ -137,13 +139,23 @@ public final class CpuBackend implements Backend {
         return "cpu: " + threads() + " threads (" + threading + "), " + gemm.describe();
     }
 
-    /** Shuts down the pool that {@link #withThreads} made; otherwise nothing. */
+    /**
+     * Shuts down the pool that {@link #withThreads} made and drops the arrays kept for reuse
+     * (the shared backend keeps both).
+     */
     @Override public void close() {
+        if (this == SHARED) return;
         if (ownsPool) pool.shutdown();
+        if (hostPool != null) hostPool.close();
     }
 
+    /** Bytes of closed tensors' arrays kept for reuse (tests). */
+    long pooledBytes() { return hostPool == null ? 0 : hostPool.pooledBytes(); }
+
     /** Runs one op on this backend's threads. */
-    private <T> T on(Supplier<T> op) {
+    private <T> T on(Supplier<T> unpooled) {
+        // the op's outputs come from this backend's pool (CpuBackend.alloc), on whatever thread it runs
+        Supplier<T> op = hostPool == null ? unpooled : () -> ScopedValue.where(HostPool.CURRENT, hostPool).call(unpooled::get);
         if (serial) return ScopedValue.where(Parallel.SERIAL, Boolean.TRUE).call(op::get);
         if (pool == null || ForkJoinTask.getPool() == pool) return op.get();
         if (callerWorks) {
@@ -174,21 +186,29 @@ public final class CpuBackend implements Backend {
 
     // ---- memory ------------------------------------------------------------------------
 
-    static Tensor alloc(Shape shape) { return new Tensor(shape, new HostStorage(new float[shape.size()])); }
+    /** A zeroed tensor for the output of the op running now: from its backend's pool, if any. */
+    static Tensor alloc(Shape shape) {
+        return HostPool.CURRENT.isBound() ? HostPool.CURRENT.get().tensor(shape) : new Tensor(shape, new HostStorage(new float[shape.size()]));
+    }
 
-    @Override public Tensor empty(Shape shape) { return alloc(shape); }
+    /** A zeroed tensor from this backend's pool. */
+    private Tensor allocHere(Shape shape) {
+        return hostPool != null ? hostPool.tensor(shape) : new Tensor(shape, new HostStorage(new float[shape.size()]));
+    }
 
-    @Override public Tensor zeros(Shape shape) { return alloc(shape); }
+    @Override public Tensor empty(Shape shape) { return allocHere(shape); }
+
+    @Override public Tensor zeros(Shape shape) { return allocHere(shape); }
 
     @Override public Tensor full(Shape shape, float value) {
-        var t = alloc(shape);
+        var t = allocHere(shape);
         Arrays.fill(t.hostArray(), value);
         return t;
     }
 
     @Override public Tensor copyOf(Tensor t) {
         t.checkOpen();
-        var out = alloc(t.shape());
+        var out = allocHere(t.shape());
         t.storage().read(0, out.hostArray(), 0, t.shape().size());
         return out;
     }
@@ -205,13 +225,13 @@ public final class CpuBackend implements Backend {
     }
 
     @Override public Tensor randn(Shape shape, long seed, long offset) {
-        var t = alloc(shape);
+        var t = allocHere(shape);
         run(() -> Philox.fillNormal(seed, offset, t.hostArray()));
         return t;
     }
 
     @Override public Tensor rand(Shape shape, long seed, long offset) {
-        var t = alloc(shape);
+        var t = allocHere(shape);
         run(() -> Philox.fillUniform(seed, offset, t.hostArray()));
         return t;
     }

@@ -128,7 +128,8 @@ final class CpuConv {
         if (bias != null) Checks.shape(op, "bias", bias, Shape.of(w.dim(0)));
         var g = Geometry.of(x.shape(), w.shape(), yShape, spec);
         float[] xs = x.hostArray(), ws = w.hostArray(), bs = bias == null ? null : bias.hostArray();
-        float[] y = new float[yShape.size()];
+        var yTensor = CpuBackend.alloc(yShape);
+        float[] y = yTensor.hostArray();
         int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group();
         if (g.direct()) {
             overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
@@ -143,7 +144,7 @@ final class CpuConv {
                     }
                 }
             });
-            return new Tensor[] {Tensor.wrap(y, yShape)};
+            return new Tensor[] {yTensor};
         }
         boolean byPixel = g.byPixel();
         if (dyFilter != null && !byPixel) throw new IllegalStateException(op + ": shares no unfolding at " + x.shape() + ", " + w.shape());
@@ -195,7 +196,7 @@ final class CpuConv {
                 }
             }
         });
-        var out = Tensor.wrap(y, yShape);
+        var out = yTensor;
         if (dys == null) return new Tensor[] {out};
         float[] dw = partials[0];
         for (int c = 1; c < partials.length; c++) {
@@ -216,7 +217,8 @@ final class CpuConv {
         }
         var g = Geometry.of(xShape, w.shape(), yShape, spec);
         float[] dys = dy.hostArray(), ws = w.hostArray();
-        float[] dx = new float[xShape.size()];
+        var dxTensor = CpuBackend.alloc(xShape);
+        float[] dx = dxTensor.hostArray();
         int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group();
         if (g.direct()) {
             overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
@@ -231,7 +233,7 @@ final class CpuConv {
                     }
                 }
             });
-            return Tensor.wrap(dx, xShape);
+            return dxTensor;
         }
         boolean byPixel = g.byPixel();
         float[] wk = byPixel ? g.pixelUnfold().packWeight(ws, cout) : ws;
@@ -260,7 +262,7 @@ final class CpuConv {
                 }
             }
         });
-        return Tensor.wrap(dx, xShape);
+        return dxTensor;
     }
 
     static Tensor backwardFilter(Gemm gemm, Tensor dy, Tensor x, Shape wShape, Conv2dSpec spec) {

@@ -17,14 +17,15 @@ final class CpuLinear {
             throw new IllegalArgumentException(op + ": x " + x.shape() + " has " + in + " features but weight " + w.shape() + " expects " + w.dim(1));
         }
         if (bias != null) Checks.shape(op, "bias", bias, Shape.of(out));
-        float[] y = new float[n * out];
+        var result = CpuBackend.alloc(Shape.of(n, out));
+        float[] y = result.hostArray();
         if (bias != null) {
             float[] b = bias.hostArray();
             for (int i = 0; i < n; i++) System.arraycopy(b, 0, y, i * out, out);
         }
         gemm.sgemmParallel(false, true, n, out, in, 1f, x.hostArray(), 0, Math.max(1, in), w.hostArray(), 0, Math.max(1, in),
                 bias == null ? 0f : 1f, y, 0, Math.max(1, out));
-        return Tensor.wrap(y, Shape.of(n, out));
+        return result;
     }
 
     /** dx = dy w: dy (N, out), w (out, in) -> (N, in). */
@@ -36,10 +37,11 @@ final class CpuLinear {
         if (w.dim(0) != out) {
             throw new IllegalArgumentException(op + ": dy " + dy.shape() + " has " + out + " outputs but weight " + w.shape() + " has " + w.dim(0));
         }
-        float[] dx = new float[n * in];
+        var result = CpuBackend.alloc(Shape.of(n, in));
+        float[] dx = result.hostArray();
         gemm.sgemmParallel(false, false, n, in, out, 1f, dy.hostArray(), 0, Math.max(1, out), w.hostArray(), 0, Math.max(1, in),
                 0f, dx, 0, Math.max(1, in));
-        return Tensor.wrap(dx, Shape.of(n, in));
+        return result;
     }
 
     /** dw = dy^T x: dy (N, out), x (N, in) -> (out, in). */
@@ -51,9 +53,10 @@ final class CpuLinear {
         if (x.dim(0) != n) {
             throw new IllegalArgumentException(op + ": dy " + dy.shape() + " and x " + x.shape() + " have different batch sizes");
         }
-        float[] dw = new float[out * in];
+        var result = CpuBackend.alloc(Shape.of(out, in));
+        float[] dw = result.hostArray();
         gemm.sgemmParallel(true, false, out, in, n, 1f, dy.hostArray(), 0, Math.max(1, out), x.hostArray(), 0, Math.max(1, in),
                 0f, dw, 0, Math.max(1, in));
-        return Tensor.wrap(dw, Shape.of(out, in));
+        return result;
     }
 }

@@ -1,0 +1,94 @@
+package io.genten.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import io.genten.backend.Activation;
+import io.genten.tensor.Shape;
+import io.genten.tensor.Tensor;
+import java.util.Arrays;
+import java.util.concurrent.ForkJoinPool;
+import org.junit.jupiter.api.Test;
+
+/** The CPU backend's recycling of closed tensors' arrays. */
+class HostPoolTest {
+    private static final Shape BIG = Shape.of(4, 1000);
+
+    @Test void aClosedTensorsArrayComesBackZeroedForTheSameLength() {
+        var pool = new HostPool(1 << 20);
+        var t = pool.tensor(BIG);
+        float[] a = t.hostArray();
+        Arrays.fill(a, 3.5f);
+        t.close();
+        assertEquals(4000L * Float.BYTES, pool.pooledBytes());
+        try (var u = pool.tensor(Shape.of(2, 2000))) {
+            assertSame(a, u.hostArray(), "same length: the array is reused");
+            assertArrayEquals(new float[4000], u.hostArray(), "and zeroed, as a new one");
+            assertEquals(0, pool.pooledBytes());
+        }
+        try (var v = pool.tensor(Shape.of(4001))) {
+            assertNotSame(a, v.hostArray(), "another length: a new array");
+        }
+    }
+
+    @Test void shortArraysAreNotPooled() {
+        var pool = new HostPool(1 << 20);
+        var t = pool.tensor(Shape.of(HostPool.MIN_LENGTH - 1));
+        float[] a = t.hostArray();
+        t.close();
+        assertEquals(0, pool.pooledBytes());
+        try (var u = pool.tensor(Shape.of(HostPool.MIN_LENGTH - 1))) {
+            assertNotSame(a, u.hostArray());
+        }
+    }
+
+    @Test void thePoolKeepsNoMoreThanItsCapacity() {
+        var pool = new HostPool(6000L * Float.BYTES);
+        var a = pool.tensor(BIG);
+        var b = pool.tensor(BIG);
+        a.close();
+        b.close(); // would make 8000 floats: dropped
+        assertEquals(4000L * Float.BYTES, pool.pooledBytes());
+    }
+
+    @Test void closingATensorTwiceHandsItsArrayBackOnce() {
+        var pool = new HostPool(1 << 20);
+        var t = pool.tensor(BIG);
+        t.close();
+        t.close();
+        try (var u = pool.tensor(BIG); var v = pool.tensor(BIG)) {
+            assertNotSame(u.hostArray(), v.hostArray(), "two live tensors never share an array");
+        }
+    }
+
+    @Test void aClosedPoolKeepsNothing() {
+        var pool = new HostPool(1 << 20);
+        var t = pool.tensor(BIG);
+        pool.close();
+        t.close();
+        assertEquals(0, pool.pooledBytes());
+    }
+
+    /** Every threading of the backend binds its pool around its ops, and closing it drops the arrays. */
+    @Test void opsOfEveryBackendTakeFromItsPool() {
+        try (var fj = new ForkJoinPool(2)) {
+            for (var backend : new CpuBackend[] {CpuBackend.withThreads(1), CpuBackend.withThreads(2), CpuBackend.withPool(fj)}) {
+                try (var x = Tensor.randn(1, 0, 8, 700)) {
+                    var y = backend.activationForward(Activation.TANH, x);
+                    float[] first = y.hostArray();
+                    float[] expected = y.toArray();
+                    y.close();
+                    assertEquals(5600L * Float.BYTES, backend.pooledBytes(), backend.describe());
+                    try (var again = backend.activationForward(Activation.TANH, x)) {
+                        assertSame(first, again.hostArray(), backend.describe());
+                        assertArrayEquals(expected, again.toArray(), backend.describe());
+                    }
+                    backend.close();
+                    assertEquals(0, backend.pooledBytes(), "closed: " + backend.describe());
+                }
+            }
+        }
+    }
+}
