@@ -205,8 +205,8 @@ public final class Philox {
             var lanes = new Lanes();
             for (int from = lo; from < hi; from += PIECE) body.run(w, lanes, from, Math.min(hi, from + PIECE));
         };
-        if (chunks <= 1) {
-            if (n > 0) chunk.accept(0);
+        if (chunks <= 1) { // one chunk (or none: n = 0 makes an empty one) runs on the caller
+            chunk.accept(0);
             return;
         }
         java.util.stream.IntStream.range(0, chunks).parallel().forEach(chunk);

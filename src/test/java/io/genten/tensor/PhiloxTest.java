@@ -18,12 +18,20 @@ class PhiloxTest {
         long[] starts = {0, 1, 999, (1L << 32) - 3}; // the last crosses the counter's 32-bit word
         for (long[] key : keys) {
             for (long start : starts) {
-                int blocks = 13;
-                var w = new int[4 * blocks];
-                Philox.words(key[0], key[1], start, blocks, w);
-                for (int j = 0; j < blocks; j++) {
-                    assertArrayEquals(Philox.streamBlock(key[0], key[1], start + j), Arrays.copyOfRange(w, 4 * j, 4 * j + 4),
-                            "block " + (start + j) + " of stream " + Arrays.toString(key));
+                // 13: one partial run of lanes; 600: two full runs of 256 and a partial one, into an
+                // array of exactly 4 * blocks words (and with the caller's lanes, reused)
+                for (int blocks : new int[] {13, 600}) {
+                    var w = new int[4 * blocks];
+                    var lanes = new Philox.Lanes();
+                    for (int pass = 0; pass < 2; pass++) {
+                        if (pass == 0) Philox.words(key[0], key[1], start, blocks, w);
+                        else Philox.words(key[0], key[1], start, blocks, w, lanes);
+                        for (int j = 0; j < blocks; j++) {
+                            assertArrayEquals(Philox.streamBlock(key[0], key[1], start + j), Arrays.copyOfRange(w, 4 * j, 4 * j + 4),
+                                    "block " + (start + j) + " of stream " + Arrays.toString(key) + ", " + blocks + " blocks");
+                        }
+                        Arrays.fill(w, 0x5a5a5a5a);
+                    }
                 }
             }
         }

@@ -71,6 +71,41 @@ class HostPoolTest {
         assertEquals(0, pool.pooledBytes());
     }
 
+    /**
+     * Threads sharing one backend allocate and close tensors of the same lengths at once: each
+     * result must stay its own (a recycled array handed to two live tensors would mix them).
+     */
+    @Test void concurrentOpsNeverShareARecycledArray() throws Exception {
+        var backend = CpuBackend.get();
+        int threads = 4, rounds = 150;
+        var inputs = new Tensor[threads];
+        var expected = new float[threads][];
+        for (int t = 0; t < threads; t++) {
+            inputs[t] = Tensor.randn(100 + t, 0, 6, 1000);
+            try (var y = backend.activationForward(Activation.TANH, inputs[t])) {
+                expected[t] = y.toArray();
+            }
+        }
+        var failures = new java.util.concurrent.ConcurrentLinkedQueue<String>();
+        var workers = new Thread[threads];
+        for (int t = 0; t < threads; t++) {
+            int me = t;
+            workers[t] = Thread.ofPlatform().start(() -> {
+                for (int r = 0; r < rounds && failures.isEmpty(); r++) {
+                    try (var y = backend.activationForward(Activation.TANH, inputs[me]);
+                         var z = backend.activationForward(Activation.TANH, inputs[(me + 1) % threads])) {
+                        Thread.yield(); // let the others allocate and close while y and z are live
+                        if (!Arrays.equals(y.toArray(), expected[me])) failures.add("thread " + me + " round " + r + ": y changed");
+                        if (!Arrays.equals(z.toArray(), expected[(me + 1) % threads])) failures.add("thread " + me + " round " + r + ": z changed");
+                    }
+                }
+            });
+        }
+        for (var w : workers) w.join();
+        for (var x : inputs) x.close();
+        assertEquals(java.util.List.of(), java.util.List.copyOf(failures));
+    }
+
     /** Every threading of the backend binds its pool around its ops, and closing it drops the arrays. */
     @Test void opsOfEveryBackendTakeFromItsPool() {
         try (var fj = new ForkJoinPool(2)) {
