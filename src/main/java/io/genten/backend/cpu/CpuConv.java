@@ -153,7 +153,11 @@ final class CpuConv {
                     + " of x " + x.shape() + " and weight " + w.shape() + " with " + spec);
         }
         float[] dys = dyFilter == null ? null : dyFilter.hostArray();
-        float[] wk = byPixel ? g.pixelUnfold().packWeight(ws, cout) : ws;
+        // grouped images by pixel: Y^T (gs*p x cout) = col Wt, an NN GEMM, then transposed into y:
+        // oneDNN ran the NT form W col^T at 131-150 GFLOP/s and this one at 182-196 (one thread,
+        // 128 x 1600 x 196, the discriminator's second conv at batch 64)
+        boolean transposedOut = byPixel && group > 1;
+        float[] wk = !byPixel ? ws : transposedOut ? g.pixelUnfold().packWeightTransposed(ws, cout) : g.pixelUnfold().packWeight(ws, cout);
         float[][] partials = new float[Math.max(1, Math.min(Math.ceilDiv(g.n(), group), Parallel.threads()))][];
         overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) -> {
             float[] col = Workspace.floats(Workspace.Slot.COLUMNS, ckk * group * p);
@@ -177,6 +181,21 @@ final class CpuConv {
                         aOff = 0;
                     }
                     gemm.sgemm(false, false, cout, ckk, gs * p, 1f, a, aOff, gs * p, col, 0, ckk, i0 == from ? 0f : 1f, dw, 0, ckk);
+                }
+                if (transposedOut) {
+                    gemm.sgemm(false, false, gs * p, cout, ckk, 1f, col, 0, ckk, wk, 0, cout, 0f, buf, 0, cout);
+                    for (int j = 0; j < gs; j++) {
+                        for (int c = 0; c < cout; c++) {
+                            int dst = ((i0 + j) * cout + c) * p, src = j * p * cout + c;
+                            if (bs == null) {
+                                for (int q = 0; q < p; q++) y[dst + q] = buf[src + q * cout];
+                            } else {
+                                float b = bs[c];
+                                for (int q = 0; q < p; q++) y[dst + q] = buf[src + q * cout] + b;
+                            }
+                        }
+                    }
+                    continue;
                 }
                 // by pixel, col holds the unfolded matrix transposed: (gs*p) x ckk
                 int ldCol = byPixel ? ckk : gs * p;

@@ -88,6 +88,18 @@ final class PixelUnfold {
         return packed;
     }
 
+    /** {@link #packWeight}'s matrix transposed: (columns(), cout), for Y^T = col Wt. */
+    float[] packWeightTransposed(float[] weight, int cout) {
+        int ckk = columns();
+        int[] perm = columnOfTap();
+        float[] packed = new float[ckk * cout];
+        for (int co = 0; co < cout; co++) {
+            int base = co * ckk;
+            for (int e = 0; e < ckk; e++) packed[perm[e] * cout + co] = weight[base + e];
+        }
+        return packed;
+    }
+
     /** The inverse of {@link #packWeight}: (cout, columns()) back to (cout, cin, k, k). */
     float[] unpackWeight(float[] packed, int cout) {
         int ckk = columns();
