@@ -24,6 +24,10 @@ final class BlasFallback {
         if (root instanceof IllegalCallerException || message.contains("native access")) {
             return "fix: run java with --enable-native-access=ALL-UNNAMED (on the module path: --enable-native-access=io.genten,org.bytedeco.javacpp)";
         }
+        if (root instanceof Gemm.WrongResult) {
+            return "fix: none needed, the next library or the Java GEMM computes instead (-Dgenten.cpu.blas=openblas or java picks one);"
+                    + " please report the CPU (/proc/cpuinfo's model name and flags) and the library's version";
+        }
         String artifact = switch (library) {
             case "oneDNN" -> "org.bytedeco:dnnl";
             case "OpenBLAS" -> "org.bytedeco:openblas";

@@ -116,9 +116,14 @@ final class Gemm {
         reference(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, expected, 0, n);
         blas.sgemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n);
         if (!Arrays.equals(c, expected)) { // small integers and halves: every library gives them exactly
-            throw new IllegalStateException(name + " computed a 3x4 by 4x5 product wrongly: " + Arrays.toString(c)
+            throw new WrongResult(name + " computed a 3x4 by 4x5 product wrongly: " + Arrays.toString(c)
                     + ", expected " + Arrays.toString(expected));
         }
+    }
+
+    /** A native library that loaded but computed a known product wrongly. */
+    static final class WrongResult extends IllegalStateException {
+        WrongResult(String message) { super(message); }
     }
 
     private static Loaded withEarlier(Loaded last, Loaded earlier) {

@@ -134,5 +134,8 @@ class CpuThreadsTest {
         assertTrue(missing.contains("no jniopenblas_nolapack") && missing.contains("fix:") && missing.contains("org.bytedeco:openblas"), missing);
         var noDnnl = BlasFallback.explain(new UnsatisfiedLinkError("no libdnnl.so.3"), "oneDNN");
         assertTrue(noDnnl.contains("org.bytedeco:dnnl") && !noDnnl.contains("openblas"), noDnnl);
+        var wrong = BlasFallback.explain(new Gemm.WrongResult("oneDNN computed a 3x4 by 4x5 product wrongly"), "oneDNN");
+        assertTrue(wrong.contains("computed a 3x4 by 4x5 product wrongly") && wrong.contains("report the CPU")
+                && !wrong.contains("class path"), wrong);
     }
 }
