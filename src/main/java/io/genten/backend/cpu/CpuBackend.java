@@ -35,7 +35,12 @@ import java.util.function.Supplier;
  * {@link #withPool(ForkJoinPool)} make a backend whose ops use only the given threads, e.g. one
  * thread per op when many application threads run inference at once. Results are the same, bit
  * for bit, for every thread setting. Any CPU backend may be called from several threads at once:
- * each op allocates its own output and workspaces ({@link #supportsConcurrentCalls()}).
+ * each op's output is its own and its scratch belongs to the thread running it
+ * ({@link #supportsConcurrentCalls()}).
+ *
+ * <p>Memory: outputs come from the backend's {@link HostPool}, which recycles the arrays of closed
+ * tensors (off with {@code -Dgenten.cpu.pool=false}); the convolutions' scratch is per thread
+ * ({@link Workspace}).
  */
 public final class CpuBackend implements Backend {
     private static final CpuBackend SHARED = new CpuBackend(null, false, "the common fork-join pool");
@@ -238,7 +243,7 @@ public final class CpuBackend implements Backend {
 
     @Override public void synchronize() {}
 
-    /** Every op allocates its own output and workspaces and only reads its inputs. */
+    /** Every op writes only its own output (and its thread's scratch) and only reads its inputs. */
     @Override public boolean supportsConcurrentCalls() { return true; }
 
     // ---- convolution -----------------------------------------------------------------------
