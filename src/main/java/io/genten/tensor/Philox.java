@@ -71,20 +71,8 @@ public final class Philox {
         words(seed, offset, firstBlock, blocks, out, new Lanes());
     }
 
-    /**
-     * {@link #words(long, long, long, int, int[])} with the caller's counters, for callers that
-     * draw many short runs: a chunk of dropout draws its words 1,024 elements at a time into the
-     * same two small arrays, which stay in L1 (one array per word of every block of a chunk, 128 KB
-     * per 16K elements, had been a tenth of a DCGAN step's allocations).
-     *
-     * @param seed       the key
-     * @param offset     the stream
-     * @param firstBlock the first block
-     * @param blocks     how many blocks
-     * @param out        receives {@code 4 * blocks} words
-     * @param lanes      the counters to compute in; their old contents are ignored
-     */
-    public static void words(long seed, long offset, long firstBlock, int blocks, int[] out, Lanes lanes) {
+    /** {@link #words(long, long, long, int, int[])} computed in the caller's counters. */
+    private static void words(long seed, long offset, long firstBlock, int blocks, int[] out, Lanes lanes) {
         int[] c0 = lanes.c0, c1 = lanes.c1, c2 = lanes.c2, c3 = lanes.c3;
         for (int j0 = 0; j0 < blocks; j0 += LANES) {
             int m = Math.min(LANES, blocks - j0);
@@ -99,19 +87,51 @@ public final class Philox {
         }
     }
 
-    /**
-     * The four counter words of 256 blocks, one array per word (structure of arrays,
-     * which the JIT vectorizes): scratch for {@link #words(long, long, long, int, int[], Lanes)},
-     * one per thread at a time.
-     */
-    public static final class Lanes {
+    /** The four counter words of {@link #LANES} blocks, one array per word (structure of arrays, which the JIT vectorizes). */
+    private static final class Lanes {
         final int[] c0 = new int[LANES], c1 = new int[LANES], c2 = new int[LANES], c3 = new int[LANES];
-
-        /** Empty counters (4 KB). */
-        public Lanes() {}
     }
 
-    /** Blocks computed together: long enough for the vectorized rounds, short enough for L1. */
+    /** What to do with the random words of one piece: element i's word is {@code words[i - from]}. */
+    @FunctionalInterface
+    public interface Piece {
+        /**
+         * Uses the words of elements [from, to).
+         *
+         * @param words the piece's words, from index 0 (valid until the next piece)
+         * @param from  the piece's first element
+         * @param to    one past its last element
+         */
+        void run(int[] words, int from, int to);
+    }
+
+    /** Elements drawn at a time: a multiple of 4 (no block straddles two pieces), and its words stay in L1. */
+    private static final int PIECE = 1 << 10;
+
+    /**
+     * The random words of elements [lo, hi) of stream (seed, offset), handed to {@code body} 1,024
+     * elements at a time in one small array and scratch (8 KB that stay in L1): how the fills and
+     * dropout draw them. One array per word of every block of a 16K-element chunk (128 KB per chunk)
+     * had been a tenth of a DCGAN step's allocations.
+     *
+     * @param seed   the key
+     * @param offset the stream
+     * @param lo     the first element, a multiple of 4
+     * @param hi     one past the last element
+     * @param body   called once per piece, in order
+     */
+    public static void wordsInPieces(long seed, long offset, int lo, int hi, Piece body) {
+        if ((lo & 3) != 0) throw new IllegalArgumentException("Philox.wordsInPieces: lo = " + lo + " is not a multiple of 4");
+        var w = new int[Math.min(Math.max(0, hi - lo) + 3, PIECE) & ~3];
+        var lanes = new Lanes();
+        for (int from = lo; from < hi; from += PIECE) {
+            int to = Math.min(hi, from + PIECE);
+            words(seed, offset, from >>> 2, (to - from + 3) / 4, w, lanes);
+            body.run(w, from, to);
+        }
+    }
+
+    /** Blocks computed together: long enough for the vectorized rounds, short enough for L1 (4 KB). */
     private static final int LANES = 256;
 
     /** The ten rounds for blocks [firstBlock, firstBlock + m), one lane per block, in place. */
@@ -161,10 +181,9 @@ public final class Philox {
      * @param out    the array to fill
      */
     public static void fillUniform(long seed, long offset, float[] out) {
-        forPieces(out.length, (w, lanes, from, to) -> {
-            words(seed, offset, from >>> 2, (to - from + 3) / 4, w, lanes);
+        forChunks(out.length, (lo, hi) -> wordsInPieces(seed, offset, lo, hi, (w, from, to) -> {
             for (int i = from; i < to; i++) out[i] = uniform(w[i - from]);
-        });
+        }));
     }
 
     /**
@@ -175,8 +194,7 @@ public final class Philox {
      * @param out    the array to fill
      */
     public static void fillNormal(long seed, long offset, float[] out) {
-        forPieces(out.length, (w, lanes, from, to) -> {
-            words(seed, offset, from >>> 2, (to - from + 3) / 4, w, lanes);
+        forChunks(out.length, (lo, hi) -> wordsInPieces(seed, offset, lo, hi, (w, from, to) -> {
             var four = new float[4];
             for (int i = from; i < to; i += 4) {
                 int k = i - from;
@@ -184,32 +202,20 @@ public final class Philox {
                 boxMuller(w[k + 2], w[k + 3], four, 2);
                 for (int lane = 0; lane < 4 && i + lane < to; lane++) out[i + lane] = four[lane];
             }
-        });
+        }));
     }
 
-    /** Elements [from, to) of a piece, with {@code words} (room for the piece's words) to draw them into. */
-    private interface Piece { void run(int[] words, Lanes lanes, int from, int to); }
+    private interface Range { void run(int from, int to); }
 
-    /** Elements drawn at a time within a chunk: a multiple of 4, and its words stay in L1. */
-    private static final int PIECE = 1 << 10;
-
-    /**
-     * Every element depends only on its index, so chunks may run in any order on any thread; each
-     * chunk walks its pieces with one words array.
-     */
-    private static void forPieces(int n, Piece body) {
+    /** Every element depends only on its index, so chunks may run in any order on any thread. */
+    private static void forChunks(int n, Range body) {
         int chunks = (n + CHUNK - 1) / CHUNK;
-        java.util.function.IntConsumer chunk = c -> {
-            int lo = c * CHUNK, hi = Math.min(n, lo + CHUNK);
-            var w = new int[Math.min(hi - lo + 3, PIECE) & ~3];
-            var lanes = new Lanes();
-            for (int from = lo; from < hi; from += PIECE) body.run(w, lanes, from, Math.min(hi, from + PIECE));
-        };
-        if (chunks <= 1) { // one chunk (or none: n = 0 makes an empty one) runs on the caller
-            chunk.accept(0);
+        if (chunks <= 1) {
+            body.run(0, n);
             return;
         }
-        java.util.stream.IntStream.range(0, chunks).parallel().forEach(chunk);
+        java.util.stream.IntStream.range(0, chunks).parallel()
+                .forEach(c -> body.run(c * CHUNK, Math.min(n, (c + 1) * CHUNK)));
     }
 
     private static void boxMuller(int a, int b, float[] out, int at) {

@@ -3,6 +3,7 @@ package io.genten.tensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.genten.backend.cpu.CpuBackend;
@@ -12,6 +13,24 @@ import org.junit.jupiter.api.Test;
 class PhiloxTest {
 
     /** Random123's known-answer vectors for philox4x32-10 (kat_vectors). */
+    /** The pieces cover [lo, hi) in order, each word the block-by-block generator's, the last piece short. */
+    @Test
+    void wordsInPiecesEqualTheBlockByBlockGenerator() {
+        long seed = 0x123456789ABCDEFL, offset = 77;
+        int lo = 4 * 1000, hi = lo + 2 * 1024 + 13;
+        int[] next = {lo};
+        Philox.wordsInPieces(seed, offset, lo, hi, (w, from, to) -> {
+            assertEquals(next[0], from, "pieces in order, none skipped");
+            for (int i = from; i < to; i++) {
+                int expected = Philox.streamBlock(seed, offset, i / 4)[i % 4];
+                assertEquals(expected, w[i - from], "element " + i);
+            }
+            next[0] = to;
+        });
+        assertEquals(hi, next[0]);
+        assertThrows(IllegalArgumentException.class, () -> Philox.wordsInPieces(seed, offset, 2, 10, (w, from, to) -> {}));
+    }
+
     @Test
     void vectorizedWordsEqualTheBlockByBlockGenerator() {
         long[][] keys = {{0, 0}, {42, 7}, {-1L, -1L}, {0x123456789ABCDEFL, 1L << 40}};
@@ -19,18 +38,13 @@ class PhiloxTest {
         for (long[] key : keys) {
             for (long start : starts) {
                 // 13: one partial run of lanes; 600: two full runs of 256 and a partial one, into an
-                // array of exactly 4 * blocks words (and with the caller's lanes, reused)
+                // array of exactly 4 * blocks words
                 for (int blocks : new int[] {13, 600}) {
                     var w = new int[4 * blocks];
-                    var lanes = new Philox.Lanes();
-                    for (int pass = 0; pass < 2; pass++) {
-                        if (pass == 0) Philox.words(key[0], key[1], start, blocks, w);
-                        else Philox.words(key[0], key[1], start, blocks, w, lanes);
-                        for (int j = 0; j < blocks; j++) {
-                            assertArrayEquals(Philox.streamBlock(key[0], key[1], start + j), Arrays.copyOfRange(w, 4 * j, 4 * j + 4),
-                                    "block " + (start + j) + " of stream " + Arrays.toString(key) + ", " + blocks + " blocks");
-                        }
-                        Arrays.fill(w, 0x5a5a5a5a);
+                    Philox.words(key[0], key[1], start, blocks, w);
+                    for (int j = 0; j < blocks; j++) {
+                        assertArrayEquals(Philox.streamBlock(key[0], key[1], start + j), Arrays.copyOfRange(w, 4 * j, 4 * j + 4),
+                                "block " + (start + j) + " of stream " + Arrays.toString(key) + ", " + blocks + " blocks");
                     }
                 }
             }

@@ -13,8 +13,6 @@ import io.genten.tensor.Tensor;
 final class CpuPointwise {
     /** Elements per parallel chunk: a multiple of 4 so that Philox blocks never straddle chunks. */
     static final int CHUNK = 1 << 14;
-    /** Elements whose Philox words are drawn at a time within a chunk (a multiple of 4: blocks never straddle two pieces). */
-    static final int PHILOX_PIECE = 1 << 10;
 
     private CpuPointwise() {}
 
@@ -175,16 +173,12 @@ final class CpuPointwise {
         // bit mask on the float (floatToRawIntBits) did not: 0.66 -> 0.11 ns per element
         int threshold = (int) Math.ceil(p * 16777216.0);
         chunked(n, (lo, hi) -> {
-            var w = new int[Math.min(hi - lo + 3, PHILOX_PIECE) & ~3]; // one piece's words, reused: they stay in L1
-            var lanes = new Philox.Lanes();
-            for (int from = lo; from < hi; from += PHILOX_PIECE) {
-                int to = Math.min(hi, from + PHILOX_PIECE);
-                Philox.words(seed, offset, from >>> 2, (to - from + 3) / 4, w, lanes);
+            Philox.wordsInPieces(seed, offset, lo, hi, (w, from, to) -> {
                 for (int i = from; i < to; i++) {
                     float keep = (float) ((((w[i - from] >>> 8) - threshold) >>> 31) ^ 1); // 1 where kept, else 0
                     out[i] = in[i] * (keep * keepScale) + 0f; // + 0: a dropped -x gives +0, as the kernel does
                 }
-            }
+            });
         });
         return y;
     }

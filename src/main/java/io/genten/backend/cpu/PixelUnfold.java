@@ -78,24 +78,22 @@ final class PixelUnfold {
 
     /** PyTorch's weight (cout, cin, k, k) in this class's column order: (cout, columns()). */
     float[] packWeight(float[] weight, int cout) {
-        int ckk = columns();
-        int[] perm = columnOfTap();
-        float[] packed = new float[cout * ckk];
-        for (int co = 0; co < cout; co++) {
-            int base = co * ckk;
-            for (int e = 0; e < ckk; e++) packed[base + perm[e]] = weight[base + e];
-        }
-        return packed;
+        return permuteColumns(weight, cout, columns(), 1);
     }
 
     /** {@link #packWeight}'s matrix transposed: (columns(), cout), for Y^T = col Wt. */
     float[] packWeightTransposed(float[] weight, int cout) {
+        return permuteColumns(weight, cout, 1, cout);
+    }
+
+    /** weight's tap e of output channel co to {@code co * rowStride + column(e) * columnStride}. */
+    private float[] permuteColumns(float[] weight, int cout, int rowStride, int columnStride) {
         int ckk = columns();
         int[] perm = columnOfTap();
-        float[] packed = new float[ckk * cout];
+        float[] packed = new float[cout * ckk];
         for (int co = 0; co < cout; co++) {
-            int base = co * ckk;
-            for (int e = 0; e < ckk; e++) packed[perm[e] * cout + co] = weight[base + e];
+            int base = co * ckk, row = co * rowStride;
+            for (int e = 0; e < ckk; e++) packed[row + perm[e] * columnStride] = weight[base + e];
         }
         return packed;
     }
