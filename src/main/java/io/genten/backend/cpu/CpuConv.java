@@ -16,7 +16,9 @@ import java.util.Arrays;
  * dW += dY col^T, one partial dW per chunk, summed in chunk order (deterministic for a given
  * thread count). Forward and backward-data align their chunks to whole groups, so that their
  * results do not depend on the thread count at all. With G > 1, Y and dY are gathered/scattered between (G, C, P) and (C, G*P).
- * Convs with very few output channels run {@link DirectConv}'s loops instead.
+ * Convs with very few output channels run {@link DirectConv}'s loops instead, and convs with
+ * {@link #PIXEL_UNFOLD_MIN_CHANNELS} or more input channels unfold by output pixel and run
+ * {@link PixelConv}'s GEMMs (which skip the rows that would multiply padding).
  */
 final class CpuConv {
     private CpuConv() {}
@@ -153,68 +155,40 @@ final class CpuConv {
                     + " of x " + x.shape() + " and weight " + w.shape() + " with " + spec);
         }
         float[] dys = dyFilter == null ? null : dyFilter.hostArray();
-        // grouped images by pixel: Y^T (gs*p x cout) = col Wt, an NN GEMM, then transposed into y:
-        // oneDNN ran the NT form W col^T at 131-150 GFLOP/s and this one at 182-196 (one thread,
-        // 128 x 1600 x 196, the discriminator's second conv at batch 64)
-        boolean transposedOut = byPixel && group > 1;
-        float[] wk = !byPixel ? ws : transposedOut ? g.pixelUnfold().packWeightTransposed(ws, cout) : g.pixelUnfold().packWeight(ws, cout);
         float[][] partials = new float[Math.max(1, Math.min(Math.ceilDiv(g.n(), group), Parallel.threads()))][];
-        overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) -> {
-            float[] col = Workspace.floats(Workspace.Slot.COLUMNS, ckk * group * p);
-            float[] buf = group > 1 ? Workspace.floats(Workspace.Slot.GATHERED, cout * group * p) : null;
-            var unfold = byPixel ? g.pixelUnfold() : null;
-            float[] dw = dys == null ? null : new float[cout * ckk];
-            if (dw != null) partials[chunk] = dw;
-            for (int i0 = from; i0 < to; i0 += group) {
-                int gs = Math.min(group, to - i0);
-                if (byPixel) {
-                    for (int j = 0; j < gs; j++) unfold.unfold(xs, (i0 + j) * g.xImage(), col, j * p * ckk);
-                } else {
+        if (byPixel) {
+            var unfold = g.pixelUnfold();
+            var pixel = new PixelConv(gemm, unfold, cout, group);
+            float[] wt = unfold.packWeightTransposed(ws, cout);
+            overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) -> {
+                float[] dw = dys == null ? null : new float[cout * ckk];
+                partials[chunk] = dw;
+                pixel.forward(xs, wt, bs, y, from, to, dys, dw);
+            });
+        } else {
+            overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) -> {
+                float[] col = Workspace.floats(Workspace.Slot.COLUMNS, ckk * group * p);
+                float[] buf = group > 1 ? Workspace.floats(Workspace.Slot.GATHERED, cout * group * p) : null;
+                for (int i0 = from; i0 < to; i0 += group) {
+                    int gs = Math.min(group, to - i0);
                     g.unfold(xs, i0, gs, col);
-                }
-                if (dw != null) { // before buf is reused for y: the filter gradient reads dy's group from it
-                    float[] a = dys;
-                    int aOff = i0 * g.yImage();
-                    if (gs > 1) {
-                        g.gather(dys, i0, gs, buf);
-                        a = buf;
-                        aOff = 0;
+                    if (gs == 1) {
+                        int yOff = i0 * g.yImage();
+                        if (bs != null) for (int c = 0; c < cout; c++) Arrays.fill(y, yOff + c * p, yOff + (c + 1) * p, bs[c]);
+                        gemm.sgemm(false, false, cout, p, ckk, 1f, ws, 0, ckk, col, 0, gs * p, bs == null ? 0f : 1f, y, yOff, p);
+                        continue;
                     }
-                    gemm.sgemm(false, false, cout, ckk, gs * p, 1f, a, aOff, gs * p, col, 0, ckk, i0 == from ? 0f : 1f, dw, 0, ckk);
-                }
-                if (transposedOut) {
-                    gemm.sgemm(false, false, gs * p, cout, ckk, 1f, col, 0, ckk, wk, 0, cout, 0f, buf, 0, cout);
+                    gemm.sgemm(false, false, cout, gs * p, ckk, 1f, ws, 0, ckk, col, 0, gs * p, 0f, buf, 0, gs * p);
                     for (int j = 0; j < gs; j++) {
                         for (int c = 0; c < cout; c++) {
-                            int dst = ((i0 + j) * cout + c) * p, src = j * p * cout + c;
-                            if (bs == null) {
-                                for (int q = 0; q < p; q++) y[dst + q] = buf[src + q * cout];
-                            } else {
-                                float b = bs[c];
-                                for (int q = 0; q < p; q++) y[dst + q] = buf[src + q * cout] + b;
-                            }
+                            int src = (c * gs + j) * p, dst = ((i0 + j) * cout + c) * p;
+                            System.arraycopy(buf, src, y, dst, p);
+                            if (bs != null) for (int q = dst; q < dst + p; q++) y[q] += bs[c]; // one array: vectorized (see Aligned)
                         }
                     }
-                    continue;
                 }
-                // by pixel, col holds the unfolded matrix transposed: (gs*p) x ckk
-                int ldCol = byPixel ? ckk : gs * p;
-                if (gs == 1) {
-                    int yOff = i0 * g.yImage();
-                    if (bs != null) for (int c = 0; c < cout; c++) Arrays.fill(y, yOff + c * p, yOff + (c + 1) * p, bs[c]);
-                    gemm.sgemm(false, byPixel, cout, p, ckk, 1f, wk, 0, ckk, col, 0, ldCol, bs == null ? 0f : 1f, y, yOff, p);
-                    continue;
-                }
-                gemm.sgemm(false, byPixel, cout, gs * p, ckk, 1f, wk, 0, ckk, col, 0, ldCol, 0f, buf, 0, gs * p);
-                for (int j = 0; j < gs; j++) {
-                    for (int c = 0; c < cout; c++) {
-                        int src = (c * gs + j) * p, dst = ((i0 + j) * cout + c) * p;
-                        System.arraycopy(buf, src, y, dst, p);
-                        if (bs != null) for (int q = dst; q < dst + p; q++) y[q] += bs[c]; // one array: vectorized (see Aligned)
-                    }
-                }
-            }
-        });
+            });
+        }
         var out = yTensor;
         if (dys == null) return new Tensor[] {out};
         float[] dw = partials[0];
@@ -254,12 +228,16 @@ final class CpuConv {
             });
             return dxTensor;
         }
-        boolean byPixel = g.byPixel();
-        float[] wk = byPixel ? g.pixelUnfold().packWeight(ws, cout) : ws;
+        if (g.byPixel()) {
+            var unfold = g.pixelUnfold();
+            var pixel = new PixelConv(gemm, unfold, cout, group);
+            float[] wk = unfold.packWeight(ws, cout);
+            overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) -> pixel.backwardData(dys, wk, dx, from, to));
+            return dxTensor;
+        }
         overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) -> {
             float[] col = Workspace.floats(Workspace.Slot.COLUMNS, ckk * group * p);
             float[] buf = group > 1 ? Workspace.floats(Workspace.Slot.GATHERED, cout * group * p) : null;
-            var unfold = byPixel ? g.pixelUnfold() : null;
             for (int i0 = from; i0 < to; i0 += group) {
                 int gs = Math.min(group, to - i0);
                 float[] a = dys;
@@ -268,11 +246,6 @@ final class CpuConv {
                     g.gather(dys, i0, gs, buf);
                     a = buf;
                     aOff = 0;
-                }
-                if (byPixel) { // col^T = dy^T W, (gs*p) x ckk
-                    gemm.sgemm(true, false, gs * p, ckk, cout, 1f, a, aOff, gs * p, wk, 0, ckk, 0f, col, 0, ckk);
-                    for (int j = 0; j < gs; j++) unfold.foldAdd(col, j * p * ckk, dx, (i0 + j) * g.xImage());
-                    continue;
                 }
                 gemm.sgemm(true, false, ckk, gs * p, cout, 1f, ws, 0, ckk, a, aOff, gs * p, 0f, col, 0, gs * p);
                 for (int j = 0; j < gs; j++) {
@@ -302,6 +275,7 @@ final class CpuConv {
         // reduction); by pixel it is a GEMM (a GEMV at one output channel): 118 -> ~45 us per
         // image at the VAE's 32->1 conv
         boolean directFilter = g.direct() && !byPixel;
+        var pixel = byPixel && !directFilter ? new PixelConv(gemm, g.pixelUnfold(), cout, group) : null;
         overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
             float[] dw = new float[wSize];
             partials[chunk] = dw;
@@ -318,17 +292,15 @@ final class CpuConv {
                 }
                 return;
             }
+            if (pixel != null) {
+                pixel.backwardFilter(dys, xs, dw, from, to);
+                return;
+            }
             float[] col = Workspace.floats(Workspace.Slot.COLUMNS, ckk * group * p);
             float[] buf = group > 1 ? Workspace.floats(Workspace.Slot.GATHERED, cout * group * p) : null;
-            var unfold = byPixel ? g.pixelUnfold() : null;
             for (int i0 = from; i0 < to; i0 += group) {
                 int gs = Math.min(group, to - i0);
-                if (byPixel) {
-                    for (int j = 0; j < gs; j++) unfold.unfold(xs, (i0 + j) * g.xImage(), col, j * p * ckk);
-                } else {
-                    g.unfold(xs, i0, gs, col);
-                }
-                float beta = i0 == from ? 0f : 1f;
+                g.unfold(xs, i0, gs, col);
                 float[] a = dys;
                 int aOff = i0 * g.yImage();
                 if (gs > 1) {
@@ -336,8 +308,7 @@ final class CpuConv {
                     a = buf;
                     aOff = 0;
                 }
-                // by pixel, dW (in the packed column order) = dy col^T with col^T stored: no transpose
-                gemm.sgemm(false, !byPixel, cout, ckk, gs * p, 1f, a, aOff, gs * p, col, 0, byPixel ? ckk : gs * p, beta, dw, 0, ckk);
+                gemm.sgemm(false, true, cout, ckk, gs * p, 1f, a, aOff, gs * p, col, 0, gs * p, i0 == from ? 0f : 1f, dw, 0, ckk);
             }
         });
         float[] dw = partials[0];
