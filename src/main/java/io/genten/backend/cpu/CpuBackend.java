@@ -54,7 +54,7 @@ public final class CpuBackend implements Backend {
     /** The GEMM under conv and linear: oneDNN, OpenBLAS or the Java path; fixed per instance. */
     private final Gemm gemm;
     /** Recycles the arrays of closed tensors; null with -Dgenten.cpu.pool=false. */
-    private final HostPool hostPool = Boolean.parseBoolean(System.getProperty("genten.cpu.pool", "true")) ? HostPool.forThisHeap() : null;
+    private final HostPool hostPool;
 
     private CpuBackend(ForkJoinPool pool, boolean owns, String threading) {
         this(pool, owns, false, threading, Gemm.DEFAULT);
@@ -65,12 +65,21 @@ public final class CpuBackend implements Backend {
     }
 
     private CpuBackend(ForkJoinPool pool, boolean owns, boolean callerWorks, String threading, Gemm gemm) {
+        this(pool, owns, callerWorks, threading, gemm, defaultHostPool());
+    }
+
+    private CpuBackend(ForkJoinPool pool, boolean owns, boolean callerWorks, String threading, Gemm gemm, HostPool hostPool) {
         this.pool = pool;
         this.serial = false;
         this.ownsPool = owns;
         this.callerWorks = callerWorks;
         this.threading = threading;
         this.gemm = gemm;
+        this.hostPool = hostPool;
+    }
+
+    private static HostPool defaultHostPool() {
+        return Boolean.parseBoolean(System.getProperty("genten.cpu.pool", "true")) ? HostPool.forThisHeap() : null;
     }
 
     private CpuBackend(boolean serial) {
@@ -80,6 +89,7 @@ public final class CpuBackend implements Backend {
         this.callerWorks = false;
         this.threading = "the calling thread only";
         this.gemm = Gemm.DEFAULT;
+        this.hostPool = defaultHostPool();
     }
 
     /**
@@ -87,6 +97,14 @@ public final class CpuBackend implements Backend {
      * OpenBLAS: lets the tests cover that path beside the OpenBLAS one in the same JVM.
      */
     static CpuBackend withJavaGemm() { return new CpuBackend(null, false, false, "the common fork-join pool", Gemm.JAVA); }
+
+    /**
+     * A backend whose ops' outputs that the op overwrites ({@link #allocToOverwrite}) start as NaN,
+     * recycled or not: an element such an op leaves unwritten shows (tests).
+     */
+    static CpuBackend withPoisonedOutputs() {
+        return new CpuBackend(null, false, false, "the common fork-join pool", Gemm.DEFAULT, HostPool.poisoning(64L << 20));
+    }
 
     /**
      * The shared CPU backend: ops split their work over the common fork-join pool.
@@ -194,6 +212,15 @@ public final class CpuBackend implements Backend {
     /** A zeroed tensor for the output of the op running now: from its backend's pool, if any. */
     static Tensor alloc(Shape shape) {
         return HostPool.CURRENT.isBound() ? HostPool.CURRENT.get().tensor(shape) : new Tensor(shape, new HostStorage(new float[shape.size()]));
+    }
+
+    /**
+     * A tensor for an output that the op running now writes whole: a recycled array comes as it
+     * is, not zeroed (zeroing them was 2% of a DCGAN step). Only for outputs every element of
+     * which the op writes, whatever the input (tests run each such op with {@link #withPoisonedOutputs}).
+     */
+    static Tensor allocToOverwrite(Shape shape) {
+        return HostPool.CURRENT.isBound() ? HostPool.CURRENT.get().tensorToOverwrite(shape) : new Tensor(shape, new HostStorage(new float[shape.size()]));
     }
 
     /** A zeroed tensor from this backend's pool. */

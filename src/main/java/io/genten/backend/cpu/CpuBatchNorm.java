@@ -63,7 +63,7 @@ final class CpuBatchNorm {
         }
         float[] xs = x.hostArray(), g = gamma.hostArray(), b = beta.hostArray();
         float[] rm = runningMean.hostArray(), rv = runningVar.hostArray();
-        var y = CpuBackend.alloc(x.shape());
+        var y = CpuBackend.allocToOverwrite(x.shape());
         var saveMean = CpuBackend.alloc(Shape.of(l.c()));
         var saveInvStd = CpuBackend.alloc(Shape.of(l.c()));
         float[] ys = y.hostArray(), sm = saveMean.hostArray(), si = saveInvStd.hostArray();
@@ -109,7 +109,7 @@ final class CpuBatchNorm {
         perChannel(op, "saveInvStd", saveInvStd, x, l.c());
         float[] xs = x.hostArray(), g = dy.hostArray(), gm = gamma.hostArray();
         float[] sm = saveMean.hostArray(), si = saveInvStd.hostArray();
-        var dx = CpuBackend.alloc(x.shape());
+        var dx = CpuBackend.allocToOverwrite(x.shape());
         var dgamma = CpuBackend.alloc(Shape.of(l.c()));
         var dbeta = CpuBackend.alloc(Shape.of(l.c()));
         float[] dxs = dx.hostArray(), dgs = dgamma.hostArray(), dbs = dbeta.hostArray();
@@ -155,7 +155,7 @@ final class CpuBatchNorm {
         checkEps(op, eps);
         float[] xs = x.hostArray(), g = gamma.hostArray(), b = beta.hostArray();
         float[] rm = runningMean.hostArray(), rv = runningVar.hostArray();
-        var y = CpuBackend.alloc(x.shape());
+        var y = CpuBackend.allocToOverwrite(x.shape());
         float[] ys = y.hostArray();
         int hw = l.hw();
         Parallel.forEach(l.c(), l.workPerChannel(), c -> {

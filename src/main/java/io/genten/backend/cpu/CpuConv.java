@@ -130,7 +130,8 @@ final class CpuConv {
         if (bias != null) Checks.shape(op, "bias", bias, Shape.of(w.dim(0)));
         var g = Geometry.of(x.shape(), w.shape(), yShape, spec);
         float[] xs = x.hostArray(), ws = w.hostArray(), bs = bias == null ? null : bias.hostArray();
-        var yTensor = CpuBackend.alloc(yShape);
+        // the direct loops add into y; the GEMM paths write all of it (with a nonempty reduction)
+        var yTensor = g.direct() || g.ckk() == 0 ? CpuBackend.alloc(yShape) : CpuBackend.allocToOverwrite(yShape);
         float[] y = yTensor.hostArray();
         int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group();
         if (g.direct()) {

@@ -17,7 +17,7 @@ final class CpuLinear {
             throw new IllegalArgumentException(op + ": x " + x.shape() + " has " + in + " features but weight " + w.shape() + " expects " + w.dim(1));
         }
         if (bias != null) Checks.shape(op, "bias", bias, Shape.of(out));
-        var result = CpuBackend.alloc(Shape.of(n, out));
+        var result = in > 0 ? CpuBackend.allocToOverwrite(Shape.of(n, out)) : CpuBackend.alloc(Shape.of(n, out));
         float[] y = result.hostArray();
         if (bias != null) {
             float[] b = bias.hostArray();
@@ -37,7 +37,7 @@ final class CpuLinear {
         if (w.dim(0) != out) {
             throw new IllegalArgumentException(op + ": dy " + dy.shape() + " has " + out + " outputs but weight " + w.shape() + " has " + w.dim(0));
         }
-        var result = CpuBackend.alloc(Shape.of(n, in));
+        var result = out > 0 ? CpuBackend.allocToOverwrite(Shape.of(n, in)) : CpuBackend.alloc(Shape.of(n, in));
         float[] dx = result.hostArray();
         gemm.sgemmParallel(false, false, n, in, out, 1f, dy.hostArray(), 0, Math.max(1, out), w.hostArray(), 0, Math.max(1, in),
                 0f, dx, 0, Math.max(1, in));
@@ -53,7 +53,7 @@ final class CpuLinear {
         if (x.dim(0) != n) {
             throw new IllegalArgumentException(op + ": dy " + dy.shape() + " and x " + x.shape() + " have different batch sizes");
         }
-        var result = CpuBackend.alloc(Shape.of(out, in));
+        var result = n > 0 ? CpuBackend.allocToOverwrite(Shape.of(out, in)) : CpuBackend.alloc(Shape.of(out, in));
         float[] dw = result.hostArray();
         gemm.sgemmParallel(true, false, out, in, n, 1f, dy.hostArray(), 0, Math.max(1, out), x.hostArray(), 0, Math.max(1, in),
                 0f, dw, 0, Math.max(1, in));

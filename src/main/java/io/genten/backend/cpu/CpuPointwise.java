@@ -70,7 +70,7 @@ final class CpuPointwise {
         notNull("activationForward", "x", x);
         int n = x.shape().size();
         float[] in = x.hostArray();
-        var y = CpuBackend.alloc(x.shape());
+        var y = CpuBackend.allocToOverwrite(x.shape());
         float[] out = y.hostArray();
         // the switch sits outside the loops so that the piecewise-linear ones vectorize
         chunked(n, (lo, hi) -> {
@@ -120,7 +120,7 @@ final class CpuPointwise {
         if (y != null) Checks.sameShape(op, x, y);
         int n = x.shape().size();
         float[] xs = x.hostArray(), ys = y == null ? null : y.hostArray(), g = dy.hostArray();
-        var dx = CpuBackend.alloc(x.shape());
+        var dx = CpuBackend.allocToOverwrite(x.shape());
         float[] out = dx.hostArray();
         chunked(n, (lo, hi) -> {
             switch (act) {
@@ -161,7 +161,7 @@ final class CpuPointwise {
         }
         int n = x.shape().size();
         float[] in = x.hostArray();
-        var y = CpuBackend.alloc(x.shape());
+        var y = CpuBackend.allocToOverwrite(x.shape());
         float[] out = y.hostArray();
         if (p == 0f) {
             System.arraycopy(in, 0, out, 0, n);
