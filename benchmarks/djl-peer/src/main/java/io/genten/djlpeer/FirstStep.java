@@ -11,7 +11,8 @@ import io.genten.backend.cpu.CpuBackend;
  * {@link CpuVsLibtorch} read its own {@code System.nanoTime()} just before starting this process
  * (the same monotonic clock on Linux) and takes the difference.
  *
- * <p>usage: FirstStep genten|djl vae|dcgan batch threads
+ * <p>usage: FirstStep genten|djl vae|dcgan batch threads [steps]: with steps (default 1), the run
+ * goes on training after printing the time, as a short training run to record an AOT cache from.
  */
 public final class FirstStep {
     /** The line's prefix: the monotonic clock at the end of step 1 follows. */
@@ -22,18 +23,19 @@ public final class FirstStep {
     /**
      * Runs one side's first step and prints the time.
      *
-     * @param args side, model, batch, threads
+     * @param args side, model, batch, threads, optionally the steps in all
      */
     public static void main(String[] args) {
-        if (args.length != 4) throw new IllegalArgumentException("usage: FirstStep genten|djl vae|dcgan batch threads");
+        if (args.length != 4 && args.length != 5) throw new IllegalArgumentException("usage: FirstStep genten|djl vae|dcgan batch threads [steps]");
         String side = args[0], model = args[1];
-        int batch = Integer.parseInt(args[2]), threads = Integer.parseInt(args[3]);
+        int batch = Integer.parseInt(args[2]), threads = Integer.parseInt(args[3]), steps = args.length == 5 ? Integer.parseInt(args[4]) : 1;
         switch (side) {
             case "genten" -> {
                 var backend = CpuBackend.withThreads(threads);
                 try (var step = GentenSteps.create(model, backend, batch, 1, false)) {
                     step.step();
                     printEnd();
+                    for (int i = 1; i < steps; i++) step.step();
                 } finally {
                     backend.close();
                 }
@@ -43,6 +45,7 @@ public final class FirstStep {
                 try (var manager = NDManager.newBaseManager(); var step = Peers.djl(model, manager, batch, false)) {
                     step.step();
                     printEnd();
+                    for (int i = 1; i < steps; i++) step.step();
                 }
             }
             default -> throw new IllegalArgumentException("FirstStep: side must be genten or djl, not " + side);
