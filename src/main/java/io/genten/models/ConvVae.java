@@ -126,13 +126,29 @@ public final class ConvVae extends Module implements GenerativeModel {
      * @return the gradient with respect to the input images
      */
     public Tensor backwardVae(Tensor dlogits, float klScale) {
+        return encoder.backward(encoderOutputGradient(dlogits, klScale));
+    }
+
+    /**
+     * {@link #backwardVae} without the gradient with respect to the input images, which training
+     * does not need (the encoder's first conv skips its backward-data op, as PyTorch does for an
+     * input that does not require a gradient).
+     *
+     * @param dlogits the loss gradient with respect to the logits
+     * @param klScale the weight of the KL term's gradient (e.g. 1 / N)
+     */
+    public void backwardVaeParameters(Tensor dlogits, float klScale) {
+        encoder.backwardParameters(encoderOutputGradient(dlogits, klScale));
+    }
+
+    /** The decoder's, the reparameterization's and the two heads' backward: the gradient at the encoder's output. */
+    private Tensor encoderOutputGradient(Tensor dlogits, float klScale) {
         if (last == null) throw new IllegalStateException("ConvVae.backward called without a forward before it");
         var dz = decoder.backward(dlogits);
         var g = backend.reparamBackward(dz, last.mu(), last.logvar(), last.eps(), klScale);
         var dhMu = muLayer.backward(g.dmu());
         var dhLogvar = logvarLayer.backward(g.dlogvar());
-        var dh = backend.add(dhMu, dhLogvar);
-        return encoder.backward(dh);
+        return backend.add(dhMu, dhLogvar);
     }
 
     /**

@@ -126,11 +126,25 @@ public final class DenseVae extends Module implements GenerativeModel {
      * @return the gradient w.r.t. the input images
      */
     public Tensor backwardVae(Tensor dlogits, float klScale) {
+        return encoder.backward(encoderOutputGradient(dlogits, klScale));
+    }
+
+    /**
+     * {@link #backwardVae} without the gradient with respect to the input images (the encoder's
+     * first layer skips its backward-data op): what training needs.
+     *
+     * @param dlogits the gradient of the loss w.r.t. the logits
+     * @param klScale the weight of the KL divergence's gradient (0 for none)
+     */
+    public void backwardVaeParameters(Tensor dlogits, float klScale) {
+        encoder.backwardParameters(encoderOutputGradient(dlogits, klScale));
+    }
+
+    private Tensor encoderOutputGradient(Tensor dlogits, float klScale) {
         if (last == null) throw new IllegalStateException("DenseVae.backward called without a forward before it");
         var dz = decoder.backward(dlogits);
         var g = backend.reparamBackward(dz, last.mu(), last.logvar(), last.eps(), klScale);
-        var dh = backend.add(muLayer.backward(g.dmu()), logvarLayer.backward(g.dlogvar()));
-        return encoder.backward(dh);
+        return backend.add(muLayer.backward(g.dmu()), logvarLayer.backward(g.dlogvar()));
     }
 
     @Override public Tensor forward(Tensor x) { return forwardVae(x).logits(); }

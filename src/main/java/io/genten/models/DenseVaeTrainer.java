@@ -167,7 +167,7 @@ public final class DenseVaeTrainer implements Resumable, AutoCloseable {
             dlogits = backend.activationBackward(Activation.SIGMOID, out.logits(), y, backend.mseBackward(y, images, Reduction.SUM, scale));
         }
         var kl = backend.klDivergence(out.mu(), out.logvar());
-        vae.backwardVae(dlogits, scale);
+        vae.backwardVaeParameters(dlogits, scale);
         backend.copyInto(rec, recSum);
         backend.copyInto(kl, klSum);
         lastBatch = n;

@@ -65,7 +65,7 @@ public final class DigitClassifier implements AutoCloseable {
             var logits = net.forward(images);
             var targets = Labels.oneHot(backend, labels, Labels.DIGITS);
             var loss = backend.softmaxCrossEntropy(logits, targets, Reduction.MEAN);
-            net.backward(backend.softmaxCrossEntropyBackward(logits, targets, Reduction.MEAN, 1f));
+            net.backwardParameters(backend.softmaxCrossEntropyBackward(logits, targets, Reduction.MEAN, 1f));
             adam.step();
             return loss.item();
         } finally {

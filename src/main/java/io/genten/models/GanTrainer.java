@@ -243,11 +243,11 @@ public final class GanTrainer implements AutoCloseable {
             dropoutPass(base, 0);
             var realLogits = d.forward(realImages);
             var lr = backend.bceWithLogits(realLogits, realTarget, Reduction.MEAN);
-            d.backward(backend.bceWithLogitsBackward(realLogits, realTarget, Reduction.MEAN, 1f));
+            d.backwardParameters(backend.bceWithLogitsBackward(realLogits, realTarget, Reduction.MEAN, 1f));
             dropoutPass(base, 1);
             var fakeLogits = d.forward(fake);
             var lf = backend.bceWithLogits(fakeLogits, zeros, Reduction.MEAN);
-            d.backward(backend.bceWithLogitsBackward(fakeLogits, zeros, Reduction.MEAN, 1f));
+            d.backwardParameters(backend.bceWithLogitsBackward(fakeLogits, zeros, Reduction.MEAN, 1f)); // fake is detached here
             adamD.step();
             backend.copyInto(lr, lossReal);
             backend.copyInto(lf, lossFake);
@@ -261,7 +261,7 @@ public final class GanTrainer implements AutoCloseable {
             var gl = backend.bceWithLogits(logits, ones, Reduction.MEAN);
             var dFake = d.backward(backend.bceWithLogitsBackward(logits, ones, Reduction.MEAN, 1f));
             d.requiresGrad(true);
-            g.backward(dFake);
+            g.backwardParameters(dFake);
             adamG.step();
             backend.copyInto(gl, lossG);
             step++;

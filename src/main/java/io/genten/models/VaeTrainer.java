@@ -194,7 +194,7 @@ public final class VaeTrainer implements AutoCloseable {
         var kl = backend.klDivergence(out.mu(), out.logvar());
         float scale = 1f / n;
         var dlogits = backend.bceWithLogitsBackward(out.logits(), images, Reduction.SUM, scale);
-        vae.backwardVae(dlogits, scale);
+        vae.backwardVaeParameters(dlogits, scale);
         backend.copyInto(rec, recSum);
         backend.copyInto(kl, klSum);
         lastBatch = n;

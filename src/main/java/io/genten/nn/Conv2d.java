@@ -78,6 +78,14 @@ public final class Conv2d extends Module {
     }
 
     @Override public Tensor backward(Tensor dy) {
+        var g = parameterGradients(dy);
+        return backend.conv2dBackwardData(g, weight.value(), x.shape(), spec);
+    }
+
+    @Override public void backwardParameters(Tensor dy) { parameterGradients(dy); }
+
+    /** Accumulates the weight's and bias's gradients; returns dy through the fused activation. */
+    private Tensor parameterGradients(Tensor dy) {
         if (x == null) throw noForward("Conv2d");
         var w = weight.value();
         var expected = spec.outputShape("Conv2d.backward", x.shape(), w.shape());
@@ -85,6 +93,6 @@ public final class Conv2d extends Module {
         dy = FusedActivation.backward(backend, fused, y, dy);
         if (weight.requiresGrad()) accumulate(weight, backend.conv2dBackwardFilter(dy, x, w.shape(), spec));
         if (bias != null && bias.requiresGrad()) accumulate(bias, backend.biasGradient(dy));
-        return backend.conv2dBackwardData(dy, w, x.shape(), spec);
+        return dy;
     }
 }

@@ -57,10 +57,16 @@ public final class Linear extends Module {
     }
 
     @Override public Tensor backward(Tensor dy) {
+        parameterGradients(dy);
+        return backend.linearBackwardData(dy, weight.value());
+    }
+
+    @Override public void backwardParameters(Tensor dy) { parameterGradients(dy); }
+
+    private void parameterGradients(Tensor dy) {
         if (x == null) throw noForward("Linear");
         Checks.shape("Linear.backward", "dy", dy, Shape.of(x.dim(0), out));
         if (weight.requiresGrad()) accumulate(weight, backend.linearBackwardWeight(dy, x));
         if (bias != null && bias.requiresGrad()) accumulate(bias, backend.biasGradient(dy));
-        return backend.linearBackwardData(dy, weight.value());
     }
 }

@@ -76,6 +76,17 @@ public abstract class Module implements AutoCloseable, Stateful {
     public abstract Tensor backward(Tensor dy);
 
     /**
+     * {@link #backward} for a caller that does not need the input gradient (the input is data, or
+     * a detached tensor, as PyTorch skips the gradient of an input that does not require one):
+     * parameter gradients accumulate exactly as there, and layers that can skip the input gradient's
+     * work do (a first conv or linear layer's backward-data op, a third of its backward). By
+     * default the full backward, its input gradient left to the scope that holds the step.
+     *
+     * @param dy the gradient of the loss with respect to the last forward's output
+     */
+    public void backwardParameters(Tensor dy) { backward(dy); }
+
+    /**
      * The eval-mode output for {@code x} (running statistics, no dropout) whatever the current mode,
      * without caching anything in the module: safe to call from many threads at once on one module
      * (see the class comment for the conditions). For the layers of {@code io.genten.nn} and a

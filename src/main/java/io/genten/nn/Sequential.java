@@ -94,4 +94,12 @@ public final class Sequential extends Module {
         for (int i = layers.size() - 1; i >= 0; i--) g = layers.get(i).backward(g);
         return g;
     }
+
+    /** Every layer's backward but the first's, whose input gradient is skipped ({@link Module#backwardParameters}). */
+    @Override public void backwardParameters(Tensor dy) {
+        if (layers.isEmpty()) return;
+        var g = dy;
+        for (int i = layers.size() - 1; i >= 1; i--) g = layers.get(i).backward(g);
+        layers.get(0).backwardParameters(g);
+    }
 }

@@ -104,7 +104,7 @@ final class TrainSteps {
                     var out = vae.forwardVae(images);
                     b.bceWithLogits(out.logits(), images, Reduction.SUM);
                     b.klDivergence(out.mu(), out.logvar());
-                    vae.backwardVae(b.bceWithLogitsBackward(out.logits(), images, Reduction.SUM, scale), scale);
+                    vae.backwardVaeParameters(b.bceWithLogitsBackward(out.logits(), images, Reduction.SUM, scale), scale);
                     adam.step();
                 } finally {
                     vae.zeroGrad();
@@ -140,10 +140,11 @@ final class TrainSteps {
                     d.requiresGrad(true);
                     var realLogits = d.forward(images);
                     b.bceWithLogits(realLogits, realTarget, Reduction.MEAN);
-                    d.backward(b.bceWithLogitsBackward(realLogits, realTarget, Reduction.MEAN, 1f));
+                    // no gradient for the images, the detached fakes and the noise, as in PyTorch's step
+                    d.backwardParameters(b.bceWithLogitsBackward(realLogits, realTarget, Reduction.MEAN, 1f));
                     var fakeLogits = d.forward(fake);
                     b.bceWithLogits(fakeLogits, zeros, Reduction.MEAN);
-                    d.backward(b.bceWithLogitsBackward(fakeLogits, zeros, Reduction.MEAN, 1f));
+                    d.backwardParameters(b.bceWithLogitsBackward(fakeLogits, zeros, Reduction.MEAN, 1f));
                     adamD.step();
 
                     g.zeroGrad();
@@ -152,7 +153,7 @@ final class TrainSteps {
                     b.bceWithLogits(logits, ones, Reduction.MEAN);
                     var dFake = d.backward(b.bceWithLogitsBackward(logits, ones, Reduction.MEAN, 1f));
                     d.requiresGrad(true);
-                    g.backward(dFake);
+                    g.backwardParameters(dFake);
                     adamG.step();
                 } finally {
                     d.requiresGrad(true);

@@ -68,7 +68,7 @@ final class GentenSteps {
                     var out = vae.forwardVae(images);
                     var rec = b.bceWithLogits(out.logits(), images, Reduction.SUM);
                     var kl = b.klDivergence(out.mu(), out.logvar());
-                    vae.backwardVae(b.bceWithLogitsBackward(out.logits(), images, Reduction.SUM, scale), scale);
+                    vae.backwardVaeParameters(b.bceWithLogitsBackward(out.logits(), images, Reduction.SUM, scale), scale);
                     adam.step();
                     if (recordLoss) last = (rec.item() + kl.item()) * scale;
                 } finally {
@@ -111,10 +111,12 @@ final class GentenSteps {
                     d.requiresGrad(true);
                     var realLogits = d.forward(images);
                     var l1 = b.bceWithLogits(realLogits, realTarget, Reduction.MEAN);
-                    d.backward(b.bceWithLogitsBackward(realLogits, realTarget, Reduction.MEAN, 1f));
+                    // the images and the detached fakes need no gradient: as libtorch skips it for inputs
+                    // that do not require one
+                    d.backwardParameters(b.bceWithLogitsBackward(realLogits, realTarget, Reduction.MEAN, 1f));
                     var fakeLogits = d.forward(fake);
                     var l2 = b.bceWithLogits(fakeLogits, zeros, Reduction.MEAN);
-                    d.backward(b.bceWithLogitsBackward(fakeLogits, zeros, Reduction.MEAN, 1f));
+                    d.backwardParameters(b.bceWithLogitsBackward(fakeLogits, zeros, Reduction.MEAN, 1f));
                     adamD.step();
 
                     g.zeroGrad();
@@ -123,7 +125,7 @@ final class GentenSteps {
                     var l3 = b.bceWithLogits(logits, ones, Reduction.MEAN);
                     var dFake = d.backward(b.bceWithLogitsBackward(logits, ones, Reduction.MEAN, 1f));
                     d.requiresGrad(true);
-                    g.backward(dFake);
+                    g.backwardParameters(dFake); // nor does the noise z
                     adamG.step();
                     if (recordLoss) last = l1.item() + l2.item() + l3.item();
                 } finally {
