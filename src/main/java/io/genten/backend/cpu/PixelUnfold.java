@@ -77,8 +77,9 @@ final class PixelUnfold {
 
     /**
      * Padding rows are skipped from 1/12 of the rows on: a 5x5 kernel on 7x7 maps skips 17% (stride
-     * 1) or 9% (stride 2) and the split GEMMs gained 14% and 6%; the VAE's 3x3 kernels at stride 2
-     * would skip 2-5%, and five GEMMs of a third of the depth made its step 3% slower instead.
+     * 1) or 9% (stride 2) and the split GEMMs gained 6-17% and 4-7%; the VAE's 3x3 kernels at stride
+     * 2 would skip 2-5%, too little for three GEMMs of a third of the depth over interleaved rows:
+     * split, its step ran 3% slower.
      */
     private static final int SKIP_FROM_DENOMINATOR = 12;
 
