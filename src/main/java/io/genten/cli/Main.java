@@ -44,7 +44,8 @@ public final class Main implements Runnable {
         // first: the CPU backend's class starts loading the native GEMM library on a background thread,
         // which then overlaps parsing and the command's set-up instead of the first training step
         // (every command opens the CPU backend, the CUDA one as its fallback): DCGAN's first step
-        // through ./genten 0.95-1.02 -> 0.89-0.93 s (medians of 6, 2 cores), the VAE's unchanged
+        // through ./genten, as bench reports it, 0.95-1.02 -> 0.89-0.93 s (medians of 6, 2 cores);
+        // the VAE's unchanged
         CpuBackend.get();
         CliLogging.configure();
         System.exit(run(args));
