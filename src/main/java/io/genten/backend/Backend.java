@@ -119,6 +119,13 @@ public interface Backend extends AutoCloseable {
     void synchronize();
 
     /**
+     * Releases the memory the backend keeps for reuse (the CUDA allocator's cached blocks, the CPU
+     * backend's recycled arrays), as {@code torch.cuda.empty_cache()}: the backend stays usable and
+     * caches again. A no-op for a backend that keeps nothing.
+     */
+    default void emptyCache() {}
+
+    /**
      * Whether several threads may call this backend's ops at the same time. The CPU backend may
      * (each op allocates its own workspaces); the CUDA backend may not (one stream, one cuDNN
      * handle, per-shape plans), so the models' inference methods serialize on it. Unknown backends

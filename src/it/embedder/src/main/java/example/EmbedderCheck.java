@@ -63,6 +63,10 @@ public final class EmbedderCheck {
                 double rate = n / ((System.nanoTime() - t) / 1e9);
                 best = Math.max(best, rate);
                 int differ = countBitDifferences(reference, shared);
+                // the CPU backend keeps closed tensors' arrays for reuse (a bounded cache, whose size
+                // follows how many batches the threads had in flight at once): a leak is what stays
+                // after the cache is emptied
+                selected.backend().emptyCache();
                 heapAfterRound[r] = usedHeapAfterGc();
                 long live = Tensor.liveCount() - liveBefore;
                 System.out.printf("%d threads, round %d: %.0f images/s, %d of %,d values differ from 1 thread, live tensors %+d, heap after GC %.1f MB%n",

@@ -172,6 +172,15 @@ public final class CpuBackend implements Backend {
         if (hostPool != null) hostPool.close();
     }
 
+    /**
+     * Drops the arrays of closed tensors kept for reuse ({@link HostPool}), as {@code
+     * torch.cuda.empty_cache()} returns a GPU allocator's cached blocks: before measuring the heap,
+     * or to hand the memory back before other work. The backend goes on recycling afterwards.
+     */
+    @Override public void emptyCache() {
+        if (hostPool != null) hostPool.clear();
+    }
+
     /** Bytes of closed tensors' arrays kept for reuse (tests). */
     long pooledBytes() { return hostPool == null ? 0 : hostPool.pooledBytes(); }
 

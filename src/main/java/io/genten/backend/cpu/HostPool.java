@@ -123,6 +123,13 @@ final class HostPool {
         free.computeIfAbsent(a.length, k -> new ConcurrentLinkedDeque<>()).addFirst(new Entry(a, cleared));
     }
 
+    /** Drops every pooled array; the pool goes on keeping the arrays of tensors closed later. */
+    void clear() {
+        for (var list : free.values()) {
+            for (Entry e; (e = list.pollFirst()) != null; ) pooledBytes.addAndGet(-bytes(e.length));
+        }
+    }
+
     /** Drops every pooled array and keeps none from now on (the backend is closed). */
     void close() {
         closed = true;

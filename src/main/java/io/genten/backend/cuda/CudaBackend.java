@@ -154,7 +154,7 @@ public final class CudaBackend implements Backend {
      * Returns the allocator's cached blocks and the kernels' cached scratch to the device. The
      * backend does this itself before it throws a {@link CudaOutOfMemoryException}.
      */
-    public void emptyCache() {
+    @Override public void emptyCache() {
         requireOpen();
         allocator.emptyCache();
         CudaStatus.check(Native.trimScratch(), "emptyCache", "(kernel scratch pool)");

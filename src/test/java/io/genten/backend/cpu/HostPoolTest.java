@@ -63,6 +63,26 @@ class HostPoolTest {
         }
     }
 
+    @Test void emptyingTheCacheDropsThePooledArraysAndPoolingGoesOn() {
+        var backend = CpuBackend.withThreads(1);
+        try {
+            var a = backend.zeros(BIG);
+            var b = backend.zeros(BIG);
+            a.close();
+            b.close();
+            assertEquals(2 * BIG.size() * (long) Float.BYTES, backend.pooledBytes());
+            backend.emptyCache();
+            assertEquals(0, backend.pooledBytes());
+            try (var c = backend.zeros(BIG)) {
+                assertEquals(0, backend.pooledBytes(), "nothing pooled to recycle");
+                assertEquals(0f, c.hostArray()[0]);
+            }
+            assertEquals(BIG.size() * (long) Float.BYTES, backend.pooledBytes(), "a tensor closed after it is pooled again");
+        } finally {
+            backend.close();
+        }
+    }
+
     @Test void aClosedPoolKeepsNothing() {
         var pool = new HostPool(1 << 20);
         var t = pool.tensor(BIG);
