@@ -83,8 +83,9 @@ class BackwardParametersTest {
     }
 
     @Test void aLayerWithoutParametersFirstRunsItsFullBackward() {
-        var full = run(b -> new Sequential(b).add("a", new LeakyReLU(b, 0.2f)).add("fc", new Linear(b, 4, 3, true, new Init(6))), Shape.of(2, 4), false);
-        var params = run(b -> new Sequential(b).add("a", new LeakyReLU(b, 0.2f)).add("fc", new Linear(b, 4, 3, true, new Init(6))), Shape.of(2, 4), true);
+        Function<Backend, Sequential> model = b -> new Sequential(b).add("a", new LeakyReLU(b, 0.2f)).add("fc", new Linear(b, 4, 3, true, new Init(6)));
+        var full = run(model, Shape.of(2, 4), false);
+        var params = run(model, Shape.of(2, 4), true);
         assertEquals(full.calls(), params.calls());
         for (int i = 0; i < full.grads().size(); i++) assertArrayEquals(full.grads().get(i), params.grads().get(i));
     }

@@ -220,7 +220,7 @@ public final class CpuBackend implements Backend {
 
     /** A zeroed tensor for the output of the op running now: from its backend's pool, if any. */
     static Tensor alloc(Shape shape) {
-        return HostPool.CURRENT.isBound() ? HostPool.CURRENT.get().tensor(shape) : new Tensor(shape, new HostStorage(new float[shape.size()]));
+        return HostPool.CURRENT.isBound() ? HostPool.CURRENT.get().tensor(shape) : unpooled(shape);
     }
 
     /**
@@ -229,12 +229,16 @@ public final class CpuBackend implements Backend {
      * which the op writes, whatever the input (tests run each such op with {@link #withPoisonedOutputs}).
      */
     static Tensor allocToOverwrite(Shape shape) {
-        return HostPool.CURRENT.isBound() ? HostPool.CURRENT.get().tensorToOverwrite(shape) : new Tensor(shape, new HostStorage(new float[shape.size()]));
+        return HostPool.CURRENT.isBound() ? HostPool.CURRENT.get().tensorToOverwrite(shape) : unpooled(shape);
+    }
+
+    private static Tensor unpooled(Shape shape) {
+        return new Tensor(shape, new HostStorage(new float[shape.size()]));
     }
 
     /** A zeroed tensor from this backend's pool. */
     private Tensor allocHere(Shape shape) {
-        return hostPool != null ? hostPool.tensor(shape) : new Tensor(shape, new HostStorage(new float[shape.size()]));
+        return hostPool != null ? hostPool.tensor(shape) : unpooled(shape);
     }
 
     @Override public Tensor empty(Shape shape) { return allocHere(shape); }

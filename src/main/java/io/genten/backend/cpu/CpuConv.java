@@ -157,10 +157,9 @@ final class CpuConv {
         }
         float[] dys = dyFilter == null ? null : dyFilter.hostArray();
         float[][] partials = new float[Math.max(1, Math.min(Math.ceilDiv(g.n(), group), Parallel.threads()))][];
-        if (byPixel) {
-            var unfold = g.pixelUnfold();
-            var pixel = new PixelConv(gemm, unfold, cout, group);
-            float[] wt = unfold.packWeightTransposed(ws, cout);
+        var pixel = byPixel ? new PixelConv(gemm, g.pixelUnfold(), cout, group) : null;
+        if (pixel != null) {
+            float[] wt = pixel.unfold().packWeightTransposed(ws, cout);
             overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) -> {
                 float[] dw = dys == null ? null : new float[cout * ckk];
                 partials[chunk] = dw;
@@ -190,14 +189,8 @@ final class CpuConv {
                 }
             });
         }
-        var out = yTensor;
-        if (dys == null) return new Tensor[] {out};
-        float[] dw = partials[0];
-        for (int c = 1; c < partials.length; c++) {
-            float[] q = partials[c];
-            for (int j = 0; j < dw.length; j++) dw[j] += q[j];
-        }
-        return new Tensor[] {out, Tensor.wrap(g.pixelUnfold().unpackWeight(dw, cout), w.shape())};
+        if (dys == null) return new Tensor[] {yTensor};
+        return new Tensor[] {yTensor, Tensor.wrap(pixel.unfold().unpackWeight(sumInOrder(partials), cout), w.shape())};
     }
 
     static Tensor backwardData(Gemm gemm, Tensor dy, Tensor w, Shape xShape, Conv2dSpec spec) {
@@ -230,9 +223,8 @@ final class CpuConv {
             return dxTensor;
         }
         if (g.byPixel()) {
-            var unfold = g.pixelUnfold();
-            var pixel = new PixelConv(gemm, unfold, cout, group);
-            float[] wk = unfold.packWeight(ws, cout);
+            var pixel = new PixelConv(gemm, g.pixelUnfold(), cout, group);
+            float[] wk = pixel.unfold().packWeight(ws, cout);
             overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) -> pixel.backwardData(dys, wk, dx, from, to));
             return dxTensor;
         }
@@ -276,7 +268,7 @@ final class CpuConv {
         // reduction); by pixel it is a GEMM (a GEMV at one output channel): 118 -> ~45 us per
         // image at the VAE's 32->1 conv
         boolean directFilter = g.direct() && !byPixel;
-        var pixel = byPixel && !directFilter ? new PixelConv(gemm, g.pixelUnfold(), cout, group) : null;
+        var pixel = byPixel ? new PixelConv(gemm, g.pixelUnfold(), cout, group) : null;
         overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
             float[] dw = new float[wSize];
             partials[chunk] = dw;
@@ -312,13 +304,19 @@ final class CpuConv {
                 gemm.sgemm(false, true, cout, ckk, gs * p, 1f, a, aOff, gs * p, col, 0, gs * p, i0 == from ? 0f : 1f, dw, 0, ckk);
             }
         });
-        float[] dw = partials[0];
+        float[] dw = sumInOrder(partials);
+        if (pixel != null) dw = pixel.unfold().unpackWeight(dw, cout);
+        return Tensor.wrap(dw, wShape);
+    }
+
+    /** The chunks' partial filter gradients summed into the first, in chunk order (deterministic for a thread count). */
+    private static float[] sumInOrder(float[][] partials) {
+        float[] sum = partials[0];
         for (int c = 1; c < partials.length; c++) {
             float[] q = partials[c];
-            for (int j = 0; j < wSize; j++) dw[j] += q[j];
+            for (int j = 0; j < sum.length; j++) sum[j] += q[j];
         }
-        if (byPixel && !directFilter) dw = g.pixelUnfold().unpackWeight(dw, cout);
-        return Tensor.wrap(dw, wShape);
+        return sum;
     }
 
     /** Sum of dy over every dimension but 1: rank 2 (N, C) or rank 4 (N, C, H, W). */

@@ -1,5 +1,7 @@
 package io.genten.backend.cpu;
 
+import java.util.Arrays;
+
 /**
  * The GEMMs of a convolution unfolded by output pixel ({@link PixelUnfold}), for a range of the
  * batch: the forward (Y^T = col Wt, transposed into y), backward-data (col^T = dY^T W, folded
@@ -54,6 +56,15 @@ final class PixelConv {
         this.interleaved = bands > 1;
     }
 
+    /** The unfolding (its weight packing and unpacking go with these GEMMs). */
+    PixelUnfold unfold() { return unfold; }
+
+    /** The first row of band b in a group of gs images. */
+    private int bandFirstRow(int b, int gs) { return rowsFrom[b] * gs * ow; }
+
+    /** The rows of band b in a group of gs images. */
+    private int bandRows(int b, int gs) { return (rowsTo[b] - rowsFrom[b]) * gs * ow; }
+
     /** The row of image j's pixel (0, 0) in a group of gs. */
     private int firstRow(int j) { return interleaved ? j * ow : j * plane; }
 
@@ -75,7 +86,7 @@ final class PixelConv {
             unfoldGroup(xs, i0, gs, col);
             if (dys != null) filterGradient(dys, i0, gs, col, buf, dw); // before buf holds Y^T
             if (coveringBand >= 0) bandGemmForward(coveringBand, gs, col, wt, 0f, buf);
-            else java.util.Arrays.fill(buf, 0, rows * cout, 0f);
+            else Arrays.fill(buf, 0, rows * cout, 0f);
             for (int b = 0; b < bandStart.length; b++) {
                 if (b != coveringBand) bandGemmForward(b, gs, col, wt, 1f, buf);
             }
@@ -100,7 +111,7 @@ final class PixelConv {
 
     /** Y^T's rows of band b (times beta) += col's rows and columns of b times Wt's rows of b. */
     private void bandGemmForward(int b, int gs, float[] col, float[] wt, float beta, float[] yT) {
-        int r0 = rowsFrom[b] * gs * ow, m = (rowsTo[b] - rowsFrom[b]) * gs * ow, c0 = bandStart[b];
+        int r0 = bandFirstRow(b, gs), m = bandRows(b, gs), c0 = bandStart[b];
         if (m == 0) return;
         gemm.sgemm(false, false, m, cout, bandWidth[b], 1f, col, r0 * ckk + c0, ckk, wt, c0 * cout, cout, beta, yT, r0 * cout, cout);
     }
@@ -114,7 +125,7 @@ final class PixelConv {
             float[] a = gatherRows(dys, i0, gs, buf);
             int aOff = a == dys ? i0 * yImage() : 0;
             for (int b = 0; b < bandStart.length; b++) { // col^T's rows and columns of b = dY^T's rows of b times W's columns of b
-                int r0 = rowsFrom[b] * gs * ow, m = (rowsTo[b] - rowsFrom[b]) * gs * ow, c0 = bandStart[b];
+                int r0 = bandFirstRow(b, gs), m = bandRows(b, gs), c0 = bandStart[b];
                 if (m == 0) continue;
                 gemm.sgemm(true, false, m, bandWidth[b], cout, 1f, a, aOff + r0, rows, wk, c0, ckk, 0f, col, r0 * ckk + c0, ckk);
             }
@@ -143,7 +154,7 @@ final class PixelConv {
         float[] a = gatherRows(dys, i0, gs, buf);
         int aOff = a == dys ? i0 * yImage() : 0;
         for (int b = 0; b < bandStart.length; b++) {
-            int r0 = rowsFrom[b] * gs * ow, m = (rowsTo[b] - rowsFrom[b]) * gs * ow, c0 = bandStart[b];
+            int r0 = bandFirstRow(b, gs), m = bandRows(b, gs), c0 = bandStart[b];
             if (m == 0) continue;
             gemm.sgemm(false, false, cout, bandWidth[b], m, 1f, a, aOff + r0, rows, col, r0 * ckk + c0, ckk, 1f, dw, c0, ckk);
         }
