@@ -156,15 +156,12 @@ final class CpuConv {
                     + " of x " + x.shape() + " and weight " + w.shape() + " with " + spec);
         }
         float[] dys = dyFilter == null ? null : dyFilter.hostArray();
-        float[][] partials = new float[Math.max(1, Math.min(Math.ceilDiv(g.n(), group), Parallel.threads()))][];
+        var partials = dys == null ? null : zeroedPartials(Math.max(1, Math.min(Math.ceilDiv(g.n(), group), Parallel.threads())), w.shape());
         var pixel = byPixel ? new PixelConv(gemm, g.pixelUnfold(), cout, group) : null;
         if (pixel != null) {
-            float[] wt = pixel.unfold().packWeightTransposed(ws, cout);
-            overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) -> {
-                float[] dw = dys == null ? null : new float[cout * ckk];
-                partials[chunk] = dw;
-                pixel.forward(xs, wt, bs, y, from, to, dys, dw);
-            });
+            float[] wt = pixel.unfold().packWeightTransposed(ws, cout, Workspace.floats(Workspace.Slot.PACKED_WEIGHT, cout * ckk));
+            overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) ->
+                    pixel.forward(xs, wt, bs, y, from, to, dys, partials == null ? null : partials[chunk].hostArray()));
         } else {
             overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) -> {
                 float[] col = Workspace.floats(Workspace.Slot.COLUMNS, ckk * group * p);
@@ -190,7 +187,10 @@ final class CpuConv {
             });
         }
         if (dys == null) return new Tensor[] {yTensor};
-        return new Tensor[] {yTensor, Tensor.wrap(pixel.unfold().unpackWeight(sumInOrder(partials), cout), w.shape())};
+        var dw = CpuBackend.allocToOverwrite(w.shape());
+        pixel.unfold().unpackWeight(sumInOrder(partials), cout, dw.hostArray());
+        closeAll(partials, 0);
+        return new Tensor[] {yTensor, dw};
     }
 
     static Tensor backwardData(Gemm gemm, Tensor dy, Tensor w, Shape xShape, Conv2dSpec spec) {
@@ -224,7 +224,7 @@ final class CpuConv {
         }
         if (g.byPixel()) {
             var pixel = new PixelConv(gemm, g.pixelUnfold(), cout, group);
-            float[] wk = pixel.unfold().packWeight(ws, cout);
+            float[] wk = pixel.unfold().packWeight(ws, cout, Workspace.floats(Workspace.Slot.PACKED_WEIGHT, cout * ckk));
             overGroups(g.n(), group, g.flopsPerImage(), (chunk, from, to) -> pixel.backwardData(dys, wk, dx, from, to));
             return dxTensor;
         }
@@ -262,7 +262,7 @@ final class CpuConv {
         var g = Geometry.of(x.shape(), wShape, yShape, spec);
         float[] dys = dy.hostArray(), xs = x.hostArray();
         int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group(), wSize = wShape.size();
-        float[][] partials = new float[chunks(g.n())][];
+        var partials = zeroedPartials(chunks(g.n()), wShape);
         boolean byPixel = g.byPixel();
         // the direct loops' filter gradient is a dot product per tap, which stays scalar (a float
         // reduction); by pixel it is a GEMM (a GEMV at one output channel): 118 -> ~45 us per
@@ -270,8 +270,7 @@ final class CpuConv {
         boolean directFilter = g.direct() && !byPixel;
         var pixel = byPixel ? new PixelConv(gemm, g.pixelUnfold(), cout, group) : null;
         overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
-            float[] dw = new float[wSize];
-            partials[chunk] = dw;
+            float[] dw = partials[chunk].hostArray();
             if (directFilter) {
                 var scratch = g.stride() == 1 ? g.stride1Scratch() : null;
                 for (int i = from; i < to; i++) {
@@ -304,19 +303,40 @@ final class CpuConv {
                 gemm.sgemm(false, true, cout, ckk, gs * p, 1f, a, aOff, gs * p, col, 0, gs * p, i0 == from ? 0f : 1f, dw, 0, ckk);
             }
         });
-        float[] dw = sumInOrder(partials);
-        if (pixel != null) dw = pixel.unfold().unpackWeight(dw, cout);
-        return Tensor.wrap(dw, wShape);
+        float[] sum = sumInOrder(partials);
+        if (pixel == null) {
+            closeAll(partials, 1);
+            return partials[0];
+        }
+        var dw = CpuBackend.allocToOverwrite(wShape);
+        pixel.unfold().unpackWeight(sum, cout, dw.hostArray());
+        closeAll(partials, 0);
+        return dw;
+    }
+
+    /**
+     * One zeroed partial filter gradient per chunk, from the pool and back to it once summed: per
+     * call they had been new arrays (6.6 MB per call of the DCGAN's 256 -> 128 transposed conv on
+     * two threads), which the first training step takes from memory new to the process.
+     */
+    private static Tensor[] zeroedPartials(int chunks, Shape wShape) {
+        var partials = new Tensor[chunks];
+        for (int c = 0; c < chunks; c++) partials[c] = CpuBackend.alloc(wShape);
+        return partials;
     }
 
     /** The chunks' partial filter gradients summed into the first, in chunk order (deterministic for a thread count). */
-    private static float[] sumInOrder(float[][] partials) {
-        float[] sum = partials[0];
+    private static float[] sumInOrder(Tensor[] partials) {
+        float[] sum = partials[0].hostArray();
         for (int c = 1; c < partials.length; c++) {
-            float[] q = partials[c];
+            float[] q = partials[c].hostArray();
             for (int j = 0; j < sum.length; j++) sum[j] += q[j];
         }
         return sum;
+    }
+
+    private static void closeAll(Tensor[] tensors, int from) {
+        for (int i = from; i < tensors.length; i++) tensors[i].close();
     }
 
     /** Sum of dy over every dimension but 1: rank 2 (N, C) or rank 4 (N, C, H, W). */

@@ -136,14 +136,14 @@ final class PixelUnfold {
         return perm;
     }
 
-    /** PyTorch's weight (cout, cin, k, k) in this class's column order: (cout, columns()). */
-    float[] packWeight(float[] weight, int cout) {
-        return permuteColumns(weight, cout, columns(), 1);
+    /** PyTorch's weight (cout, cin, k, k) in this class's column order: (cout, columns()), into packed. */
+    float[] packWeight(float[] weight, int cout, float[] packed) {
+        return permuteColumns(weight, cout, columns(), 1, packed);
     }
 
-    /** {@link #packWeight}'s matrix transposed: (columns(), cout), for Y^T = col Wt. */
-    float[] packWeightTransposed(float[] weight, int cout) {
-        return permuteColumns(weight, cout, 1, cout);
+    /** {@link #packWeight}'s matrix transposed: (columns(), cout), for Y^T = col Wt, into packed. */
+    float[] packWeightTransposed(float[] weight, int cout, float[] packed) {
+        return permuteColumns(weight, cout, 1, cout, packed);
     }
 
     /** Output channels per pass of {@link #permuteColumns}: 16 floats, one cache line of the transposed matrix's row. */
@@ -153,12 +153,12 @@ final class PixelUnfold {
      * weight's tap e of output channel co to {@code co * rowStride + column(e) * columnStride}, 16
      * channels at a time, so that the transposed matrix (rowStride 1) is written a cache line at a
      * time while 16 weight rows are read in order: channel by channel, each write to the
-     * transposed matrix touched a line of its own, 4% of a DCGAN step.
+     * transposed matrix touched a line of its own, 4% of a DCGAN step. Writes packed[0, cout *
+     * columns()) whole and returns it.
      */
-    private float[] permuteColumns(float[] weight, int cout, int rowStride, int columnStride) {
+    private float[] permuteColumns(float[] weight, int cout, int rowStride, int columnStride, float[] packed) {
         int ckk = columns();
         int[] perm = columnOfTap();
-        float[] packed = new float[cout * ckk];
         for (int c0 = 0; c0 < cout; c0 += CHANNEL_BLOCK) {
             int c1 = Math.min(cout, c0 + CHANNEL_BLOCK);
             for (int e = 0; e < ckk; e++) {
@@ -169,11 +169,10 @@ final class PixelUnfold {
         return packed;
     }
 
-    /** The inverse of {@link #packWeight}: (cout, columns()) back to (cout, cin, k, k). */
-    float[] unpackWeight(float[] packed, int cout) {
+    /** The inverse of {@link #packWeight}: (cout, columns()) back to (cout, cin, k, k), written whole into weight. */
+    float[] unpackWeight(float[] packed, int cout, float[] weight) {
         int ckk = columns();
         int[] perm = columnOfTap();
-        float[] weight = new float[cout * ckk];
         for (int co = 0; co < cout; co++) {
             int base = co * ckk;
             for (int e = 0; e < ckk; e++) weight[base + e] = packed[base + perm[e]];

@@ -26,7 +26,12 @@ final class Workspace {
         /** {@link PixelUnfold}'s padded, phase-split image. */
         STAGE,
         /** {@link PixelUnfold}'s copy for {@link Aligned#add}. */
-        ALIGNED
+        ALIGNED,
+        /**
+         * The weight in {@link PixelUnfold}'s column order, packed by the thread that runs the op
+         * and read by every chunk's thread until the op returns.
+         */
+        PACKED_WEIGHT
     }
 
     /** 64 MB: above this a request is allocated and dropped, not pinned to a thread. */

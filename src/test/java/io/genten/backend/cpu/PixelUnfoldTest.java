@@ -110,8 +110,18 @@ class PixelUnfoldTest {
     @Test void packWeightAndUnpackWeightAreInverse() {
         var unfold = new PixelUnfold(5, 8, 8, 3, 2, 1, 4, 4);
         float[] w = Tensor.randn(3, 0, 7, 5, 3, 3).hostArray();
-        float[] packed = unfold.packWeight(w, 7);
-        assertEquals(false, Arrays.equals(w, packed), "the column order differs from PyTorch's");
-        assertArrayEquals(w, unfold.unpackWeight(packed, 7));
+        // destinations as the workspace hands them out: longer than needed, holding old values
+        float[] packed = new float[w.length + 9];
+        Arrays.fill(packed, Float.NaN);
+        unfold.packWeight(w, 7, packed);
+        assertEquals(false, Arrays.equals(w, 0, w.length, packed, 0, w.length), "the column order differs from PyTorch's");
+        float[] back = new float[w.length];
+        Arrays.fill(back, Float.NaN);
+        assertArrayEquals(w, unfold.unpackWeight(packed, 7, back));
+        float[] transposed = new float[w.length];
+        Arrays.fill(transposed, Float.NaN);
+        unfold.packWeightTransposed(w, 7, transposed);
+        for (int co = 0; co < 7; co++)
+            for (int j = 0; j < w.length / 7; j++) assertEquals(packed[co * (w.length / 7) + j], transposed[j * 7 + co], "row " + co + " column " + j);
     }
 }
