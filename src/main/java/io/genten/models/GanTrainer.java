@@ -235,41 +235,58 @@ public final class GanTrainer implements AutoCloseable {
             var z = backend.randn(Shape.of(n, Dcgan.LATENT), noiseSeed, base);
             var fake = g.forward(z);
 
-            // discriminator: real then fake, gradients accumulate across the two passes
+            // discriminator: real then fake, gradients accumulate across the two passes. Each pass
+            // runs in a scope of its own, so that its activations and gradient temporaries go back
+            // to the backend's pool for the next pass (the same shapes) instead of living to the
+            // end of the step: the first step then takes less memory new to the process
             d.zeroGrad();
             d.requiresGrad(true);
-            var realTarget = backend.full(Shape.of(n, 1), realLabel);
-            var zeros = backend.zeros(Shape.of(n, 1));
             dropoutPass(base, 0);
-            var realLogits = d.forward(realImages);
-            var lr = backend.bceWithLogits(realLogits, realTarget, Reduction.MEAN);
-            d.backwardParameters(backend.bceWithLogitsBackward(realLogits, realTarget, Reduction.MEAN, 1f));
+            try (var pass = TensorScope.open()) {
+                var realTarget = backend.full(Shape.of(n, 1), realLabel);
+                var realLogits = d.forward(realImages);
+                backend.copyInto(backend.bceWithLogits(realLogits, realTarget, Reduction.MEAN), lossReal);
+                d.backwardParameters(backend.bceWithLogitsBackward(realLogits, realTarget, Reduction.MEAN, 1f));
+                keepGradients(pass, d);
+            }
             dropoutPass(base, 1);
-            var fakeLogits = d.forward(fake);
-            var lf = backend.bceWithLogits(fakeLogits, zeros, Reduction.MEAN);
-            d.backwardParameters(backend.bceWithLogitsBackward(fakeLogits, zeros, Reduction.MEAN, 1f)); // fake is detached here
+            try (var pass = TensorScope.open()) {
+                var zeros = backend.zeros(Shape.of(n, 1));
+                var fakeLogits = d.forward(fake);
+                backend.copyInto(backend.bceWithLogits(fakeLogits, zeros, Reduction.MEAN), lossFake);
+                d.backwardParameters(backend.bceWithLogitsBackward(fakeLogits, zeros, Reduction.MEAN, 1f)); // fake is detached here
+                keepGradients(pass, d);
+            }
             adamD.step();
-            backend.copyInto(lr, lossReal);
-            backend.copyInto(lf, lossFake);
 
             // generator: D is only a loss here, so its parameter gradients are not computed
             g.zeroGrad();
             d.requiresGrad(false);
-            var ones = backend.full(Shape.of(n, 1), 1f);
             dropoutPass(base, 2);
-            var logits = d.forward(fake);
-            var gl = backend.bceWithLogits(logits, ones, Reduction.MEAN);
-            var dFake = d.backward(backend.bceWithLogitsBackward(logits, ones, Reduction.MEAN, 1f));
+            Tensor dFake;
+            try (var pass = TensorScope.open()) {
+                var ones = backend.full(Shape.of(n, 1), 1f);
+                var logits = d.forward(fake);
+                backend.copyInto(backend.bceWithLogits(logits, ones, Reduction.MEAN), lossG);
+                dFake = pass.keep(d.backward(backend.bceWithLogitsBackward(logits, ones, Reduction.MEAN, 1f)));
+            }
             d.requiresGrad(true);
             g.backwardParameters(dFake);
             adamG.step();
-            backend.copyInto(gl, lossG);
             step++;
             stepped = true;
         } finally {
             d.requiresGrad(true);
             g.zeroGrad();
             d.zeroGrad();
+        }
+    }
+
+    /** Moves the parameter gradients a pass made out of its scope: Adam steps on them after it. */
+    private static void keepGradients(TensorScope pass, Module m) {
+        for (var p : m.parameters()) {
+            var grad = p.grad();
+            if (grad != null) pass.keep(grad);
         }
     }
 
