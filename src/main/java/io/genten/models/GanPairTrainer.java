@@ -199,26 +199,39 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
                 return;
             }
 
+            // each pass in a scope of its own (PassScopes)
             d.zeroGrad();
             d.requiresGrad(true);
             dropoutPass(base, 0);
-            var real = loss(discriminate(realImages, labels), realLabel);
-            gan.discriminatorBackward(real[1]);
+            Tensor realLoss, fakeLoss;
+            try (var pass = TensorScope.open()) {
+                var real = loss(discriminate(realImages, labels), realLabel);
+                gan.discriminatorBackward(real[1]);
+                realLoss = pass.keep(real[0]);
+                PassScopes.keepGradients(pass, d);
+            }
             dropoutPass(base, 1);
-            var fakeLoss = loss(discriminate(fake, labels), 0f);
-            gan.discriminatorBackward(fakeLoss[1]);
+            try (var pass = TensorScope.open()) {
+                var fakeOut = loss(discriminate(fake, labels), 0f);
+                gan.discriminatorBackward(fakeOut[1]);
+                fakeLoss = pass.keep(fakeOut[0]);
+                PassScopes.keepGradients(pass, d);
+            }
             adamD.step();
 
             g.zeroGrad();
             d.requiresGrad(false);
             dropoutPass(base, 2);
-            var gl = loss(discriminate(fake, labels), 1f);
-            var dFake = gan.discriminatorBackward(gl[1]);
+            Tensor dFake;
+            try (var pass = TensorScope.open()) {
+                var gl = loss(discriminate(fake, labels), 1f);
+                backend.copyInto(gl[0], lossG);
+                dFake = pass.keep(gan.discriminatorBackward(gl[1]));
+            }
             d.requiresGrad(true);
             gan.generatorBackward(dFake);
             adamG.step();
-            backend.copyInto(backend.add(real[0], fakeLoss[0]), lossD);
-            backend.copyInto(gl[0], lossG);
+            backend.copyInto(backend.add(realLoss, fakeLoss), lossD);
             step++;
             stepped = true;
         } finally {

@@ -235,10 +235,8 @@ public final class GanTrainer implements AutoCloseable {
             var z = backend.randn(Shape.of(n, Dcgan.LATENT), noiseSeed, base);
             var fake = g.forward(z);
 
-            // discriminator: real then fake, gradients accumulate across the two passes. Each pass
-            // runs in a scope of its own, so that its activations and gradient temporaries go back
-            // to the backend's pool for the next pass (the same shapes) instead of living to the
-            // end of the step: the first step then takes less memory new to the process
+            // discriminator: real then fake, gradients accumulate across the two passes; each pass
+            // in a scope of its own (PassScopes)
             d.zeroGrad();
             d.requiresGrad(true);
             dropoutPass(base, 0);
@@ -247,7 +245,7 @@ public final class GanTrainer implements AutoCloseable {
                 var realLogits = d.forward(realImages);
                 backend.copyInto(backend.bceWithLogits(realLogits, realTarget, Reduction.MEAN), lossReal);
                 d.backwardParameters(backend.bceWithLogitsBackward(realLogits, realTarget, Reduction.MEAN, 1f));
-                keepGradients(pass, d);
+                PassScopes.keepGradients(pass, d);
             }
             dropoutPass(base, 1);
             try (var pass = TensorScope.open()) {
@@ -255,7 +253,7 @@ public final class GanTrainer implements AutoCloseable {
                 var fakeLogits = d.forward(fake);
                 backend.copyInto(backend.bceWithLogits(fakeLogits, zeros, Reduction.MEAN), lossFake);
                 d.backwardParameters(backend.bceWithLogitsBackward(fakeLogits, zeros, Reduction.MEAN, 1f)); // fake is detached here
-                keepGradients(pass, d);
+                PassScopes.keepGradients(pass, d);
             }
             adamD.step();
 
@@ -279,14 +277,6 @@ public final class GanTrainer implements AutoCloseable {
             d.requiresGrad(true);
             g.zeroGrad();
             d.zeroGrad();
-        }
-    }
-
-    /** Moves the parameter gradients a pass made out of its scope: Adam steps on them after it. */
-    private static void keepGradients(TensorScope pass, Module m) {
-        for (var p : m.parameters()) {
-            var grad = p.grad();
-            if (grad != null) pass.keep(grad);
         }
     }
 

@@ -294,6 +294,9 @@ public final class Tensor implements AutoCloseable {
      */
     public boolean isView() { return root != this; }
 
+    /** The tensor that owns this one's storage: itself, or a view's owner. */
+    Tensor root() { return root; }
+
     /**
      * Throws unless the tensor is usable.
      *

@@ -36,11 +36,18 @@ public final class TensorScope implements AutoCloseable {
 
     /**
      * Moves {@code t} out of this scope to the enclosing one (or to no scope): it survives the close.
+     * For a view, its owner moves too (closing the owner would end the view).
      *
      * @param t a tensor made in this scope
      * @return {@code t}
      */
     public Tensor keep(Tensor t) {
+        if (t.isView()) move(t.root());
+        move(t);
+        return t;
+    }
+
+    private void move(Tensor t) {
         if (owned.remove(t)) {
             var stack = OPEN.get();
             var it = stack.iterator();
@@ -51,7 +58,6 @@ public final class TensorScope implements AutoCloseable {
                 }
             }
         }
-        return t;
     }
 
     /**

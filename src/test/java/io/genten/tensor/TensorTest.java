@@ -119,6 +119,23 @@ class TensorTest {
     }
 
     @Test
+    void keepingAViewKeepsItsOwner() {
+        long live = Tensor.liveCount();
+        try (var outer = TensorScope.open()) {
+            Tensor view;
+            try (var inner = TensorScope.open()) {
+                var owner = Tensor.randn(3, 0, 2, 6);
+                view = inner.keep(owner.reshape(Shape.of(3, 4)));
+                assertEquals(0, inner.size(), "the owner leaves the inner scope with its view");
+            }
+            assertFalse(view.isClosed(), "a kept view outlives the inner scope");
+            assertEquals(view.toArray().length, 12);
+            assertEquals(1, outer.size());
+        }
+        assertEquals(live, Tensor.liveCount());
+    }
+
+    @Test
     void liveCountStaysFlatOverManySteps() {
         long live = Tensor.liveCount();
         var w = Tensor.randn(1, 0, 16, 8);
