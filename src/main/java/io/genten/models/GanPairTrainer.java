@@ -199,7 +199,7 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
                 return;
             }
 
-            // each pass in a scope of its own (PassScopes)
+            // each pass in a scope of its own, as in GanTrainer
             d.zeroGrad();
             d.requiresGrad(true);
             dropoutPass(base, 0);
@@ -208,14 +208,14 @@ public final class GanPairTrainer implements Resumable, AutoCloseable {
                 var real = loss(discriminate(realImages, labels), realLabel);
                 gan.discriminatorBackward(real[1]);
                 realLoss = pass.keep(real[0]);
-                PassScopes.keepGradients(pass, d);
+                d.keepGradients(pass);
             }
             dropoutPass(base, 1);
             try (var pass = TensorScope.open()) {
                 var fakeOut = loss(discriminate(fake, labels), 0f);
                 gan.discriminatorBackward(fakeOut[1]);
                 fakeLoss = pass.keep(fakeOut[0]);
-                PassScopes.keepGradients(pass, d);
+                d.keepGradients(pass);
             }
             adamD.step();
 

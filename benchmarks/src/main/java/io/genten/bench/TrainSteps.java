@@ -138,20 +138,30 @@ final class TrainSteps {
                     var fake = g.forward(z);
                     d.zeroGrad();
                     d.requiresGrad(true);
-                    var realLogits = d.forward(images);
-                    b.bceWithLogits(realLogits, realTarget, Reduction.MEAN);
-                    // no gradient for the images, the detached fakes and the noise, as in PyTorch's step
-                    d.backwardParameters(b.bceWithLogitsBackward(realLogits, realTarget, Reduction.MEAN, 1f));
-                    var fakeLogits = d.forward(fake);
-                    b.bceWithLogits(fakeLogits, zeros, Reduction.MEAN);
-                    d.backwardParameters(b.bceWithLogitsBackward(fakeLogits, zeros, Reduction.MEAN, 1f));
+                    // each pass in a scope of its own, its gradients kept for Adam, as GanTrainer's
+                    try (var pass = TensorScope.open()) {
+                        var realLogits = d.forward(images);
+                        b.bceWithLogits(realLogits, realTarget, Reduction.MEAN);
+                        // no gradient for the images, the detached fakes and the noise, as in PyTorch's step
+                        d.backwardParameters(b.bceWithLogitsBackward(realLogits, realTarget, Reduction.MEAN, 1f));
+                        d.keepGradients(pass);
+                    }
+                    try (var pass = TensorScope.open()) {
+                        var fakeLogits = d.forward(fake);
+                        b.bceWithLogits(fakeLogits, zeros, Reduction.MEAN);
+                        d.backwardParameters(b.bceWithLogitsBackward(fakeLogits, zeros, Reduction.MEAN, 1f));
+                        d.keepGradients(pass);
+                    }
                     adamD.step();
 
                     g.zeroGrad();
                     d.requiresGrad(false);
-                    var logits = d.forward(fake);
-                    b.bceWithLogits(logits, ones, Reduction.MEAN);
-                    var dFake = d.backward(b.bceWithLogitsBackward(logits, ones, Reduction.MEAN, 1f));
+                    Tensor dFake;
+                    try (var pass = TensorScope.open()) {
+                        var logits = d.forward(fake);
+                        b.bceWithLogits(logits, ones, Reduction.MEAN);
+                        dFake = pass.keep(d.backward(b.bceWithLogitsBackward(logits, ones, Reduction.MEAN, 1f)));
+                    }
                     d.requiresGrad(true);
                     g.backwardParameters(dFake);
                     adamG.step();

@@ -109,21 +109,31 @@ final class GentenSteps {
                     var fake = g.forward(z);
                     d.zeroGrad();
                     d.requiresGrad(true);
-                    var realLogits = d.forward(images);
-                    var l1 = b.bceWithLogits(realLogits, realTarget, Reduction.MEAN);
-                    // the images and the detached fakes need no gradient: as libtorch skips it for inputs
-                    // that do not require one
-                    d.backwardParameters(b.bceWithLogitsBackward(realLogits, realTarget, Reduction.MEAN, 1f));
-                    var fakeLogits = d.forward(fake);
-                    var l2 = b.bceWithLogits(fakeLogits, zeros, Reduction.MEAN);
-                    d.backwardParameters(b.bceWithLogitsBackward(fakeLogits, zeros, Reduction.MEAN, 1f));
+                    // each pass in a scope of its own, its gradients kept for Adam, as GanTrainer's
+                    Tensor l1, l2, l3, dFake;
+                    try (var pass = TensorScope.open()) {
+                        var realLogits = d.forward(images);
+                        l1 = pass.keep(b.bceWithLogits(realLogits, realTarget, Reduction.MEAN));
+                        // the images and the detached fakes need no gradient: as libtorch skips it for inputs
+                        // that do not require one
+                        d.backwardParameters(b.bceWithLogitsBackward(realLogits, realTarget, Reduction.MEAN, 1f));
+                        d.keepGradients(pass);
+                    }
+                    try (var pass = TensorScope.open()) {
+                        var fakeLogits = d.forward(fake);
+                        l2 = pass.keep(b.bceWithLogits(fakeLogits, zeros, Reduction.MEAN));
+                        d.backwardParameters(b.bceWithLogitsBackward(fakeLogits, zeros, Reduction.MEAN, 1f));
+                        d.keepGradients(pass);
+                    }
                     adamD.step();
 
                     g.zeroGrad();
                     d.requiresGrad(false);
-                    var logits = d.forward(fake);
-                    var l3 = b.bceWithLogits(logits, ones, Reduction.MEAN);
-                    var dFake = d.backward(b.bceWithLogitsBackward(logits, ones, Reduction.MEAN, 1f));
+                    try (var pass = TensorScope.open()) {
+                        var logits = d.forward(fake);
+                        l3 = pass.keep(b.bceWithLogits(logits, ones, Reduction.MEAN));
+                        dFake = pass.keep(d.backward(b.bceWithLogitsBackward(logits, ones, Reduction.MEAN, 1f)));
+                    }
                     d.requiresGrad(true);
                     g.backwardParameters(dFake); // nor does the noise z
                     adamG.step();
