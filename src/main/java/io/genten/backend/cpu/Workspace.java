@@ -1,5 +1,9 @@
 package io.genten.backend.cpu;
 
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+
 /**
  * Per-thread scratch arrays that the convolutions reuse from call to call: the unfolded columns,
  * the gathered output groups and the pixel unfolding's staging planes. Allocating them per call
@@ -13,6 +17,12 @@ package io.genten.backend.cpu;
  * body (another thread, a returned tensor) may hold it. Each thread keeps its largest request per
  * slot, a few MB at our model shapes; requests above {@link #MAX_CACHED} floats are allocated
  * fresh and not kept.
+ *
+ * <p>The arrays hang off the thread itself (a weak map from thread to arrays), not only off a
+ * {@code ThreadLocal}: the common fork-join pool's workers, which run the shared backend's
+ * chunks, have their thread locals erased each time they go idle, i.e. between ops, so a
+ * thread-local workspace was allocated afresh by the worker in every conv op (25 MB per DCGAN-64
+ * step, from memory new to the process in the first step).
  */
 final class Workspace {
     private Workspace() {}
@@ -37,7 +47,19 @@ final class Workspace {
     /** 64 MB: above this a request is allocated and dropped, not pinned to a thread. */
     static final int MAX_CACHED = 16 << 20;
 
-    private static final ThreadLocal<float[][]> ARRAYS = ThreadLocal.withInitial(() -> new float[Slot.values().length][]);
+    /** The fast path; erased on the common pool's workers between ops, then found again in {@link #BY_THREAD}. */
+    private static final ThreadLocal<float[][]> ARRAYS = new ThreadLocal<>();
+    /** Every thread's arrays, dropped with the thread. */
+    private static final Map<Thread, float[][]> BY_THREAD = Collections.synchronizedMap(new WeakHashMap<>());
+
+    private static float[][] arrays() {
+        var arrays = ARRAYS.get();
+        if (arrays == null) {
+            arrays = BY_THREAD.computeIfAbsent(Thread.currentThread(), t -> new float[Slot.values().length][]);
+            ARRAYS.set(arrays);
+        }
+        return arrays;
+    }
 
     /**
      * At least {@code n} floats of this thread's array for {@code slot}, old contents arbitrary.
@@ -48,7 +70,7 @@ final class Workspace {
      */
     static float[] floats(Slot slot, int n) {
         if (n > MAX_CACHED) return new float[n];
-        var arrays = ARRAYS.get();
+        var arrays = arrays();
         var a = arrays[slot.ordinal()];
         if (a == null || a.length < n) arrays[slot.ordinal()] = a = new float[n];
         return a;
@@ -56,6 +78,6 @@ final class Workspace {
 
     /** Tests: fills this thread's cached arrays with NaN, so that any read of old contents shows. */
     static void poisonForTest() {
-        for (var a : ARRAYS.get()) if (a != null) java.util.Arrays.fill(a, Float.NaN);
+        for (var a : arrays()) if (a != null) java.util.Arrays.fill(a, Float.NaN);
     }
 }

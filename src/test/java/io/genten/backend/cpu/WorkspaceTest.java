@@ -27,6 +27,21 @@ class WorkspaceTest {
         assertNotSame(huge, Workspace.floats(Workspace.Slot.STAGE, Workspace.MAX_CACHED + 1), "over the cap: not kept");
     }
 
+    @Test void aCommonPoolWorkerKeepsItsArraysFromOneTaskToTheNext() throws Exception {
+        // the common pool's workers have their thread locals erased between tasks (when they go idle)
+        var pool = java.util.concurrent.ForkJoinPool.commonPool();
+        var first = pool.submit(() -> new Object[] {Thread.currentThread(), Workspace.floats(Workspace.Slot.COLUMNS, 4096)}).get();
+        Thread.sleep(50); // the worker idles
+        for (int attempt = 0; attempt < 50; attempt++) {
+            var next = pool.submit(() -> new Object[] {Thread.currentThread(), Workspace.floats(Workspace.Slot.COLUMNS, 4096)}).get();
+            if (next[0] == first[0]) {
+                assertTrue(first[1] == next[1], "the same worker gets its array back after idling"); // not assertSame: it prints the arrays
+                return;
+            }
+        }
+        org.junit.jupiter.api.Assumptions.abort("no task ran twice on the same common-pool worker");
+    }
+
     @Test void anotherThreadGetsItsOwnArrays() throws Exception {
         float[] mine = Workspace.floats(Workspace.Slot.COLUMNS, 64);
         var theirs = new float[1][];
