@@ -261,7 +261,7 @@ final class CpuConv {
         }
         var g = Geometry.of(x.shape(), wShape, yShape, spec);
         float[] dys = dy.hostArray(), xs = x.hostArray();
-        int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group(), wSize = wShape.size();
+        int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group();
         var partials = zeroedPartials(chunks(g.n()), wShape);
         boolean byPixel = g.byPixel();
         // the direct loops' filter gradient is a dot product per tap, which stays scalar (a float
