@@ -239,11 +239,11 @@ public final class CpuVsLibtorch {
         System.out.println();
         System.out.println("## Time to first training step (fresh JVM per run: from the harness starting the process to the end of step 1; batch " + batch + ", " + threads + " threads; median of " + o.firstStepRuns() + " runs, alternating)");
         System.out.println();
-        // the third pair: each JVM started as ./genten starts Genten's, with the AOT cache and, where the
-        // kernel offers them on request, transparent huge pages for the heap
+        // the third pair: each JVM started as ./genten starts Genten's, with the AOT cache, the throughput
+        // collector and, where the kernel offers them on request, transparent huge pages for the heap
         boolean hugePages = transparentHugePagesOffered();
-        List<String> hugePageOption = hugePages ? List.of("-XX:+UseTransparentHugePages") : List.of();
-        String asLauncher = hugePages ? "AOT cache + huge pages" : "AOT cache (no huge pages here)";
+        List<String> launcherOptions = hugePages ? List.of("-XX:+UseParallelGC", "-XX:+UseTransparentHugePages") : List.of("-XX:+UseParallelGC");
+        String asLauncher = hugePages ? "AOT cache + Parallel GC + huge pages" : "AOT cache + Parallel GC (no huge pages here)";
         System.out.println("| model | Genten, s | DJL + libtorch, s | Genten, AOT cache, s | DJL + libtorch, AOT cache, s | Genten, "
                 + asLauncher + ", s | DJL + libtorch, " + asLauncher + ", s |");
         System.out.println("| --- | --- | --- | --- | --- | --- | --- |");
@@ -269,8 +269,8 @@ public final class CpuVsLibtorch {
                     d[r] = firstStep("djl", model, batch, threads, List.of());
                     ga[r] = firstStep("genten", model, batch, threads, caches.get(0));
                     da[r] = firstStep("djl", model, batch, threads, caches.get(1));
-                    gh[r] = firstStep("genten", model, batch, threads, concat(caches.get(0), hugePageOption));
-                    dh[r] = firstStep("djl", model, batch, threads, concat(caches.get(1), hugePageOption));
+                    gh[r] = firstStep("genten", model, batch, threads, concat(caches.get(0), launcherOptions));
+                    dh[r] = firstStep("djl", model, batch, threads, concat(caches.get(1), launcherOptions));
                 }
                 System.out.printf(Locale.ROOT, "| %s | %.2f (%s) | %.2f (%s) | %.2f (%s) | %.2f (%s) | %.2f (%s) | %.2f (%s) |%n", model,
                         median(g) / 1000, seconds(g), median(d) / 1000, seconds(d), median(ga) / 1000, seconds(ga),
@@ -286,9 +286,9 @@ public final class CpuVsLibtorch {
         System.out.println("libtorch was already extracted to DJL's cache (this run loaded it first); DJL's first step includes loading it."
                 + " The AOT cache columns: each side's JVM started with -XX:AOTCache from one short training run (" + RECORDING_STEPS + " steps) of the same program"
                 + " (-XX:AOTCacheOutput), the JDK 25 way to start a known application faster; the cache holds loaded and linked classes and"
-                + " method profiles, not compiled code. The last two columns start each side's JVM as ./genten starts Genten's: the AOT cache"
-                + " and, where the kernel offers transparent huge pages on request, -XX:+UseTransparentHugePages (the Java heap in 2 MB"
-                + " pages; libtorch's own memory is unaffected).");
+                + " method profiles, not compiled code. The last two columns start each side's JVM as ./genten starts Genten's: the AOT cache,"
+                + " -XX:+UseParallelGC (the throughput collector) and, where the kernel offers transparent huge pages on request,"
+                + " -XX:+UseTransparentHugePages (the Java heap in 2 MB pages; libtorch's own memory is unaffected).");
     }
 
     /** Whether the kernel gives transparent huge pages to a process that asks ([madvise]) or to all ([always]). */
