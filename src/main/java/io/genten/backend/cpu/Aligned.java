@@ -19,12 +19,6 @@ final class Aligned {
      */
     static final int MIN_RUN = 128;
 
-    /** y[yo + i] += a * x[xo + i] for i in [0, n); scratch at least yo + n long. */
-    static void axpy(float[] y, int yo, float a, float[] x, int xo, int n, float[] scratch) {
-        System.arraycopy(x, xo, scratch, yo, n);
-        for (int i = yo, end = yo + n; i < end; i++) y[i] += a * scratch[i];
-    }
-
     /** y[yo + i] += x[xo + i] for i in [0, n); scratch at least yo + n long. */
     static void add(float[] y, int yo, float[] x, int xo, int n, float[] scratch) {
         System.arraycopy(x, xo, scratch, yo, n);

@@ -16,7 +16,7 @@ import java.util.Arrays;
  * dW += dY col^T, one partial dW per chunk, summed in chunk order (deterministic for a given
  * thread count). Forward and backward-data align their chunks to whole groups, so that their
  * results do not depend on the thread count at all. With G > 1, Y and dY are gathered/scattered between (G, C, P) and (C, G*P).
- * Convs with very few output channels run {@link DirectConv}'s loops instead, and convs with
+ * Convs with very few output channels run {@link TapPlanes}' GEMMs instead, and convs with
  * {@link #PIXEL_UNFOLD_MIN_CHANNELS} or more input channels unfold by output pixel and run
  * {@link PixelConv}'s GEMMs (which skip the rows that would multiply padding).
  */
@@ -45,9 +45,9 @@ final class CpuConv {
         int xImage() { return cin * h * w; }
         int yImage() { return cout * oh * ow; }
         long flopsPerImage() { return 2L * cout * ckk() * plane(); }
-        /** Few output channels: direct loops instead of a matrix-vector-shaped GEMM. */
-        boolean direct() { return cout <= DirectConv.MAX_COUT; }
-        DirectConv.Stride1Scratch stride1Scratch() { return DirectConv.Stride1Scratch.of(cin, h, w, cout, k, pad, oh); }
+        /** Few output channels: {@link TapPlanes} instead of a matrix-vector-shaped GEMM. */
+        boolean direct() { return cout <= TapPlanes.MAX_COUT; }
+        TapPlanes.Shape tapPlanes() { return new TapPlanes.Shape(cin, h, w, cout, k, stride, pad, oh, ow); }
         /**
          * Images per GEMM: a power of two near TARGET_COLUMNS / plane, so that the power-of-two
          * batches split into equal chunks (at batch 64 and 7x7 planes, groups of 6 made 11 groups,
@@ -135,17 +135,9 @@ final class CpuConv {
         float[] y = yTensor.hostArray();
         int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group();
         if (g.direct()) {
+            var shape = g.tapPlanes();
             overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
-                var scratch = g.stride() == 1 ? g.stride1Scratch() : null;
-                for (int i = from; i < to; i++) {
-                    int yOff = i * g.yImage();
-                    if (bs != null) for (int c = 0; c < cout; c++) Arrays.fill(y, yOff + c * p, yOff + (c + 1) * p, bs[c]);
-                    if (scratch != null) {
-                        DirectConv.forwardStride1(xs, i * g.xImage(), ws, y, yOff, g.cin(), g.h(), g.w(), cout, g.k(), g.pad(), g.oh(), g.ow(), scratch);
-                    } else {
-                        DirectConv.forward(xs, i * g.xImage(), ws, y, yOff, g.cin(), g.h(), g.w(), cout, g.k(), g.stride(), g.pad(), g.oh(), g.ow());
-                    }
-                }
+                for (int i = from; i < to; i++) TapPlanes.forward(gemm, shape, xs, i * g.xImage(), ws, bs, y, i * g.yImage());
             });
             return new Tensor[] {yTensor};
         }
@@ -208,17 +200,9 @@ final class CpuConv {
         float[] dx = dxTensor.hostArray();
         int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group();
         if (g.direct()) {
+            var shape = g.tapPlanes();
             overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
-                var scratch = g.stride() == 1 ? g.stride1Scratch() : null;
-                for (int i = from; i < to; i++) {
-                    if (scratch != null) {
-                        DirectConv.backwardDataStride1(dys, i * g.yImage(), ws, dx, i * g.xImage(), g.cin(), g.h(), g.w(), cout, g.k(),
-                                g.pad(), g.oh(), g.ow(), scratch);
-                    } else {
-                        DirectConv.backwardData(dys, i * g.yImage(), ws, dx, i * g.xImage(), g.cin(), g.h(), g.w(), cout, g.k(),
-                                g.stride(), g.pad(), g.oh(), g.ow());
-                    }
-                }
+                for (int i = from; i < to; i++) TapPlanes.backwardData(gemm, shape, dys, i * g.yImage(), ws, dx, i * g.xImage());
             });
             return dxTensor;
         }
@@ -263,25 +247,13 @@ final class CpuConv {
         float[] dys = dy.hostArray(), xs = x.hostArray();
         int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group();
         var partials = zeroedPartials(chunks(g.n()), wShape);
-        boolean byPixel = g.byPixel();
-        // the direct loops' filter gradient is a dot product per tap, which stays scalar (a float
-        // reduction); by pixel it is a GEMM (a GEMV at one output channel): 118 -> ~45 us per
-        // image at the VAE's 32->1 conv
-        boolean directFilter = g.direct() && !byPixel;
-        var pixel = byPixel ? new PixelConv(gemm, g.pixelUnfold(), cout, group) : null;
+        boolean direct = g.direct();
+        var pixel = !direct && g.byPixel() ? new PixelConv(gemm, g.pixelUnfold(), cout, group) : null;
+        var shape = direct ? g.tapPlanes() : null;
         overBatch(g.n(), g.flopsPerImage(), (chunk, from, to) -> {
             float[] dw = partials[chunk].hostArray();
-            if (directFilter) {
-                var scratch = g.stride() == 1 ? g.stride1Scratch() : null;
-                for (int i = from; i < to; i++) {
-                    if (scratch != null) {
-                        DirectConv.backwardFilterStride1(dys, i * g.yImage(), xs, i * g.xImage(), dw, g.cin(), g.h(), g.w(), cout, g.k(),
-                                g.pad(), g.oh(), g.ow(), scratch);
-                    } else {
-                        DirectConv.backwardFilter(dys, i * g.yImage(), xs, i * g.xImage(), dw, g.cin(), g.h(), g.w(), cout, g.k(),
-                                g.stride(), g.pad(), g.oh(), g.ow());
-                    }
-                }
+            if (direct) {
+                for (int i = from; i < to; i++) TapPlanes.backwardFilter(gemm, shape, dys, i * g.yImage(), xs, i * g.xImage(), dw);
                 return;
             }
             if (pixel != null) {

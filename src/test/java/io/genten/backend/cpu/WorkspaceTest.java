@@ -61,6 +61,9 @@ class WorkspaceTest {
                 {3, 20, 7, 7, 12, 5, 1, 2},  // by pixel, stride 1
                 {4, 16, 14, 14, 8, 4, 2, 1}, // by pixel, stride 2: phases
                 {2, 3, 28, 28, 8, 3, 1, 1},  // im2col, one image per GEMM
+                {3, 32, 28, 28, 1, 3, 1, 1}, // tap planes, whole-plane shifts (the VAE's last conv)
+                {2, 5, 9, 7, 2, 5, 1, 2},    // tap planes, whole-plane shifts, k5 and two output channels
+                {3, 4, 9, 8, 3, 3, 2, 1},    // tap planes, stride 2: row by row
         };
         long seed = 7;
         try (var serial = CpuBackend.withThreads(1)) {
