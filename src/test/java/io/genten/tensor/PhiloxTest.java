@@ -156,6 +156,44 @@ class PhiloxTest {
         }
     }
 
+    /**
+     * Ranges that meet fill the array as one call does, at several chunks' worth and an odd tail; so
+     * do the CPU backend's rand and randn, which split the range over their threads. Arrays start as
+     * NaN, so an element no range wrote shows.
+     */
+    @Test
+    void rangesThatMeetFillAsOneCall() {
+        int n = 3 * (1 << 14) + 7, piece = 4 * 333;
+        var wholeNormal = new float[n];
+        var wholeUniform = new float[n];
+        Philox.fillNormal(9, 3, wholeNormal);
+        Philox.fillUniform(9, 3, wholeUniform);
+        var normal = new float[n];
+        var uniform = new float[n];
+        Arrays.fill(normal, Float.NaN);
+        Arrays.fill(uniform, Float.NaN);
+        for (int lo = 0; lo < n; lo += piece) {
+            Philox.fillNormal(9, 3, normal, lo, Math.min(n, lo + piece));
+            Philox.fillUniform(9, 3, uniform, lo, Math.min(n, lo + piece));
+        }
+        assertArrayEquals(wholeNormal, normal);
+        assertArrayEquals(wholeUniform, uniform);
+        try (var two = CpuBackend.withThreads(2); var scope = TensorScope.open()) {
+            assertArrayEquals(wholeNormal, two.randn(Shape.of(n), 9, 3).toArray());
+            assertArrayEquals(wholeUniform, two.rand(Shape.of(n), 9, 3).toArray());
+        }
+    }
+
+    @Test
+    void aRangeThatSplitsABlockOrLeavesTheArrayIsRefused() {
+        var out = new float[10];
+        for (int[] r : new int[][] {{2, 10}, {0, 11}, {8, 4}, {-4, 4}}) {
+            var e = assertThrows(IllegalArgumentException.class, () -> Philox.fillUniform(1, 2, out, r[0], r[1]));
+            assertTrue(e.getMessage().contains("[" + r[0] + ", " + r[1] + ")"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> Philox.fillNormal(1, 2, out, r[0], r[1]));
+        }
+    }
+
     @Test
     void dropoutMaskIsThePhiloxUniformMaskInBothDirections() {
         var cpu = CpuBackend.get();

@@ -271,13 +271,16 @@ public final class CpuBackend implements Backend {
 
     @Override public Tensor randn(Shape shape, long seed, long offset) {
         var t = allocHere(shape);
-        run(() -> Philox.fillNormal(seed, offset, t.hostArray()));
+        float[] out = t.hostArray();
+        // chunks of a multiple of 4 elements: Philox blocks stay whole, the values are one call's
+        run(() -> CpuPointwise.chunked(shape.size(), (lo, hi) -> Philox.fillNormal(seed, offset, out, lo, hi)));
         return t;
     }
 
     @Override public Tensor rand(Shape shape, long seed, long offset) {
         var t = allocHere(shape);
-        run(() -> Philox.fillUniform(seed, offset, t.hostArray()));
+        float[] out = t.hostArray();
+        run(() -> CpuPointwise.chunked(shape.size(), (lo, hi) -> Philox.fillUniform(seed, offset, out, lo, hi)));
         return t;
     }
 
