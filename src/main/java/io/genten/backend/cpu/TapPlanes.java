@@ -50,19 +50,38 @@ final class TapPlanes {
             // Z_co (taps x plane) = w[co]^T (taps x cin) . x (cin x plane)
             gemm.sgemm(true, false, taps, plane, cin, 1f, w, co * cin * taps, taps, x, xOff, plane, 0f, z, co * taps * plane, plane);
         }
-        int opl = s.oh() * s.ow();
+        int opl = s.oh() * s.ow(), st = s.stride();
         for (int co = 0; co < s.cout(); co++) {
             java.util.Arrays.fill(y, yOff + co * opl, yOff + (co + 1) * opl, bias == null ? 0f : bias[co]);
-            for (int ki = 0; ki < s.k(); ki++) {
-                for (int kj = 0; kj < s.k(); kj++) {
-                    int zt = (co * taps + ki * s.k() + kj) * plane;
+        }
+        validRuns(s, (planeAt, inputAt, outputAt, lo, hi) -> {
+            int src = planeAt + inputAt, dst = yOff + outputAt;
+            for (int q = lo; q < hi; q++) y[dst + q] += z[src + q * st];
+        });
+    }
+
+    /** One output row's valid run through one tap: see {@link #validRuns}. */
+    @FunctionalInterface
+    private interface Run {
+        void at(int planeAt, int inputAt, int outputAt, int lo, int hi);
+    }
+
+    /**
+     * Every (output channel, tap, output row) whose input row lies in the image, with the output
+     * columns [lo, hi) whose input columns do: output element {@code outputAt + q} reads tap plane
+     * element {@code planeAt + inputAt + q * stride} (planes of {@link Shape#plane()} floats, channel
+     * by channel, tap by tap).
+     */
+    private static void validRuns(Shape s, Run run) {
+        int k = s.k(), plane = s.plane(), opl = s.oh() * s.ow();
+        for (int co = 0; co < s.cout(); co++) {
+            for (int ki = 0; ki < k; ki++) {
+                for (int kj = 0; kj < k; kj++) {
+                    int planeAt = (co * s.taps() + ki * k + kj) * plane;
                     int lo = Im2col.validLo(kj, s.stride(), s.pad(), s.ow()), hi = Math.max(lo, Im2col.validHi(kj, s.stride(), s.pad(), s.w(), s.ow()));
                     for (int o = 0; o < s.oh(); o++) {
                         int ih = o * s.stride() - s.pad() + ki;
-                        if (ih < 0 || ih >= s.h()) continue;
-                        int src = zt + ih * s.w() - s.pad() + kj, dst = yOff + co * opl + o * s.ow();
-                        if (s.stride() == 1) for (int q = lo; q < hi; q++) y[dst + q] += z[src + q];
-                        else for (int q = lo; q < hi; q++) y[dst + q] += z[src + q * s.stride()];
+                        if (ih >= 0 && ih < s.h()) run.at(planeAt, ih * s.w() - s.pad() + kj, co * opl + o * s.ow(), lo, hi);
                     }
                 }
             }
@@ -134,24 +153,13 @@ final class TapPlanes {
     /** D: each output pixel's gradient at the input pixel each tap reads it from, zero elsewhere (the thread's scratch). */
     private static float[] scatter(Shape s, float[] dy, int dyOff) {
         if (s.samePlane()) return scatterSamePlane(s, dy, dyOff);
-        int taps = s.taps(), plane = s.plane(), opl = s.oh() * s.ow();
         float[] d = Workspace.floats(Workspace.Slot.COLUMNS, s.planesLength());
         java.util.Arrays.fill(d, 0, s.planesLength(), 0f);
-        for (int co = 0; co < s.cout(); co++) {
-            for (int ki = 0; ki < s.k(); ki++) {
-                for (int kj = 0; kj < s.k(); kj++) {
-                    int dt = (co * taps + ki * s.k() + kj) * plane;
-                    int lo = Im2col.validLo(kj, s.stride(), s.pad(), s.ow()), hi = Math.max(lo, Im2col.validHi(kj, s.stride(), s.pad(), s.w(), s.ow()));
-                    for (int o = 0; o < s.oh(); o++) {
-                        int ih = o * s.stride() - s.pad() + ki;
-                        if (ih < 0 || ih >= s.h()) continue;
-                        int dst = dt + ih * s.w() - s.pad() + kj, src = dyOff + co * opl + o * s.ow();
-                        if (s.stride() == 1) System.arraycopy(dy, src + lo, d, dst + lo, hi - lo);
-                        else for (int q = lo; q < hi; q++) d[dst + q * s.stride()] = dy[src + q];
-                    }
-                }
-            }
-        }
+        int st = s.stride();
+        validRuns(s, (planeAt, inputAt, outputAt, lo, hi) -> {
+            int dst = planeAt + inputAt, src = dyOff + outputAt;
+            for (int q = lo; q < hi; q++) d[dst + q * st] = dy[src + q];
+        });
         return d;
     }
 
