@@ -130,8 +130,8 @@ final class CpuConv {
         if (bias != null) Checks.shape(op, "bias", bias, Shape.of(w.dim(0)));
         var g = Geometry.of(x.shape(), w.shape(), yShape, spec);
         float[] xs = x.hostArray(), ws = w.hostArray(), bs = bias == null ? null : bias.hostArray();
-        // the direct loops add into y; the GEMM paths write all of it (with a nonempty reduction)
-        var yTensor = g.direct() || g.ckk() == 0 ? CpuBackend.alloc(yShape) : CpuBackend.allocToOverwrite(yShape);
+        // every path writes all of y (the unfolding GEMMs only with a nonempty reduction)
+        var yTensor = g.ckk() == 0 && !g.direct() ? CpuBackend.alloc(yShape) : CpuBackend.allocToOverwrite(yShape);
         float[] y = yTensor.hostArray();
         int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group();
         if (g.direct()) {
@@ -196,7 +196,8 @@ final class CpuConv {
         }
         var g = Geometry.of(xShape, w.shape(), yShape, spec);
         float[] dys = dy.hostArray(), ws = w.hostArray();
-        var dxTensor = CpuBackend.alloc(xShape);
+        // the tap planes' GEMM writes all of dx (given an output channel); the folds add into it
+        var dxTensor = g.direct() && g.cout() > 0 ? CpuBackend.allocToOverwrite(xShape) : CpuBackend.alloc(xShape);
         float[] dx = dxTensor.hostArray();
         int p = g.plane(), ckk = g.ckk(), cout = g.cout(), group = g.group();
         if (g.direct()) {

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * element: run on a backend whose such outputs start as NaN, each gives exactly the bits of the
  * same op on a backend with zeroed outputs, at odd and even sizes and through every conv path
  * (im2col one image and grouped, by pixel with and without skipped rows, odd batch tails, and
- * the direct loops, which must keep zeroed outputs).
+ * the tap planes of convs with few output channels, whole-plane shifts and row by row).
  */
 class OverwrittenOutputsTest {
     private static final CpuBackend POISONED = CpuBackend.withPoisonedOutputs();
@@ -55,8 +55,8 @@ class OverwrittenOutputsTest {
             {4, 17, 14, 13, 8, 5, 2, 2}, // by pixel, stride 2, skipped rows
             {3, 18, 9, 9, 7, 3, 2, 1},   // by pixel, nothing skipped
             {2, 16, 17, 16, 6, 3, 1, 1}, // by pixel, one image per GEMM
-            {3, 2, 9, 8, 3, 3, 1, 1},    // direct loops (few output channels: they add into zeroed outputs)
-            {2, 3, 9, 9, 1, 3, 2, 1},    // direct loops at stride 2
+            {3, 2, 9, 8, 3, 3, 1, 1},    // tap planes (few output channels), whole-plane shifts
+            {2, 3, 9, 9, 1, 3, 2, 1},    // tap planes at stride 2, row by row
         };
         for (int[] c : shapes) {
             var spec = new Conv2dSpec(c[6], c[7]);
