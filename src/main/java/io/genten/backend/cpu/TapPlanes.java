@@ -23,7 +23,10 @@ package io.genten.backend.cpu;
 final class TapPlanes {
     private TapPlanes() {}
 
-    /** Output channels up to which these GEMMs beat im2col + GEMM (whose product would have that few rows). */
+    /**
+     * Output channels up to which convs take these GEMMs rather than im2col + GEMM (whose product
+     * would have that few rows): the direct loops' threshold, kept; measured only at one channel.
+     */
     static final int MAX_COUT = 4;
 
     /** The sizes of one conv: image (cin, h, w), weight (cout, cin, k, k), output (cout, oh, ow). */
